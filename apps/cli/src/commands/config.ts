@@ -1,0 +1,26 @@
+import type { Command } from 'commander';
+import { stringify } from 'yaml';
+import { configFor, redactUrl, type GlobalOptions } from '../context';
+import { EXIT, type CliIo } from '../io';
+
+export function registerConfig(program: Command, io: CliIo, setExit: (code: number) => void): void {
+  const config = program.command('config').description('inspect the configuration');
+  config
+    .command('check')
+    .description(
+      'validate the configuration and print the effective values (defaults and environment applied)',
+    )
+    .option('--json', 'print JSON instead of YAML')
+    .action((opts: { json?: boolean }, cmd: Command) => {
+      const { config: c, source } = configFor(cmd.optsWithGlobals<GlobalOptions>(), io);
+      const shown = {
+        ...c,
+        redis: { ...c.redis, url: redactUrl(c.redis.url) },
+        database: { ...c.database, url: redactUrl(c.database.url) },
+        dashboard: { ...c.dashboard, password: c.dashboard.password === undefined ? undefined : '***' },
+      };
+      if (opts.json) io.out(JSON.stringify({ source, config: shown }, null, 2));
+      else io.out(`# configuration OK (source: ${source})\n${stringify({ attestor: { rekor: shown } })}`);
+      setExit(EXIT.OK);
+    });
+}

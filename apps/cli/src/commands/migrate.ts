@@ -1,0 +1,32 @@
+import type { Command } from 'commander';
+import { createDb, migrateToLatest } from '@rekor-budget/db';
+import { configFor, redactUrl, type GlobalOptions } from '../context';
+import { EXIT, type CliIo } from '../io';
+
+/** Applies pending migrations; returns the names applied. */
+export async function runMigrations(url: string): Promise<string[]> {
+  const db = createDb({ url, max: 1, applicationName: 'rekor-budget-migrate' });
+  try {
+    return (await migrateToLatest(db)).applied;
+  } finally {
+    await db.destroy();
+  }
+}
+
+export function registerMigrate(program: Command, io: CliIo, setExit: (code: number) => void): void {
+  program
+    .command('migrate')
+    .description('create or upgrade the attestor schema in Postgres (idempotent; uses DATABASE_URL)')
+    .option('--json', 'print the result as JSON')
+    .action(async (opts: { json?: boolean }, cmd: Command) => {
+      const { config } = configFor(cmd.optsWithGlobals<GlobalOptions>(), io);
+      const applied = await runMigrations(config.database.url);
+      if (opts.json) io.out(JSON.stringify({ database: redactUrl(config.database.url), applied }));
+      else if (applied.length === 0) io.out(`database ${redactUrl(config.database.url)} is up to date`);
+      else
+        io.out(
+          `applied ${applied.length} migration(s) to ${redactUrl(config.database.url)}: ${applied.join(', ')}`,
+        );
+      setExit(EXIT.OK);
+    });
+}

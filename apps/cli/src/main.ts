@@ -1,0 +1,69 @@
+import { Command, CommanderError } from 'commander';
+import { ConfigError, RekorBudgetError } from '@rekor-budget/core';
+import { registerConfig } from './commands/config';
+import { registerMigrate } from './commands/migrate';
+import { registerStart } from './commands/start';
+import { EXIT, processIo, type CliIo } from './io';
+
+const EXIT_CODES_HELP = `
+Exit codes:
+  0  success
+  1  failure (a service is down, a check did not pass)
+  2  usage or configuration error (the message names what to fix)
+
+Configuration: --config <file>, else ./attestor.yaml if present, else defaults.
+Environment overrides: REDIS_URL, DATABASE_URL, REKOR_URL, SIGNING_KEY,
+DASHBOARD_USER, DASHBOARD_PASSWORD.`;
+
+export function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
+  const program = new Command('rekor-budget')
+    .description('Budgeted, loss-free submission of DSSE attestations to a Sigstore Rekor log')
+    .option('-c, --config <file>', 'configuration file (YAML, attestor.rekor.*)')
+    .showHelpAfterError('(run with --help for usage)')
+    .addHelpText('after', EXIT_CODES_HELP)
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
+  registerConfig(program, io, setExit);
+  registerMigrate(program, io, setExit);
+  registerStart(program, io, setExit);
+  for (const cmd of program.commands) applyDefaults(cmd, io);
+  return program;
+}
+
+function applyDefaults(cmd: Command, io: CliIo): void {
+  cmd.exitOverride().configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
+  cmd.showHelpAfterError('(run with --help for usage)');
+  for (const sub of cmd.commands) applyDefaults(sub, io);
+}
+
+/** Runs the CLI and resolves to its exit code. */
+export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
+  let exit: number = EXIT.OK;
+  const program = buildProgram(io, (code) => {
+    exit = code;
+  });
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return exit;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (
+        e.code === 'commander.helpDisplayed' ||
+        e.code === 'commander.help' ||
+        e.code === 'commander.version'
+      ) {
+        return EXIT.OK;
+      }
+      return EXIT.USAGE;
+    }
+    if (e instanceof ConfigError) {
+      io.err(`rekor-budget: ${e.message}`);
+      return EXIT.USAGE;
+    }
+    if (e instanceof RekorBudgetError) {
+      io.err(`rekor-budget: ${e.message} [${e.code}]`);
+      return EXIT.FAILURE;
+    }
+    throw e;
+  }
+}

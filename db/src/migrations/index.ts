@@ -1,0 +1,10 @@
+import type { Migration } from 'kysely';
+import * as m0001 from './0001_attestor_schema';
+
+/**
+ * Every migration, in order. Append only: never edit or reorder an entry
+ * once it has been released.
+ */
+export const migrations: Record<string, Migration> = {
+  '0001_attestor_schema': m0001,
+};

@@ -1,0 +1,60 @@
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+/** `attestor.rekor_quotas`: per-tenant usage, mirrored from Redis for reporting. */
+export interface RekorQuotasTable {
+  tenant_id: string;
+  /** Tier 1 submissions since `last_reset_hour` (the start of the clock hour). */
+  hourly_count: Generated<number>;
+  /** Tier 2 submissions since `last_reset_day` (a UTC date). */
+  daily_bundle_count: Generated<number>;
+  last_reset_hour: ColumnType<Date, Date | string | undefined, Date | string>;
+  /** `YYYY-MM-DD` (DATE columns are read as strings, never shifted by a time zone). */
+  last_reset_day: ColumnType<string, string | undefined, string>;
+}
+
+export type OfflineReason = 'overflow' | 'redis_unavailable' | 'rekor_unreachable' | 'air_gapped';
+
+/** `attestor.rekor_offline_queue`: submissions waiting outside Redis. */
+export interface RekorOfflineQueueTable {
+  id: Generated<string>;
+  tenant_id: string;
+  tier: 'graph' | 'edge';
+  /** The submission (JSON, UTF-8), as the producer built it. */
+  payload: Buffer;
+  created_at: ColumnType<Date, Date | string | undefined, never>;
+  priority: Generated<number>;
+  content_digest: string;
+  reason: ColumnType<OfflineReason, OfflineReason | undefined, OfflineReason>;
+  /** The signed DSSE envelope (JSON, UTF-8), once signed. */
+  envelope: Buffer | null;
+  exported_at: Date | null;
+}
+
+/** `attestor.rekor_entries`: receipts, one per submission and log. */
+export interface RekorEntriesTable {
+  id: Generated<string>;
+  tenant_id: string;
+  tier: 'graph' | 'edge';
+  content_digest: string;
+  rekor_uuid: string;
+  log_index: number;
+  integrated_time: Date;
+  log_id: string;
+  log_url: string;
+  bundle: ColumnType<unknown, string, string>;
+  created_at: ColumnType<Date, Date | string | undefined, never>;
+}
+
+export interface Database {
+  'attestor.rekor_quotas': RekorQuotasTable;
+  'attestor.rekor_offline_queue': RekorOfflineQueueTable;
+  'attestor.rekor_entries': RekorEntriesTable;
+}
+
+export type RekorQuota = Selectable<RekorQuotasTable>;
+export type NewRekorQuota = Insertable<RekorQuotasTable>;
+export type RekorQuotaUpdate = Updateable<RekorQuotasTable>;
+export type OfflineRow = Selectable<RekorOfflineQueueTable>;
+export type NewOfflineRow = Insertable<RekorOfflineQueueTable>;
+export type RekorEntry = Selectable<RekorEntriesTable>;
+export type NewRekorEntry = Insertable<RekorEntriesTable>;

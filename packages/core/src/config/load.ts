@@ -1,0 +1,261 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseDocument } from 'yaml';
+import { z } from 'zod';
+import { ConfigError, type ConfigIssue } from '../errors';
+import { fileSchema, type RawRekorConfig } from './schema';
+import type { RekorConfig } from './types';
+
+const HOUR_MS = 3_600_000;
+const ROOT = ['attestor', 'rekor'];
+
+/** Environment variables that override a configuration key. */
+export const ENV_OVERRIDES = {
+  REDIS_URL: ['redis', 'url'],
+  DATABASE_URL: ['database', 'url'],
+  REKOR_URL: ['serverUrl'],
+  SIGNING_KEY: ['signing', 'keyPath'],
+  DASHBOARD_USER: ['dashboard', 'user'],
+  DASHBOARD_PASSWORD: ['dashboard', 'password'],
+} as const satisfies Record<string, readonly string[]>;
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+export interface LoadConfigOptions {
+  /** `--config <file>`; without it `./attestor.yaml` if present, else defaults. */
+  file?: string;
+  /** Directory for the `attestor.yaml` look-up. */
+  cwd: string;
+  /** The environment to take overrides from (the app passes `process.env`). */
+  env: Env;
+}
+
+export interface LoadedConfig {
+  config: RekorConfig;
+  /** The file read, or `defaults`. */
+  source: string;
+}
+
+/** Loads, overrides from the environment, and validates the configuration. */
+export function loadConfig(options: LoadConfigOptions): LoadedConfig {
+  let file = options.file === undefined ? undefined : resolve(options.cwd, options.file);
+  if (file === undefined) {
+    const candidate = resolve(options.cwd, 'attestor.yaml');
+    if (existsSync(candidate)) file = candidate;
+  }
+  if (file === undefined) {
+    return { config: parseConfigObject({}, { source: 'defaults', env: options.env }), source: 'defaults' };
+  }
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (cause) {
+    const reason = (cause as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : 'cannot be read';
+    throw new ConfigError(
+      'CONFIG_UNREADABLE',
+      file,
+      [
+        {
+          path: file,
+          message: `${file} ${reason}; pass an existing file to --config, or omit --config to use ./attestor.yaml or the defaults`,
+        },
+      ],
+      { cause },
+    );
+  }
+  return { config: parseConfigText(text, { source: file, env: options.env }), source: file };
+}
+
+/** Parses YAML text into a validated configuration. */
+export function parseConfigText(text: string, options: { source: string; env?: Env }): RekorConfig {
+  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(
+      'CONFIG_UNREADABLE',
+      options.source,
+      doc.errors.map((e) => ({
+        path: options.source,
+        message: `${options.source}: not valid YAML (${e.message.split('\n')[0]}); fix the syntax at that line`,
+      })),
+    );
+  }
+  const raw: unknown = doc.toJS() ?? {};
+  return parseConfigObject(raw, options);
+}
+
+/** Validates an already-parsed configuration object (the YAML document root). */
+export function parseConfigObject(raw: unknown, options: { source: string; env?: Env }): RekorConfig {
+  const envPaths = new Map<string, string>();
+  const input = applyEnv(raw, options.env ?? {}, envPaths);
+  const result = fileSchema.safeParse(input);
+  if (!result.success) {
+    const issues = result.error.issues.flatMap((i) => describeIssue(i, input, envPaths));
+    throw new ConfigError('CONFIG_INVALID', options.source, issues);
+  }
+  return toConfig(result.data.attestor.rekor);
+}
+
+function applyEnv(raw: unknown, env: Env, envPaths: Map<string, string>): unknown {
+  const entries = Object.entries(ENV_OVERRIDES).filter(([name]) => {
+    const v = env[name];
+    return v !== undefined && v !== '';
+  });
+  if (entries.length === 0 || !isPlainObject(raw)) return raw;
+  const copy = structuredClone(raw) as Record<string, unknown>;
+  for (const [name, rel] of entries) {
+    const path = [...ROOT, ...rel];
+    let node: Record<string, unknown> = copy;
+    for (const key of path.slice(0, -1)) {
+      const next = node[key];
+      if (next === undefined || next === null) node[key] = {};
+      else if (!isPlainObject(next)) break;
+      node = node[key] as Record<string, unknown>;
+    }
+    node[path[path.length - 1]!] = env[name];
+    envPaths.set(formatPath(path), name);
+  }
+  return copy;
+}
+
+function toConfig(r: RawRekorConfig): RekorConfig {
+  const daily = r.budget.edgeBundleDailyLimit ?? r.edgeBundles.dailyLimit ?? 50;
+  const triggers = Object.assign(
+    { manualEscalation: false },
+    ...r.edgeBundles.triggers,
+  ) as RekorConfig['edgeBundles']['triggers'];
+  return {
+    enabled: r.enabled,
+    serverUrl: r.serverUrl.replace(/\/+$/, ''),
+    apiVersion: r.apiVersion,
+    entryKind: r.entryKind,
+    tier: r.tier,
+    requestTimeoutMs: r.requestTimeout,
+    maxPayloadBytes: r.maxPayloadBytes,
+    budget: {
+      hourlyLimit: r.budget.hourlyLimit,
+      burstLimit: r.budget.burstLimit,
+      burstWindowMs: r.budget.burstWindow,
+      burstWindowLimit: Math.floor((r.budget.burstLimit * r.budget.burstWindow) / HOUR_MS),
+      edgeBundleDailyLimit: daily,
+    },
+    retry: {
+      maxAttempts: r.retry.maxAttempts,
+      initialDelayMs: r.retry.initialDelay,
+      maxDelayMs: r.retry.maxDelay,
+      backoffMultiplier: r.retry.backoffMultiplier,
+    },
+    offline: {
+      queueEnabled: r.offline.queueEnabled,
+      maxQueueSize: r.offline.maxQueueSize,
+      drainOnConnect: r.offline.drainOnConnect,
+      airGapped: r.offline.airGapped,
+      probeIntervalMs: r.offline.probeInterval,
+    },
+    edgeBundles: { enabled: r.edgeBundles.enabled, dailyLimit: daily, triggers },
+    redis: { ...r.redis },
+    database: { ...r.database },
+    signing: { ...r.signing },
+    metrics: { ...r.metrics },
+    dashboard: { ...r.dashboard },
+  };
+}
+
+// ---------------------------------------------------------------- messages
+
+function describeIssue(issue: z.ZodIssue, input: unknown, envPaths: Map<string, string>): ConfigIssue[] {
+  if (issue.code === z.ZodIssueCode.unrecognized_keys) {
+    const valid = validKeysAt(issue.path);
+    return issue.keys.map((key) => {
+      const path = formatPath([...issue.path, key]);
+      const near = nearest(key, valid);
+      const hint = near ? `did you mean "${near}"?` : 'remove it or fix its spelling';
+      const value = valueAt(input, [...issue.path, key]);
+      return {
+        path,
+        value,
+        message: `${path}: ${formatValue(value)} is under an unknown key; ${hint} (valid keys here: ${valid.join(', ')})`,
+      };
+    });
+  }
+  const path = formatPath(issue.path);
+  const value = valueAt(input, issue.path);
+  const env = envPaths.get(path);
+  const where = env ? `${path} (from ${env})` : path;
+  const shown = value === undefined ? 'missing value' : formatValue(value);
+  return [{ path, value, message: `${where}: ${shown} ${issue.message}` }];
+}
+
+function formatPath(path: readonly (string | number)[]): string {
+  return path.reduce<string>(
+    (acc, p) => (typeof p === 'number' ? `${acc}[${p}]` : acc ? `${acc}.${p}` : p),
+    '',
+  );
+}
+
+function formatValue(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+function valueAt(root: unknown, path: readonly (string | number)[]): unknown {
+  let node = root;
+  for (const key of path) {
+    if (node === null || typeof node !== 'object') return undefined;
+    node = (node as Record<string | number, unknown>)[key];
+  }
+  return node;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/** The keys the schema accepts for the object at `path`. */
+function validKeysAt(path: readonly (string | number)[]): string[] {
+  let schema: z.ZodTypeAny = fileSchema;
+  for (const key of path) {
+    schema = unwrap(schema);
+    if (schema instanceof z.ZodObject)
+      schema = (schema.shape as Record<string, z.ZodTypeAny>)[key as string] ?? z.never();
+    else if (schema instanceof z.ZodArray) schema = schema.element as z.ZodTypeAny;
+    else return [];
+  }
+  schema = unwrap(schema);
+  return schema instanceof z.ZodObject ? Object.keys(schema.shape as object) : [];
+}
+
+function unwrap(schema: z.ZodTypeAny): z.ZodTypeAny {
+  for (;;) {
+    if (schema instanceof z.ZodDefault || schema instanceof z.ZodOptional) schema = schema._def.innerType;
+    else if (schema instanceof z.ZodEffects) schema = schema._def.schema;
+    else return schema;
+  }
+}
+
+/** The valid key closest to `key` (case-insensitive edit distance), if close enough. */
+function nearest(key: string, valid: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const candidate of valid) {
+    const d = editDistance(key.toLowerCase(), candidate.toLowerCase());
+    if (d < bestDistance) {
+      best = candidate;
+      bestDistance = d;
+    }
+  }
+  return best !== undefined && bestDistance <= Math.max(2, Math.floor(best.length / 3)) ? best : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  const prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let diag = prev[0]!;
+    prev[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = prev[j]!;
+      prev[j] = Math.min(prev[j]! + 1, prev[j - 1]! + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diag = tmp;
+    }
+  }
+  return prev[b.length]!;
+}

@@ -1,0 +1,282 @@
+import { z } from 'zod';
+import { formatDuration, parseDuration } from '../duration';
+
+/**
+ * The one schema of `attestor.rekor`. Keys are exactly the spec's Full
+ * Configuration Schema (plus `edgeBundles.dailyLimit` from Tier 2) and the
+ * documented extension keys; every object is strict, so a typo is an error,
+ * never a silent default. Messages are written to follow `<path>: <value> `.
+ */
+
+const HOUR_MS = 3_600_000;
+
+function posInt(example: number) {
+  const message = `is not a positive whole number; use e.g. ${example}`;
+  return z.number({ message }).int({ message }).positive({ message });
+}
+
+function port(example: number) {
+  const message = `is not a TCP port; use a whole number from 0 to 65535, e.g. ${example}`;
+  return z.number({ message }).int({ message }).min(0, { message }).max(65535, { message });
+}
+
+function bool(example: boolean) {
+  return z.boolean({ message: `is not a boolean; use true or false, e.g. ${example}` });
+}
+
+function duration(example: string) {
+  const message = `is not a duration; use hh:mm:ss, e.g. "${example}"`;
+  return z.string({ message }).transform((text, ctx) => {
+    const ms = parseDuration(text);
+    if (ms === undefined) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message });
+      return z.NEVER;
+    }
+    return ms;
+  });
+}
+
+function httpUrl(example: string) {
+  const message = `is not an http(s) URL; use e.g. "${example}"`;
+  return z.string({ message }).refine(
+    (s) => {
+      try {
+        const u = new URL(s);
+        return (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname !== '';
+      } catch {
+        return false;
+      }
+    },
+    { message },
+  );
+}
+
+function urlWithScheme(schemes: string[], example: string) {
+  const message = `is not a ${schemes.join(' or ')} URL; use e.g. "${example}"`;
+  return z.string({ message }).refine(
+    (s) => {
+      try {
+        return schemes.includes(new URL(s).protocol.replace(/:$/, ''));
+      } catch {
+        return false;
+      }
+    },
+    { message },
+  );
+}
+
+function nonEmpty(example: string) {
+  const message = `is not a non-empty string; use e.g. "${example}"`;
+  return z.string({ message }).min(1, { message });
+}
+
+/**
+ * A mapping section. A section whose keys are all commented out reads as
+ * `null` in YAML and means "all defaults".
+ */
+function section<T extends z.ZodRawShape>(shape: T) {
+  const message = 'is not a mapping; write the keys of this section indented below it';
+  return z.preprocess(
+    (v) => (v === null ? undefined : v),
+    z
+      .object(shape, { message })
+      .strict()
+      .default({} as never),
+  );
+}
+
+const cvssThreshold = z
+  .number({ message: 'is not a CVSS score; use a number from 0.0 to 10.0, e.g. 9.0' })
+  .min(0, { message: 'is not a CVSS score; use a number from 0.0 to 10.0, e.g. 9.0' })
+  .max(10, { message: 'is not a CVSS score; use a number from 0.0 to 10.0, e.g. 9.0' });
+
+const triggerItem = z
+  .object({
+    cvssThreshold: cvssThreshold.optional(),
+    policyGate: z
+      .literal('require_proof', {
+        errorMap: () => ({ message: 'is not a known policy gate; use "require_proof"' }),
+      })
+      .optional(),
+    manualEscalation: bool(true).optional(),
+  })
+  .strict()
+  .superRefine((item, ctx) => {
+    const keys = Object.keys(item);
+    if (keys.length !== 1) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        message:
+          'must hold exactly one trigger; write each as its own list item, e.g. "- cvssThreshold: 9.0"',
+      });
+    }
+  });
+
+export const rekorSchema = z
+  .object(
+    {
+      // --- the spec's keys ---
+      enabled: bool(true).default(true),
+      serverUrl: httpUrl('https://rekor.sigstore.dev').default('https://rekor.sigstore.dev'),
+      tier: z
+        .enum(['graph-only', 'with-edges'], {
+          errorMap: () => ({ message: 'is not a tier; use "graph-only" or "with-edges"' }),
+        })
+        .default('graph-only'),
+      budget: section({
+        hourlyLimit: posInt(100).default(100),
+        burstLimit: posInt(200).default(200),
+        burstWindow: duration('00:10:00').default('00:10:00'),
+        edgeBundleDailyLimit: posInt(50).optional(),
+      }),
+      retry: section({
+        maxAttempts: posInt(3).default(3),
+        initialDelay: duration('00:00:05').default('00:00:05'),
+        maxDelay: duration('00:05:00').default('00:05:00'),
+        backoffMultiplier: z
+          .number({ message: 'is not a number; use a number of at least 1, e.g. 2.0' })
+          .default(2.0),
+      }),
+      offline: section({
+        queueEnabled: bool(true).default(true),
+        maxQueueSize: posInt(10000).default(10000),
+        drainOnConnect: bool(true).default(true),
+        // extension: sign and store only, never contact Rekor
+        airGapped: bool(false).default(false),
+        // extension: how often the drain worker probes Rekor
+        probeInterval: duration('00:00:15').default('00:00:15'),
+      }),
+      edgeBundles: section({
+        enabled: bool(true).default(true),
+        dailyLimit: posInt(50).optional(),
+        triggers: z
+          .array(triggerItem, {
+            message: 'is not a list of triggers; use e.g. "- cvssThreshold: 9.0"',
+          })
+          .default([{ cvssThreshold: 9.0 }, { policyGate: 'require_proof' }, { manualEscalation: true }]),
+      }),
+
+      // --- extension keys (documented in attestor.example.yaml) ---
+      apiVersion: z
+        .union([z.literal(1), z.literal(2)], {
+          errorMap: () => ({ message: 'is not a Rekor API version; use 1 or 2' }),
+        })
+        .default(1),
+      entryKind: z
+        .enum(['dsse', 'intoto'], {
+          errorMap: () => ({ message: 'is not a Rekor v1 entry kind; use "dsse" or "intoto"' }),
+        })
+        .default('dsse'),
+      requestTimeout: duration('00:00:30').default('00:00:30'),
+      maxPayloadBytes: posInt(102400).default(102400),
+      redis: section({
+        url: urlWithScheme(['redis', 'rediss'], 'redis://127.0.0.1:6379').default('redis://127.0.0.1:6379'),
+        keyPrefix: z
+          .string({ message: 'is not a key prefix; use letters, digits and - _ . :, e.g. "rekor-budget"' })
+          .regex(/^[A-Za-z0-9_.:-]{1,64}$/, {
+            message:
+              'is not a key prefix; use 1-64 letters, digits and - _ . : (no braces), e.g. "rekor-budget"',
+          })
+          .default('rekor-budget'),
+      }),
+      database: section({
+        url: urlWithScheme(['postgres', 'postgresql'], 'postgres://postgres@127.0.0.1:5432/postgres').default(
+          'postgres://postgres@127.0.0.1:5432/postgres',
+        ),
+      }),
+      signing: section({
+        keyPath: nonEmpty('/etc/rekor-budget/signing-key.pem').optional(),
+        keyHint: nonEmpty('scanner-2025').optional(),
+      }),
+      metrics: section({ port: port(9464).default(9464) }),
+      dashboard: section({
+        port: port(3000).default(3000),
+        user: nonEmpty('admin').optional(),
+        password: nonEmpty('change-me').optional(),
+        readOnly: bool(false).default(false),
+      }),
+    },
+    { message: 'is not a mapping; write the keys of attestor.rekor indented below it' },
+  )
+  .strict()
+  .superRefine((c, ctx) => {
+    const issue = (path: (string | number)[], message: string) =>
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path, message });
+
+    const b = c.budget;
+    if (b.burstLimit < b.hourlyLimit) {
+      issue(
+        ['budget', 'burstLimit'],
+        `is below hourlyLimit (${b.hourlyLimit}); the burst allowance is a faster pace than the hourly one, so set burstLimit >= hourlyLimit, e.g. ${2 * b.hourlyLimit}`,
+      );
+    }
+    if (b.burstWindow <= 0) {
+      issue(['budget', 'burstWindow'], 'is empty; use a window longer than zero, e.g. "00:10:00"');
+    } else if (b.burstWindow > HOUR_MS) {
+      issue(
+        ['budget', 'burstWindow'],
+        'is longer than one hour; the burst window must lie within the hour, e.g. "00:10:00"',
+      );
+    } else if (Math.floor((b.burstLimit * b.burstWindow) / HOUR_MS) < 1) {
+      issue(
+        ['budget', 'burstWindow'],
+        `lets floor(burstLimit ${b.burstLimit} x ${formatDuration(b.burstWindow)} / 1h) = 0 submissions through per window; lengthen burstWindow or raise burstLimit so at least one fits`,
+      );
+    }
+
+    const r = c.retry;
+    if (r.initialDelay > r.maxDelay) {
+      issue(
+        ['retry', 'initialDelay'],
+        `is longer than maxDelay (${formatDuration(r.maxDelay)}); set initialDelay <= maxDelay`,
+      );
+    }
+    if (r.backoffMultiplier < 1 || !Number.isFinite(r.backoffMultiplier)) {
+      issue(
+        ['retry', 'backoffMultiplier'],
+        'is below 1, so delays would shrink; use a number of at least 1, e.g. 2.0',
+      );
+    }
+
+    const a = b.edgeBundleDailyLimit;
+    const d = c.edgeBundles.dailyLimit;
+    if (a !== undefined && d !== undefined && a !== d) {
+      issue(
+        ['edgeBundles', 'dailyLimit'],
+        `differs from budget.edgeBundleDailyLimit (${a}); both name the same Tier 2 limit, so set only one of them or make them equal`,
+      );
+    }
+
+    const seen = new Set<string>();
+    c.edgeBundles.triggers.forEach((t, i) => {
+      for (const key of Object.keys(t)) {
+        if (seen.has(key)) {
+          issue(
+            ['edgeBundles', 'triggers', i, key],
+            'repeats a trigger listed earlier; list each trigger once',
+          );
+        }
+        seen.add(key);
+      }
+    });
+
+    const hasUser = c.dashboard.user !== undefined;
+    const hasPassword = c.dashboard.password !== undefined;
+    if (hasUser !== hasPassword) {
+      issue(
+        ['dashboard', hasUser ? 'password' : 'user'],
+        'is missing while the other dashboard credential is set; set both user and password, or neither',
+      );
+    }
+  });
+
+const rekorSection = z.preprocess((v) => (v === null ? undefined : v), rekorSchema.default({}));
+
+export const fileSchema = z
+  .object(
+    { attestor: section({ rekor: rekorSection }) },
+    { message: 'is not a mapping; the file holds attestor.rekor.<keys>, see attestor.example.yaml' },
+  )
+  .strict();
+
+export type RawRekorConfig = z.output<typeof rekorSchema>;

@@ -1,0 +1,14 @@
+export { TIERS, TIER_MODES, EDGE_TRIGGERS, isTier, isTenantId, isSha256Digest } from './domain';
+export type { Tier, TierMode, TenantId, EdgeTrigger, Sha256Digest, Receipt } from './domain';
+
+export { RekorBudgetError, ConfigError, InputError } from './errors';
+export type { ConfigIssue, ConfigErrorCode, InputErrorCode } from './errors';
+
+export { parseDuration, formatDuration } from './duration';
+
+export { loadConfig, parseConfigText, parseConfigObject, ENV_OVERRIDES } from './config/load';
+export type { LoadConfigOptions, LoadedConfig, Env } from './config/load';
+export type { RekorConfig, EdgeTriggerConfig } from './config/types';
+
+export { createRedisKeys } from './keys';
+export type { RedisKeys, BudgetWindowName } from './keys';

@@ -1,0 +1,43 @@
+import { createRedisKeys, InputError } from '@rekor-budget/core';
+
+const TENANT = '3f1c2a9e-8b7d-4e6f-9a1b-2c3d4e5f6a7b';
+
+/** The part of a key Redis Cluster hashes: the first non-empty {...}. */
+function hashTag(key: string): string {
+  const open = key.indexOf('{');
+  const close = key.indexOf('}', open + 1);
+  return open >= 0 && close > open + 1 ? key.slice(open + 1, close) : key;
+}
+
+describe('createRedisKeys', () => {
+  const keys = createRedisKeys('rb');
+
+  test("all of a tenant's budget keys hash to the tenant's slot", () => {
+    const tags = (['hour', 'burst', 'day'] as const).map((w) => hashTag(keys.budgetWindow(TENANT, w)));
+    expect(new Set(tags)).toEqual(new Set([TENANT]));
+  });
+
+  test('tenant ids are normalized to lower case', () => {
+    expect(keys.budgetWindow(TENANT.toUpperCase(), 'hour')).toBe(keys.budgetWindow(TENANT, 'hour'));
+  });
+
+  test('keys carry the configured prefix, and BullMQ keys their own hash tag', () => {
+    expect(keys.budgetWindow(TENANT, 'day')).toBe(`rb:budget:{${TENANT}}:day`);
+    expect(keys.queuePrefix).toBe('{rb}');
+    expect(keys.queueName('graph')).toBe('rekor-graph');
+    expect(keys.queueName('edge')).toBe('rekor-edge');
+  });
+
+  test.each(['not-a-uuid', '', `${TENANT}}`, '*'])('tenant %j is refused before it touches a key', (bad) => {
+    expect(() => keys.budgetWindow(bad, 'hour')).toThrow(InputError);
+    try {
+      keys.budgetWindow(bad, 'hour');
+    } catch (e) {
+      expect((e as InputError).code).toBe('INVALID_TENANT');
+    }
+  });
+
+  test.each(['', 'a{b}', 'has space', 'x'.repeat(65)])('prefix %j is refused', (bad) => {
+    expect(() => createRedisKeys(bad)).toThrow(expect.objectContaining({ code: 'INVALID_INPUT' }));
+  });
+});
