@@ -12,3 +12,21 @@ export type { RekorConfig, EdgeTriggerConfig } from './config/types';
 
 export { createRedisKeys } from './keys';
 export type { RedisKeys, BudgetWindowName } from './keys';
+
+export {
+  validateGraphInput,
+  validateEdgeInput,
+  canonicalJson,
+  contentDigest,
+  firedTriggers,
+} from './submission';
+export type {
+  ArtifactRef,
+  ScannerRef,
+  GraphAttestationInput,
+  EdgeBundleInput,
+  Finding,
+  CallEdge,
+  Escalation,
+  Submission,
+} from './submission';
