@@ -1,0 +1,17 @@
+import { RekorBudgetError } from '@rekor-budget/core';
+
+export type ProducerErrorCode =
+  /** `rekor.enabled: false`: nothing is submitted. */
+  | 'REKOR_DISABLED'
+  /** A Tier 2 bundle while `tier: graph-only` or `edgeBundles.enabled: false`. */
+  | 'TIER_DISABLED'
+  /** A Tier 2 bundle that no configured trigger escalates. */
+  | 'NOT_ESCALATED'
+  /** The backlog is full (or Redis is away) and the offline queue is disabled or not configured. */
+  | 'QUEUE_FULL'
+  | 'REDIS_UNAVAILABLE'
+  /** Redis could not take the submission and Postgres could not either: nothing was stored. */
+  | 'OFFLINE_QUEUE_UNAVAILABLE'
+  | 'CLOSED';
+
+export class ProducerError extends RekorBudgetError<ProducerErrorCode> {}

@@ -1,0 +1,43 @@
+import type { JobsOptions } from 'bullmq';
+import type { RekorConfig, Sha256Digest, Submission, Tier } from '@rekor-budget/core';
+
+/** BullMQ job name of every submission. */
+export const SUBMISSION_JOB = 'submit';
+
+/** Name of the custom backoff strategy the workers register. */
+export const BACKOFF_STRATEGY = 'rekor';
+
+/** The job id of a submission: tier and content digest, so the same content is one job. */
+export function jobIdFor(tier: Tier, digest: Sha256Digest): string {
+  return `${tier}-${digest.slice('sha256:'.length)}`;
+}
+
+/** Job data: the submission, plus when it first entered the system. */
+export type SubmissionJobData = Submission & {
+  /** Epoch ms of the first enqueue (kept across overflow and drain), for latency. */
+  enqueuedAt: number;
+  /** The signed DSSE envelope, saved before the first POST (sign once). */
+  envelope?: unknown;
+  /** How many times the job was delayed for budget (guard against endless loops). */
+  budgetDelays?: number;
+};
+
+/** Options of every submission job. */
+export function submissionJobOptions(config: RekorConfig, jobId: string): JobsOptions {
+  return {
+    jobId,
+    attempts: config.retry.maxAttempts,
+    backoff: { type: BACKOFF_STRATEGY },
+    removeOnComplete: { age: 24 * 3600, count: 50_000 },
+    removeOnFail: { age: 7 * 24 * 3600 },
+  };
+}
+
+/**
+ * Retry delay before attempt `attemptsMade + 1`:
+ * `initialDelay x multiplier^(attemptsMade - 1)`, at most `maxDelay`.
+ */
+export function backoffDelayMs(retry: RekorConfig['retry'], attemptsMade: number): number {
+  const n = Math.max(1, attemptsMade);
+  return Math.min(retry.maxDelayMs, Math.round(retry.initialDelayMs * retry.backoffMultiplier ** (n - 1)));
+}

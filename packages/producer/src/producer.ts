@@ -1,0 +1,243 @@
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import type { Kysely } from 'kysely';
+import {
+  contentDigest,
+  createRedisKeys,
+  firedTriggers,
+  InputError,
+  canonicalJson,
+  validateEdgeInput,
+  validateGraphInput,
+  type EdgeTrigger,
+  type RekorConfig,
+  type Sha256Digest,
+  type Submission,
+  type Tier,
+} from '@rekor-budget/core';
+import type { Database, OfflineReason } from '@rekor-budget/db';
+import { ProducerError } from './error';
+import { jobIdFor, SUBMISSION_JOB, submissionJobOptions, type SubmissionJobData } from './jobs';
+import { OfflineQueue } from './offline-queue';
+
+export interface RekorProducerOptions {
+  /** Validated configuration (`attestor.rekor`). */
+  config: RekorConfig;
+  /**
+   * A Redis connection owned by the caller (not closed by `close()`). Without
+   * it the producer opens its own to `config.redis.url`.
+   */
+  redis?: Redis;
+  /** Postgres, for the offline queue and receipt look-ups. Without it, overflow is an error. */
+  db?: Kysely<Database>;
+  /** How long one Redis round trip may take before Redis counts as away. @defaultValue 2000 */
+  redisTimeoutMs?: number;
+  /** Epoch ms. @defaultValue Date.now */
+  clock?: () => number;
+}
+
+export type SubmitStatus = 'queued' | 'duplicate' | 'overflowed';
+
+export interface SubmitResult {
+  jobId: string;
+  status: SubmitStatus;
+  contentDigest: Sha256Digest;
+  tier: Tier;
+  /** Tier 2: the triggers that escalated the bundle. */
+  triggers?: EdgeTrigger[];
+  /** For `overflowed`: why it went to Postgres. */
+  offlineReason?: OfflineReason;
+}
+
+export interface RekorProducer {
+  submitGraphAttestation(input: unknown): Promise<SubmitResult>;
+  submitEdgeBundle(input: unknown): Promise<SubmitResult>;
+  close(): Promise<void>;
+}
+
+class RedisTimeout extends Error {}
+
+/** Creates the producer scanners use to submit attestations. */
+export function createRekorProducer(options: RekorProducerOptions): RekorProducer {
+  const { config, db } = options;
+  const clock = options.clock ?? Date.now;
+  const timeoutMs = options.redisTimeoutMs ?? 2000;
+  const keys = createRedisKeys(config.redis.keyPrefix);
+  const ownsRedis = options.redis === undefined;
+  const redis =
+    options.redis ??
+    new Redis(config.redis.url, {
+      // fail fast while Redis is away, so the submission can go to Postgres
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      connectTimeout: timeoutMs,
+    });
+  if (ownsRedis) redis.on('error', () => undefined);
+  const queues: Record<Tier, Queue> = {
+    graph: new Queue(keys.queueName('graph'), { connection: redis, prefix: keys.queuePrefix }),
+    edge: new Queue(keys.queueName('edge'), { connection: redis, prefix: keys.queuePrefix }),
+  };
+  for (const q of Object.values(queues)) q.on('error', () => undefined);
+  const offline = db ? new OfflineQueue(db) : undefined;
+  let closed = false;
+
+  function withTimeout<T>(work: Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new RedisTimeout(`Redis did not answer within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+    });
+    return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+  }
+
+  async function overflow(data: SubmissionJobData, jobId: string, reason: OfflineReason, cause?: unknown) {
+    const base = { jobId, contentDigest: data.contentDigest, tier: data.tier } as const;
+    if (!config.offline.queueEnabled || !offline) {
+      const why = !config.offline.queueEnabled
+        ? 'offline.queueEnabled is false'
+        : 'the producer has no database';
+      throw reason === 'overflow'
+        ? new ProducerError(
+            'QUEUE_FULL',
+            `the ${data.tier} backlog reached offline.maxQueueSize (${config.offline.maxQueueSize}) and ${why}; retry later or enable the offline queue`,
+          )
+        : new ProducerError('REDIS_UNAVAILABLE', `Redis is unavailable and ${why}; nothing was stored`, {
+            cause,
+          });
+    }
+    try {
+      const r = await offline.add(data, reason);
+      return {
+        ...base,
+        status: r.inserted ? 'overflowed' : 'duplicate',
+        ...(r.inserted ? { offlineReason: reason } : {}),
+      } satisfies Partial<SubmitResult>;
+    } catch (e) {
+      throw new ProducerError(
+        'OFFLINE_QUEUE_UNAVAILABLE',
+        `the submission could not be queued in Redis (${reason}) nor stored in Postgres (${(e as Error).message}); nothing was stored, submit it again`,
+        { cause: e },
+      );
+    }
+  }
+
+  /** Resolves once the connection is ready, or rejects after the Redis timeout. */
+  function ready(): Promise<void> {
+    if (redis.status === 'ready') return Promise.resolve();
+    if (redis.status === 'wait') redis.connect().catch(() => undefined);
+    return new Promise<void>((resolve, reject) => {
+      const onReady = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        redis.off('ready', onReady);
+        reject(new RedisTimeout(`Redis is not connected (${redis.status}) after ${timeoutMs} ms`));
+      }, timeoutMs);
+      redis.once('ready', onReady);
+    });
+  }
+
+  async function alreadyLogged(digest: Sha256Digest): Promise<boolean> {
+    if (!db) return false;
+    const row = await db
+      .selectFrom('attestor.rekor_entries')
+      .select('id')
+      .where('content_digest', '=', digest)
+      .executeTakeFirst()
+      .catch(() => undefined);
+    return row !== undefined;
+  }
+
+  async function submit(submission: Submission): Promise<SubmitResult> {
+    if (closed) throw new ProducerError('CLOSED', 'the producer is closed');
+    const jobId = jobIdFor(submission.tier, submission.contentDigest);
+    const triggers = submission.tier === 'edge' ? { triggers: submission.triggers } : {};
+    const base = { jobId, contentDigest: submission.contentDigest, tier: submission.tier, ...triggers };
+    if (await alreadyLogged(submission.contentDigest)) return { ...base, status: 'duplicate' };
+
+    const data: SubmissionJobData = { ...submission, enqueuedAt: clock() };
+    const queue = queues[submission.tier];
+    let outcome: 'queued' | 'duplicate' | 'full';
+    try {
+      await ready();
+      outcome = await withTimeout(
+        (async () => {
+          if (await queue.getJob(jobId)) return 'duplicate';
+          const counts = await queue.getJobCounts('waiting', 'delayed', 'prioritized', 'paused');
+          const backlog = Object.values(counts).reduce((a, b) => a + b, 0);
+          if (backlog >= config.offline.maxQueueSize) return 'full';
+          await queue.add(SUBMISSION_JOB, data, submissionJobOptions(config, jobId));
+          return 'queued';
+        })(),
+      );
+    } catch (e) {
+      return { ...base, ...(await overflow(data, jobId, 'redis_unavailable', e)) };
+    }
+    if (outcome === 'full') return { ...base, ...(await overflow(data, jobId, 'overflow')) };
+    return { ...base, status: outcome };
+  }
+
+  function checkSize(tier: Tier, input: object): void {
+    const size = Buffer.byteLength(canonicalJson(input));
+    if (size > config.maxPayloadBytes) {
+      throw new InputError(
+        'PAYLOAD_TOO_LARGE',
+        tier === 'edge' ? 'edges' : 'input',
+        `the ${tier} attestation would be ${size} bytes, over maxPayloadBytes (${config.maxPayloadBytes}); trim the ${tier === 'edge' ? 'edges to the reachable paths' : 'metadata'} or raise maxPayloadBytes`,
+      );
+    }
+  }
+
+  function checkEnabled(): void {
+    if (!config.enabled) {
+      throw new ProducerError('REKOR_DISABLED', 'Rekor integration is disabled (rekor.enabled: false)');
+    }
+  }
+
+  return {
+    async submitGraphAttestation(raw) {
+      checkEnabled();
+      const input = validateGraphInput(raw);
+      checkSize('graph', input);
+      return submit({ version: 1, tier: 'graph', contentDigest: contentDigest('graph', input), input });
+    },
+
+    async submitEdgeBundle(raw) {
+      checkEnabled();
+      if (config.tier !== 'with-edges' || !config.edgeBundles.enabled) {
+        throw new ProducerError(
+          'TIER_DISABLED',
+          config.tier !== 'with-edges'
+            ? 'edge bundles are off: rekor.tier is graph-only; set tier: with-edges to submit Tier 2 bundles'
+            : 'edge bundles are off: edgeBundles.enabled is false',
+        );
+      }
+      const input = validateEdgeInput(raw);
+      const triggers = firedTriggers(input, config.edgeBundles.triggers);
+      if (triggers.length === 0) {
+        throw new ProducerError(
+          'NOT_ESCALATED',
+          `no configured trigger escalates ${input.finding.cveId} (CVSS ${input.finding.cvss}, reachable ${input.finding.reachable}); edge bundles are submitted only on escalation`,
+        );
+      }
+      checkSize('edge', input);
+      return submit({
+        version: 1,
+        tier: 'edge',
+        contentDigest: contentDigest('edge', input),
+        input,
+        triggers,
+      });
+    },
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      await Promise.all(Object.values(queues).map((q) => q.close()));
+      if (ownsRedis) redis.disconnect();
+    },
+  };
+}

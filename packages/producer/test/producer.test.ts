@@ -1,0 +1,220 @@
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import {
+  createTestDatabase,
+  createTestRedis,
+  deleteKeys,
+  redisUrl,
+  uniquePrefix,
+  type TestDatabase,
+} from '@rekor-budget/testing';
+import { createRekorProducer, ProducerError, type RekorProducer } from '@rekor-budget/producer';
+import { createDb } from '@rekor-budget/db';
+import { createRedisKeys, InputError, type RekorConfig } from '@rekor-budget/core';
+import { edgeInput, graphInput, tenant, testConfig } from './fixtures';
+
+let t: TestDatabase;
+let redis: Redis;
+const prefixes: string[] = [];
+const producers: RekorProducer[] = [];
+
+beforeAll(async () => {
+  t = await createTestDatabase();
+  redis = createTestRedis();
+});
+afterEach(async () => {
+  await Promise.all(producers.splice(0).map((p) => p.close()));
+});
+afterAll(async () => {
+  for (const p of prefixes) await deleteKeys(redis, p);
+  await redis.quit();
+  await t.drop();
+});
+
+function setup(rekor: Record<string, unknown> = {}, opts: { db?: boolean; redis?: Redis } = {}) {
+  const prefix = uniquePrefix('prod');
+  prefixes.push(prefix);
+  const config: RekorConfig = testConfig({ redis: { url: redisUrl(), keyPrefix: prefix }, ...rekor });
+  const producer = createRekorProducer({
+    config,
+    redis: opts.redis ?? redis,
+    ...(opts.db === false ? {} : { db: t.db }),
+  });
+  producers.push(producer);
+  const keys = createRedisKeys(prefix);
+  return { producer, config, keys };
+}
+
+async function offlineRows(tenantId: string) {
+  return t.db
+    .selectFrom('attestor.rekor_offline_queue')
+    .selectAll()
+    .where('tenant_id', '=', tenantId)
+    .execute();
+}
+
+async function errorOf(p: Promise<unknown>): Promise<{ code: string }> {
+  try {
+    await p;
+  } catch (e) {
+    return e as { code: string };
+  }
+  throw new Error('resolved');
+}
+
+describe('submitGraphAttestation', () => {
+  test('queues a job whose id derives from the content; the same scan again is a duplicate', async () => {
+    const { producer, keys } = setup();
+    const tn = tenant();
+    const first = await producer.submitGraphAttestation(graphInput(tn, 's1'));
+    expect(first).toMatchObject({ status: 'queued', tier: 'graph' });
+    expect(first.jobId).toBe(`graph-${first.contentDigest.slice(7)}`);
+    const again = await producer.submitGraphAttestation(graphInput(tn, 's1'));
+    expect(again).toMatchObject({ status: 'duplicate', jobId: first.jobId });
+    const other = await producer.submitGraphAttestation(graphInput(tn, 's2'));
+    expect(other.status).toBe('queued');
+    expect(other.jobId).not.toBe(first.jobId);
+
+    const q = new Queue(keys.queueName('graph'), { connection: redis, prefix: keys.queuePrefix });
+    const job = await q.getJob(first.jobId);
+    expect(job?.data).toMatchObject({
+      tier: 'graph',
+      contentDigest: first.contentDigest,
+      input: { scanId: 's1' },
+    });
+    expect(await q.getWaitingCount()).toBe(2);
+    await q.close();
+  });
+
+  test('bad input is refused with a typed error and nothing is queued', async () => {
+    const { producer } = setup();
+    const e = await errorOf(
+      producer.submitGraphAttestation({ ...graphInput(tenant(), 's'), graphDigest: 'md5:1' }),
+    );
+    expect(e).toBeInstanceOf(InputError);
+    expect(e.code).toBe('INVALID_DIGEST');
+  });
+
+  test('an attestation over maxPayloadBytes is refused before it is queued', async () => {
+    const { producer } = setup({ maxPayloadBytes: 1000 });
+    const input = { ...graphInput(tenant(), 's'), metadata: { notes: 'x'.repeat(2000) } };
+    expect((await errorOf(producer.submitGraphAttestation(input))).code).toBe('PAYLOAD_TOO_LARGE');
+  });
+
+  test('rekor.enabled: false refuses with REKOR_DISABLED', async () => {
+    const { producer } = setup({ enabled: false });
+    expect((await errorOf(producer.submitGraphAttestation(graphInput(tenant(), 's')))).code).toBe(
+      'REKOR_DISABLED',
+    );
+  });
+
+  test('content already in the log (a receipt exists) is a duplicate', async () => {
+    const { producer } = setup();
+    const tn = tenant();
+    const first = await producer.submitGraphAttestation(graphInput(tn, 'logged'));
+    await t.db
+      .insertInto('attestor.rekor_entries')
+      .values({
+        tenant_id: tn,
+        tier: 'graph',
+        content_digest: first.contentDigest,
+        rekor_uuid: 'u',
+        log_index: 1,
+        integrated_time: new Date(),
+        log_id: 'l',
+        log_url: 'http://rekor',
+        bundle: '{}',
+      })
+      .execute();
+    const { producer: fresh } = setup();
+    expect((await fresh.submitGraphAttestation(graphInput(tn, 'logged'))).status).toBe('duplicate');
+  });
+});
+
+describe('submitEdgeBundle', () => {
+  test('graph-only refuses Tier 2 with TIER_DISABLED', async () => {
+    const { producer } = setup({ tier: 'graph-only' });
+    const e = await errorOf(producer.submitEdgeBundle(edgeInput(tenant(), 's')));
+    expect(e).toBeInstanceOf(ProducerError);
+    expect(e.code).toBe('TIER_DISABLED');
+  });
+
+  test('edgeBundles.enabled: false refuses with TIER_DISABLED', async () => {
+    const { producer } = setup({ tier: 'with-edges', edgeBundles: { enabled: false } });
+    expect((await errorOf(producer.submitEdgeBundle(edgeInput(tenant(), 's')))).code).toBe('TIER_DISABLED');
+  });
+
+  test('a finding no trigger escalates is refused with NOT_ESCALATED', async () => {
+    const { producer } = setup({ tier: 'with-edges' });
+    expect((await errorOf(producer.submitEdgeBundle(edgeInput(tenant(), 's', 7.5)))).code).toBe(
+      'NOT_ESCALATED',
+    );
+  });
+
+  test('an escalated finding is queued with the triggers that fired', async () => {
+    const { producer } = setup({ tier: 'with-edges' });
+    const input = { ...edgeInput(tenant(), 's'), escalation: { manual: { requestedBy: 'secteam' } } };
+    const r = await producer.submitEdgeBundle(input);
+    expect(r).toMatchObject({ status: 'queued', tier: 'edge', triggers: ['cvss', 'manual'] });
+    expect(r.jobId.startsWith('edge-')).toBe(true);
+  });
+});
+
+describe('overflow', () => {
+  test('at offline.maxQueueSize the excess goes to Postgres, once per content', async () => {
+    const { producer } = setup({ offline: { maxQueueSize: 2 } });
+    const tn = tenant();
+    const results = [];
+    for (const s of ['a', 'b', 'c', 'd'])
+      results.push(await producer.submitGraphAttestation(graphInput(tn, s)));
+    expect(results.map((r) => r.status)).toEqual(['queued', 'queued', 'overflowed', 'overflowed']);
+    expect(results[2]!.offlineReason).toBe('overflow');
+    expect(await producer.submitGraphAttestation(graphInput(tn, 'c'))).toMatchObject({ status: 'duplicate' });
+    const rows = await offlineRows(tn);
+    expect(rows.map((r) => r.content_digest).sort()).toEqual(
+      [results[2]!.contentDigest, results[3]!.contentDigest].sort(),
+    );
+    expect(rows.every((r) => r.reason === 'overflow' && r.tier === 'graph')).toBe(true);
+    expect(JSON.parse(rows[0]!.payload.toString())).toMatchObject({ version: 1, tier: 'graph' });
+  });
+
+  test('with the offline queue disabled, a full backlog is QUEUE_FULL', async () => {
+    const { producer } = setup({ offline: { maxQueueSize: 1, queueEnabled: false } });
+    const tn = tenant();
+    await producer.submitGraphAttestation(graphInput(tn, 'a'));
+    expect((await errorOf(producer.submitGraphAttestation(graphInput(tn, 'b')))).code).toBe('QUEUE_FULL');
+  });
+
+  test('when Redis does not answer the submission goes to Postgres', async () => {
+    const config = testConfig({ redis: { url: 'redis://127.0.0.1:1', keyPrefix: uniquePrefix('down') } });
+    const producer = createRekorProducer({ config, db: t.db, redisTimeoutMs: 300 });
+    producers.push(producer);
+    const tn = tenant();
+    const r = await producer.submitGraphAttestation(graphInput(tn, 'x'));
+    expect(r).toMatchObject({ status: 'overflowed', offlineReason: 'redis_unavailable' });
+    expect(await offlineRows(tn)).toHaveLength(1);
+  });
+
+  test('Redis away and no database: REDIS_UNAVAILABLE, nothing pretends to be stored', async () => {
+    const config = testConfig({ redis: { url: 'redis://127.0.0.1:1', keyPrefix: uniquePrefix('down') } });
+    const producer = createRekorProducer({ config, redisTimeoutMs: 300 });
+    producers.push(producer);
+    expect((await errorOf(producer.submitGraphAttestation(graphInput(tenant(), 'x')))).code).toBe(
+      'REDIS_UNAVAILABLE',
+    );
+  });
+
+  test('Redis and Postgres both away: OFFLINE_QUEUE_UNAVAILABLE', async () => {
+    const config = testConfig({ redis: { url: 'redis://127.0.0.1:1', keyPrefix: uniquePrefix('down') } });
+    const deadDb = createDb({ url: 'postgres://postgres@127.0.0.1:1/none' });
+    const producer = createRekorProducer({ config, db: deadDb, redisTimeoutMs: 300 });
+    try {
+      expect((await errorOf(producer.submitGraphAttestation(graphInput(tenant(), 'x')))).code).toBe(
+        'OFFLINE_QUEUE_UNAVAILABLE',
+      );
+    } finally {
+      await producer.close();
+      await deadDb.destroy();
+    }
+  });
+});
