@@ -22,6 +22,8 @@ export interface RedisKeys {
   readonly activeTenants: string;
   /** Shared "Rekor offline" state, read by every worker before a POST. */
   readonly rekorState: string;
+  /** Held while one job submits a content digest, so no other job submits it too. */
+  inflight(contentDigest: string): string;
 }
 
 export type BudgetWindowName = 'hour' | 'burst' | 'day';
@@ -41,6 +43,7 @@ export function createRedisKeys(prefix: string): RedisKeys {
     budgetWindow: (tenantId, window) => `${prefix}:budget:{${checkTenant(tenantId)}}:${window}`,
     activeTenants: `${prefix}:tenants:active`,
     rekorState: `${prefix}:rekor:state`,
+    inflight: (contentDigest) => `${prefix}:inflight:${contentDigest.replace(/^sha256:/, '')}`,
   };
 }
 

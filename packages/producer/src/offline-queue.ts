@@ -47,9 +47,10 @@ export class OfflineQueue {
   async claim(
     trx: Transaction<Database>,
     limit: number,
-    filter: { reasons?: OfflineReason[]; exported?: boolean } = {},
+    filter: { reasons?: OfflineReason[]; exported?: boolean; tier?: Tier } = {},
   ): Promise<OfflineRow[]> {
     let q = trx.selectFrom('attestor.rekor_offline_queue').selectAll();
+    if (filter.tier) q = q.where('tier', '=', filter.tier);
     if (filter.reasons) q = q.where('reason', 'in', filter.reasons);
     if (filter.exported === false) q = q.where('exported_at', 'is', null);
     return q

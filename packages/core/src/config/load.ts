@@ -131,6 +131,7 @@ function toConfig(r: RawRekorConfig): RekorConfig {
     tier: r.tier,
     requestTimeoutMs: r.requestTimeout,
     maxPayloadBytes: r.maxPayloadBytes,
+    pace: { max: r.pace.max, windowMs: r.pace.window },
     budget: {
       hourlyLimit: r.budget.hourlyLimit,
       burstLimit: r.budget.burstLimit,

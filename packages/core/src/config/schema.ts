@@ -169,6 +169,14 @@ export const rekorSchema = z
         .default('dsse'),
       requestTimeout: duration('00:00:30').default('00:00:30'),
       maxPayloadBytes: posInt(102400).default(102400),
+    pace: section({
+      max: z
+        .number({ message: 'is not a whole number; use 0 (no global pace) or e.g. 50' })
+        .int({ message: 'is not a whole number; use 0 (no global pace) or e.g. 50' })
+        .min(0, { message: 'is negative; use 0 (no global pace) or e.g. 50' })
+        .default(0),
+      window: duration('00:00:01').default('00:00:01'),
+    }),
       redis: section({
         url: urlWithScheme(['redis', 'rediss'], 'redis://127.0.0.1:6379').default('redis://127.0.0.1:6379'),
         keyPrefix: z
@@ -222,6 +230,10 @@ export const rekorSchema = z
         ['budget', 'burstWindow'],
         `lets floor(burstLimit ${b.burstLimit} x ${formatDuration(b.burstWindow)} / 1h) = 0 submissions through per window; lengthen burstWindow or raise burstLimit so at least one fits`,
       );
+    }
+
+    if (c.pace.window <= 0) {
+      issue(['pace', 'window'], 'is empty; use a window longer than zero, e.g. "00:00:01"');
     }
 
     const r = c.retry;

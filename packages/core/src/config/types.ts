@@ -26,6 +26,11 @@ export interface RekorConfig {
   requestTimeoutMs: number;
   /** Largest statement payload accepted by the producer, per submission. @defaultValue 102 400 */
   maxPayloadBytes: number;
+  /**
+   * Global pace toward Rekor across all tenants and workers of a tier (BullMQ
+   * limiter): at most `max` requests per `windowMs`; `max: 0` means none.
+   */
+  pace: { max: number; windowMs: number };
   budget: {
     hourlyLimit: number;
     burstLimit: number;

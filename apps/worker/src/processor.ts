@@ -1,0 +1,156 @@
+import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { RedisKeys, Tier } from '@rekor-budget/core';
+import type { OfflineQueue, SubmissionJobData } from '@rekor-budget/producer';
+import type { WorkerDeps } from './ports';
+
+/** What a completed job returns (kept by BullMQ, shown in the dashboard). */
+export type JobResult =
+  | { status: 'created' | 'duplicate'; uuid: string; logIndex: number }
+  | { status: 'already_logged' }
+  | { status: 'offline'; reason: 'rekor_unreachable' | 'rekor_offline' | 'air_gapped' };
+
+/** A job delayed for budget more often than this is failed: something is wrong with the clock. */
+export const MAX_BUDGET_DELAYS = 10_000;
+
+export interface ProcessorContext extends WorkerDeps {
+  tier: Tier;
+  redis: Redis;
+  keys: RedisKeys;
+  offline: OfflineQueue;
+  /** Set once the BullMQ worker exists (for `rateLimit`). */
+  worker(): Worker;
+}
+
+/** How long a worker trusts a "Rekor offline" mark without a fresh probe. */
+export function offlineMarkTtlMs(probeIntervalMs: number): number {
+  return Math.max(4 * probeIntervalMs, 60_000);
+}
+
+/**
+ * The life of one submission job (DESIGN.md section 3): admit against the
+ * budget, sign once, POST, and act on Rekor's classified answer.
+ */
+export function createProcessor(ctx: ProcessorContext) {
+  const clock = ctx.clock ?? Date.now;
+  const { config, budget, rekor, receipts, quota, metrics, tier } = ctx;
+
+  async function toOffline(
+    job: Job<SubmissionJobData>,
+    reason: 'rekor_unreachable' | 'air_gapped',
+  ): Promise<void> {
+    await ctx.offline.add(job.data, reason);
+  }
+
+  async function signOnce(job: Job<SubmissionJobData>): Promise<unknown> {
+    if (job.data.envelope !== undefined) return job.data.envelope;
+    const envelope = await rekor.sign(job.data);
+    // persisted before the first POST: every retry re-sends the same bytes
+    await job.updateData({ ...job.data, envelope });
+    return envelope;
+  }
+
+  return async function process(job: Job<SubmissionJobData>, token?: string): Promise<JobResult> {
+    const data = job.data;
+    if (config.offline.airGapped) {
+      await signOnce(job);
+      await toOffline(job, 'air_gapped');
+      metrics?.submitted(tier, 'offline');
+      return { status: 'offline', reason: 'air_gapped' };
+    }
+
+    if ((await ctx.redis.get(ctx.keys.rekorState)) === 'offline') {
+      await ctx.offline.add(data, 'rekor_unreachable');
+      metrics?.submitted(tier, 'offline');
+      return { status: 'offline', reason: 'rekor_offline' };
+    }
+
+    // One job at a time per content: a drained copy and a fresh submission of
+    // the same scan must not both reach Rekor.
+    const lockKey = ctx.keys.inflight(data.contentDigest);
+    const lockMs = 2 * config.requestTimeoutMs + 60_000;
+    if ((await ctx.redis.set(lockKey, job.id ?? '?', 'PX', lockMs, 'NX')) !== 'OK') {
+      await job.moveToDelayed(clock() + 5_000, token);
+      throw new DelayedError();
+    }
+    try {
+      return await admitted(job, token);
+    } finally {
+      await ctx.redis.eval(RELEASE, 1, lockKey, job.id ?? '?');
+    }
+  };
+
+  async function admitted(job: Job<SubmissionJobData>, token?: string): Promise<JobResult> {
+    const data = job.data;
+    const tenantId = data.input.tenantId;
+    if (await receipts.has(data.contentDigest, rekor.logUrl)) {
+      metrics?.submitted(tier, 'duplicate');
+      return { status: 'already_logged' };
+    }
+    const decision = await budget.tryConsume(tenantId, tier);
+    if (!decision.admitted) {
+      const delays = (data.budgetDelays ?? 0) + 1;
+      if (delays > MAX_BUDGET_DELAYS) {
+        throw new UnrecoverableError(
+          `delayed for budget ${MAX_BUDGET_DELAYS} times; check the clocks of the workers and Redis`,
+        );
+      }
+      await job.updateData({ ...data, budgetDelays: delays });
+      metrics?.rejected(tier, 'budget_exceeded');
+      // never earlier than 10 ms from now, so a skewed clock cannot spin
+      await job.moveToDelayed(Math.max(decision.retryAtMs, clock() + 10), token);
+      throw new DelayedError();
+    }
+
+    const envelope = await signOnce(job);
+    const outcome = await rekor.submit(envelope);
+
+    switch (outcome.kind) {
+      case 'created':
+      case 'duplicate': {
+        await receipts.save(job.data, outcome.entry, rekor.logUrl);
+        await quota.record(tenantId, tier, new Date(clock()));
+        metrics?.submitted(tier, outcome.kind, (clock() - data.enqueuedAt) / 1000);
+        return { status: outcome.kind, uuid: outcome.entry.uuid, logIndex: outcome.entry.logIndex };
+      }
+      case 'rate_limited': {
+        metrics?.error(tier, 'rate_limited');
+        await ctx.worker().rateLimit(Math.max(outcome.retryAfterMs, 1));
+        throw Worker.RateLimitError();
+      }
+      case 'retryable': {
+        metrics?.error(tier, 'retryable');
+        throw new Error(`Rekor answered with a retryable error: ${outcome.reason}`);
+      }
+      case 'unreachable': {
+        await budget.refund(tenantId, tier, decision.unitId);
+        metrics?.error(tier, 'unreachable');
+        if (job.attemptsMade + 1 < config.retry.maxAttempts) {
+          throw new Error(`Rekor is unreachable: ${outcome.reason}`);
+        }
+        await ctx.redis.set(
+          ctx.keys.rekorState,
+          'offline',
+          'PX',
+          offlineMarkTtlMs(config.offline.probeIntervalMs),
+        );
+        await toOffline(job, 'rekor_unreachable');
+        metrics?.submitted(tier, 'offline');
+        return { status: 'offline', reason: 'rekor_unreachable' };
+      }
+      case 'rejected': {
+        metrics?.error(tier, 'rejected');
+        metrics?.submitted(tier, 'rejected');
+        throw new UnrecoverableError(`Rekor rejected the entry (HTTP ${outcome.status}): ${outcome.message}`);
+      }
+      case 'frozen': {
+        metrics?.error(tier, 'frozen');
+        metrics?.submitted(tier, 'rejected');
+        throw new UnrecoverableError(outcome.message);
+      }
+    }
+  }
+}
+
+/** Deletes the lock only if this job still holds it. */
+const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
