@@ -42,7 +42,7 @@ const HISTOGRAM_SUFFIXES = ['_bucket', '_sum', '_count'];
 async function packageMetrics(): Promise<Map<string, string>> {
   const registry = new Registry();
   new RekorMetrics({ registry });
-  return new Map((await registry.getMetricsAsJSON()).map((m) => [m.name, m.type as string]));
+  return new Map((await registry.getMetricsAsJSON()).map((m) => [m.name, String(m.type)]));
 }
 
 /** Metric names used in PromQL expressions, histogram series folded to their metric. */

@@ -10,6 +10,8 @@ import {
 } from '@rekor-budget/metrics';
 
 type Json = Awaited<ReturnType<Registry['getMetricsAsJSON']>>[number];
+/** Histogram values carry the series name (`_bucket`, `_sum`, `_count`). */
+const vals = (m: Json) => m.values as Array<Json['values'][number] & { metricName?: string }>;
 
 async function metricsJson(registry: Registry): Promise<Map<string, Json>> {
   return new Map((await registry.getMetricsAsJSON()).map((m) => [m.name, m]));
@@ -133,14 +135,14 @@ describe('RekorMetrics: recording', () => {
     m.latencySince('graph', new Date(0), new Date(2 * 3600 * 1000)); // 2 h
     m.latencySince('edge', 10_000, 5_000); // clock skew: counts as 0
     const h = (await metricsJson(registry)).get(METRIC_NAMES.submissionLatencySeconds)!;
-    const bucketLes = h.values
+    const bucketLes = vals(h)
       .filter((v) => v.metricName?.endsWith('_bucket') && v.labels.tier === 'graph')
       .map((v) => v.labels.le);
     expect(bucketLes).toEqual([...LATENCY_BUCKETS, '+Inf']);
     expect(LATENCY_BUCKETS[0]).toBe(0.05);
     expect(LATENCY_BUCKETS).toContain(3600);
     const graph = (suffix: string, le?: number) =>
-      h.values.find(
+      vals(h).find(
         (v) =>
           v.metricName === `${METRIC_NAMES.submissionLatencySeconds}${suffix}` &&
           v.labels.tier === 'graph' &&
@@ -151,7 +153,7 @@ describe('RekorMetrics: recording', () => {
     expect(graph('_bucket', 0.25)).toBe(1);
     expect(graph('_bucket', 3600)).toBe(1);
     expect(graph('_bucket', 7200)).toBe(2);
-    const edgeSum = h.values.find((v) => v.metricName?.endsWith('_sum') && v.labels.tier === 'edge')?.value;
+    const edgeSum = vals(h).find((v) => v.metricName?.endsWith('_sum') && v.labels.tier === 'edge')?.value;
     expect(edgeSum).toBe(0);
   });
 });
@@ -215,7 +217,7 @@ describe('RekorMetrics: options', () => {
     const registry = new Registry();
     new RekorMetrics({ registry, latencyBuckets: [1, 60] });
     const h = (await metricsJson(registry)).get(METRIC_NAMES.submissionLatencySeconds)!;
-    const les = h.values
+    const les = vals(h)
       .filter((v) => v.metricName?.endsWith('_bucket') && v.labels.tier === 'edge')
       .map((v) => v.labels.le);
     expect(les).toEqual([1, 60, '+Inf']);
