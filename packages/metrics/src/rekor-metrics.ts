@@ -1,5 +1,5 @@
 import type { EdgeTrigger, Tier } from '@rekor-budget/core';
-import type { Registry } from 'prom-client';
+import { register as globalRegistry, type Registry } from 'prom-client';
 import { BudgetMetrics } from './budget-metrics';
 import { EdgeTriggerMetrics } from './edge-trigger-metrics';
 import { MetricsError } from './errors';
@@ -60,6 +60,9 @@ function check(o: RekorMetricsOptions & typeof DEFAULTS): void {
   };
   if (!o.registry || typeof o.registry.registerMetric !== 'function') {
     bad('registry', 'pass a prom-client Registry (new Registry()), never the global default registry');
+  }
+  if (o.registry === globalRegistry) {
+    bad('registry', 'is the global default registry; pass a registry of your own (new Registry())');
   }
   if (!isPositiveInt(o.maxTenantSeries))
     bad('maxTenantSeries', `${String(o.maxTenantSeries)} is not a positive integer`);

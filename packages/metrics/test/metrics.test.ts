@@ -200,6 +200,7 @@ describe('RekorMetrics: options', () => {
     expect(codeOf(() => new RekorMetrics({ registry: undefined as unknown as Registry }))).toBe(
       'INVALID_OPTION',
     );
+    expect(codeOf(() => new RekorMetrics({ registry: defaultRegistry }))).toBe('INVALID_OPTION');
     expect(codeOf(() => new RekorMetrics({ registry, maxTenantSeries: 0 }))).toBe('INVALID_OPTION');
     expect(codeOf(() => new RekorMetrics({ registry, maxTenantSeries: 1.5 }))).toBe('INVALID_OPTION');
     expect(codeOf(() => new RekorMetrics({ registry, sourceTimeoutMs: -1 }))).toBe('INVALID_OPTION');
