@@ -1,0 +1,179 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Registry } from 'prom-client';
+import { MetricsError } from './errors';
+
+/** The result of one readiness check, e.g. `redis`, `postgres`, `rekor`. */
+export interface CheckResult {
+  ok: boolean;
+  detail?: string;
+}
+
+export type ReadinessChecks = () => Promise<Record<string, CheckResult>>;
+
+export interface MetricsServerOptions {
+  registry: Registry;
+  /** Port to listen on; 0 picks a free one. */
+  port: number;
+  /**
+   * Interface to listen on.
+   * @defaultValue all interfaces
+   */
+  host?: string;
+  /** Checks behind `/readyz`: ready when every check is ok. */
+  readiness: ReadinessChecks;
+  /**
+   * How long `/readyz` waits for the checks before answering 503.
+   * @defaultValue 5000
+   */
+  readinessTimeoutMs?: number;
+}
+
+export interface MetricsServer {
+  /** Base URL, e.g. `http://127.0.0.1:9464`. */
+  url: string;
+  port: number;
+  /** Stop listening and drop open connections. */
+  close(): Promise<void>;
+}
+
+/** The JSON body of `/readyz`. */
+export interface ReadinessReport {
+  status: 'ready' | 'not_ready';
+  checks: Record<string, CheckResult>;
+  error?: string;
+}
+
+async function runChecks(readiness: ReadinessChecks, timeoutMs: number): Promise<ReadinessReport> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const checks = await Promise.race([
+      Promise.resolve().then(readiness),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`checks did not answer within ${timeoutMs} ms`)),
+          timeoutMs,
+        );
+      }),
+    ]);
+    const entries = Object.entries(checks ?? {});
+    const ready = entries.length > 0 && entries.every(([, c]) => c?.ok === true);
+    return { status: ready ? 'ready' : 'not_ready', checks: checks ?? {} };
+  } catch (e) {
+    return { status: 'not_ready', checks: {}, error: e instanceof Error ? e.message : String(e) };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function send(res: ServerResponse, status: number, type: string, body: string, head: boolean): void {
+  res.writeHead(status, {
+    'Content-Type': type,
+    'Content-Length': Buffer.byteLength(body),
+    'Cache-Control': 'no-store',
+  });
+  res.end(head ? undefined : body);
+}
+
+function handler(o: Required<Omit<MetricsServerOptions, 'host'>>) {
+  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const head = req.method === 'HEAD';
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    const known = path === '/metrics' || path === '/healthz' || path === '/readyz';
+    if (!known) return send(res, 404, 'text/plain; charset=utf-8', 'not found\n', head);
+    if (req.method !== 'GET' && !head) {
+      res.setHeader('Allow', 'GET, HEAD');
+      return send(res, 405, 'text/plain; charset=utf-8', 'method not allowed\n', false);
+    }
+    if (path === '/healthz') return send(res, 200, 'text/plain; charset=utf-8', 'ok\n', head);
+    if (path === '/readyz') {
+      const report = await runChecks(o.readiness, o.readinessTimeoutMs);
+      const code = report.status === 'ready' ? 200 : 503;
+      return send(res, code, 'application/json; charset=utf-8', `${JSON.stringify(report)}\n`, head);
+    }
+    try {
+      const text = await o.registry.metrics();
+      send(res, 200, o.registry.contentType, text, head);
+    } catch (e) {
+      send(
+        res,
+        500,
+        'text/plain; charset=utf-8',
+        `metrics unavailable: ${e instanceof Error ? e.message : String(e)}\n`,
+        head,
+      );
+    }
+  };
+}
+
+/**
+ * Serve `/metrics` (Prometheus text exposition of `registry`), `/healthz`
+ * (200 `ok` while the process runs) and `/readyz` (200 when every readiness
+ * check is ok, else 503; JSON body with each check). Anything else is 404.
+ */
+export async function startMetricsServer(options: MetricsServerOptions): Promise<MetricsServer> {
+  const { registry, port, host, readiness } = options;
+  const readinessTimeoutMs = options.readinessTimeoutMs ?? 5000;
+  if (!registry || typeof registry.metrics !== 'function') {
+    throw new MetricsError(
+      'INVALID_OPTION',
+      'startMetricsServer option registry: pass a prom-client Registry',
+    );
+  }
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new MetricsError(
+      'INVALID_OPTION',
+      `startMetricsServer option port: ${String(port)} is not a port (0..65535; 0 picks a free one)`,
+    );
+  }
+  if (typeof readiness !== 'function') {
+    throw new MetricsError(
+      'INVALID_OPTION',
+      'startMetricsServer option readiness: pass a function returning the checks',
+    );
+  }
+  if (!Number.isInteger(readinessTimeoutMs) || readinessTimeoutMs <= 0) {
+    throw new MetricsError(
+      'INVALID_OPTION',
+      `startMetricsServer option readinessTimeoutMs: ${String(readinessTimeoutMs)} is not a positive integer`,
+    );
+  }
+
+  const handle = handler({ registry, port, readiness, readinessTimeoutMs });
+  const server = createServer((req, res) => {
+    handle(req, res).catch(() => {
+      if (!res.headersSent) res.writeHead(500);
+      res.end();
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    const onError = (cause: Error & { code?: string }) =>
+      reject(
+        new MetricsError(
+          'LISTEN_FAILED',
+          `metrics server cannot listen on ${host ?? '*'}:${port} (${cause.code ?? cause.message}); free the port or set metrics.port`,
+          { cause },
+        ),
+      );
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+
+  const bound = (server.address() as AddressInfo).port;
+  const urlHost =
+    !host || host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${urlHost}:${bound}`,
+    port: bound,
+    close: () =>
+      (closing ??= new Promise<void>((resolve, reject) => {
+        server.close((err) => (err ? reject(err) : resolve()));
+        server.closeAllConnections();
+      })),
+  };
+}

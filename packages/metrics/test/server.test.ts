@@ -1,0 +1,154 @@
+import { createServer, type Server } from 'node:net';
+import { Registry } from 'prom-client';
+import {
+  MetricsError,
+  RekorMetrics,
+  startMetricsServer,
+  type CheckResult,
+  type MetricsServer,
+  type ReadinessReport,
+} from '@rekor-budget/metrics';
+import { http } from './helpers';
+
+const registry = new Registry();
+new RekorMetrics({ registry });
+
+let checks: () => Promise<Record<string, CheckResult>> = async () => ({});
+let server: MetricsServer;
+const extra: MetricsServer[] = [];
+let blocker: Server | undefined;
+
+beforeAll(async () => {
+  server = await startMetricsServer({
+    registry,
+    port: 0,
+    readiness: () => checks(),
+    readinessTimeoutMs: 200,
+  });
+});
+afterAll(async () => {
+  await server.close();
+  await Promise.all(extra.map((s) => s.close()));
+  await new Promise<void>((r) => (blocker ? blocker.close(() => r()) : r()));
+});
+
+describe('startMetricsServer', () => {
+  it('listens on an ephemeral port and reports its url', () => {
+    expect(server.port).toBeGreaterThan(0);
+    expect(server.url).toBe(`http://127.0.0.1:${server.port}`);
+  });
+
+  it('serves /metrics with the exposition content type', async () => {
+    const res = await http(`${server.url}/metrics`);
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toBe(registry.contentType);
+    expect(res.body).toContain('# TYPE attestor_rekor_submissions_total counter');
+  });
+
+  it('answers /healthz with 200 ok', async () => {
+    const res = await http(`${server.url}/healthz`);
+    expect([res.status, res.body.trim()]).toEqual([200, 'ok']);
+  });
+
+  it('answers /readyz with 200 when every check is ok', async () => {
+    checks = async () => ({ redis: { ok: true }, postgres: { ok: true }, rekor: { ok: true, detail: 'v1' } });
+    const res = await http(`${server.url}/readyz`);
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^application\/json/);
+    const body = JSON.parse(res.body) as ReadinessReport;
+    expect(body.status).toBe('ready');
+    expect(body.checks.rekor).toEqual({ ok: true, detail: 'v1' });
+  });
+
+  it('answers /readyz with 503 and each check when one is not ok', async () => {
+    checks = async () => ({
+      redis: { ok: true },
+      postgres: { ok: false, detail: 'connection refused' },
+      rekor: { ok: true },
+    });
+    const res = await http(`${server.url}/readyz`);
+    expect(res.status).toBe(503);
+    const body = JSON.parse(res.body) as ReadinessReport;
+    expect(body.status).toBe('not_ready');
+    expect(body.checks).toEqual({
+      redis: { ok: true },
+      postgres: { ok: false, detail: 'connection refused' },
+      rekor: { ok: true },
+    });
+  });
+
+  it('answers /readyz with 503 when the checks throw or do not answer in time', async () => {
+    checks = async () => {
+      throw new Error('boom');
+    };
+    let res = await http(`${server.url}/readyz`);
+    expect(res.status).toBe(503);
+    expect((JSON.parse(res.body) as ReadinessReport).error).toBe('boom');
+
+    checks = () => new Promise(() => undefined);
+    res = await http(`${server.url}/readyz`);
+    expect(res.status).toBe(503);
+    expect((JSON.parse(res.body) as ReadinessReport).status).toBe('not_ready');
+  });
+
+  it('is not ready without any check', async () => {
+    checks = async () => ({});
+    expect((await http(`${server.url}/readyz`)).status).toBe(503);
+  });
+
+  it('answers 404 elsewhere and 405 to other methods', async () => {
+    expect((await http(`${server.url}/`)).status).toBe(404);
+    expect((await http(`${server.url}/metricsx`)).status).toBe(404);
+    expect((await http(`${server.url}/metrics?x=1`)).status).toBe(200);
+    const post = await http(`${server.url}/metrics`, 'POST');
+    expect(post.status).toBe(405);
+    expect(post.headers.allow).toBe('GET, HEAD');
+    const head = await http(`${server.url}/healthz`, 'HEAD');
+    expect([head.status, head.body]).toEqual([200, '']);
+  });
+
+  it('answers 500 when the registry cannot be collected', async () => {
+    const broken = new Registry();
+    const { Gauge } = await import('prom-client');
+    new Gauge({
+      name: 'broken_gauge',
+      help: 'fails to collect',
+      registers: [broken],
+      collect() {
+        throw new Error('collect failed');
+      },
+    });
+    const s = await startMetricsServer({ registry: broken, port: 0, readiness: async () => ({}) });
+    extra.push(s);
+    expect((await http(`${s.url}/metrics`)).status).toBe(500);
+  });
+
+  it('fails with LISTEN_FAILED when the port is taken', async () => {
+    blocker = createServer();
+    await new Promise<void>((r) => blocker!.listen(0, '127.0.0.1', () => r()));
+    const port = (blocker.address() as { port: number }).port;
+    const err = await startMetricsServer({
+      registry,
+      port,
+      host: '127.0.0.1',
+      readiness: async () => ({}),
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(MetricsError);
+    expect((err as MetricsError).code).toBe('LISTEN_FAILED');
+  });
+
+  it('refuses bad options', async () => {
+    for (const port of [-1, 70000, 1.5]) {
+      const err = await startMetricsServer({ registry, port, readiness: async () => ({}) }).catch(
+        (e: unknown) => e,
+      );
+      expect((err as MetricsError).code).toBe('INVALID_OPTION');
+    }
+  });
+
+  it('closes idempotently', async () => {
+    const s = await startMetricsServer({ registry, port: 0, host: '127.0.0.1', readiness: async () => ({}) });
+    await Promise.all([s.close(), s.close()]);
+    await expect(http(`${s.url}/healthz`)).rejects.toThrow();
+  });
+});
