@@ -7,7 +7,7 @@ import { MerkleTree } from '../merkle/tree';
 import { signCheckpoint } from './checkpoint';
 import { DATA_FILES, openDataDir, type LogMeta } from './data-dir';
 import { EntryFile, type StoredEntry } from './entry-file';
-import type { LogEntryMap, LogInfo } from './types';
+import type { LogEntryMap, LogInfo, TransparencyLogEntryJson } from './types';
 
 export interface TransparencyLogOptions {
   dataDir: string;
@@ -115,6 +115,27 @@ export class TransparencyLog {
           signedEntryTimestamp: e.s,
         },
       },
+    };
+  }
+
+  /**
+   * The entry as Rekor v2 answers: a TransparencyLogEntry with an inclusion
+   * proof and checkpoint, and no signed entry timestamp or integrated time.
+   */
+  transparencyLogEntry(index: number, kind: string, version: string): TransparencyLogEntryJson {
+    const size = this.committed;
+    return {
+      logIndex: String(index),
+      logId: { keyId: this.key.logId.toString('base64') },
+      kindVersion: { kind, version },
+      inclusionProof: {
+        logIndex: String(index),
+        rootHash: this.tree.root(size).toString('base64'),
+        treeSize: String(size),
+        hashes: this.tree.inclusionProof(index, size).map((h) => h.toString('base64')),
+        checkpoint: { envelope: this.signedTreeHead(size) },
+      },
+      canonicalizedBody: this.entries[index]!.b,
     };
   }
 
