@@ -9,6 +9,8 @@ type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 export class Listener {
   private server: Server | undefined;
   private readonly active = new Set<ServerResponse>();
+  /** Servers taken down gently whose last connections have not closed yet. */
+  private readonly draining = new Set<Server>();
   private boundPort: number;
 
   constructor(
@@ -56,8 +58,12 @@ export class Listener {
    */
   async down(force = false): Promise<void> {
     const server = this.server;
-    if (!server) return;
     this.server = undefined;
+    if (force) {
+      for (const s of this.draining) s.closeAllConnections();
+    }
+    if (!server) return;
+    this.draining.add(server);
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     if (force) server.closeAllConnections();
     else {
@@ -65,5 +71,6 @@ export class Listener {
       server.closeIdleConnections();
     }
     await closed;
+    this.draining.delete(server);
   }
 }
