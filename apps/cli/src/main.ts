@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError, RekorBudgetError } from '@rekor-budget/core';
 import { registerConfig } from './commands/config';
 import { registerMigrate } from './commands/migrate';
+import { registerRekorLocal } from './commands/rekor-local';
 import { registerStart } from './commands/start';
 import { EXIT, processIo, type CliIo } from './io';
 
@@ -26,6 +27,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   registerConfig(program, io, setExit);
   registerMigrate(program, io, setExit);
   registerStart(program, io, setExit);
+  registerRekorLocal(program, io, setExit);
   for (const cmd of program.commands) applyDefaults(cmd, io);
   return program;
 }
