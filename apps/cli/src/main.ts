@@ -1,8 +1,10 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError, RekorBudgetError } from '@rekor-budget/core';
 import { registerConfig } from './commands/config';
+import { registerKeygen } from './commands/keygen';
 import { registerMigrate } from './commands/migrate';
 import { registerStart } from './commands/start';
+import { registerVerify } from './commands/verify';
 import { EXIT, processIo, type CliIo } from './io';
 
 const EXIT_CODES_HELP = `
@@ -26,6 +28,8 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   registerConfig(program, io, setExit);
   registerMigrate(program, io, setExit);
   registerStart(program, io, setExit);
+  registerKeygen(program, io, setExit);
+  registerVerify(program, io, setExit);
   for (const cmd of program.commands) applyDefaults(cmd, io);
   return program;
 }

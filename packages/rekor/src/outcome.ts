@@ -56,6 +56,8 @@ export function parseRetryAfter(
   const v = (Array.isArray(value) ? value[0] : value)?.trim();
   if (!v) return undefined;
   if (/^\d+$/.test(v)) return Number(v) * 1000;
+  // HTTP-date: every form starts with the day name, e.g. "Sun, 06 Nov 1994 08:49:37 GMT"
+  if (!/^[A-Za-z]{3,9},? /.test(v)) return undefined;
   const at = Date.parse(v);
   if (Number.isNaN(at)) return undefined;
   return Math.max(0, at - now);
