@@ -1,0 +1,106 @@
+import { RekorLocalError, badRequest } from './errors';
+
+/** What the log does to requests while a fault is set. */
+export type FaultMode = '429' | '503' | 'slow' | 'offline';
+
+/** A fault to inject: one of the modes, for the next `count` requests or until cleared. */
+export interface FaultSpec {
+  mode: FaultMode;
+  /**
+   * How many requests it applies to, then it clears itself.
+   * @defaultValue unlimited (until cleared)
+   */
+  count?: number;
+  /** `429`: the `Retry-After` header, seconds. @defaultValue 1 */
+  retryAfterSeconds?: number;
+  /** `slow`: delay before the request is handled, ms. @defaultValue 1000 */
+  delayMs?: number;
+}
+
+/** The fault in force, as reported by `GET /admin/faults` and `faults.current()`. */
+export interface ActiveFault extends Required<Omit<FaultSpec, 'count'>> {
+  /** Requests left, or null for until cleared. */
+  remaining: number | null;
+}
+
+const MODES: readonly FaultMode[] = ['429', '503', 'slow', 'offline'];
+
+/**
+ * Holds the fault in force. `offline` without a count takes the listener down
+ * (clients see ECONNREFUSED) until cleared; `offline` with a count resets the
+ * connections of that many requests (ECONNRESET) while still listening.
+ */
+export class FaultController {
+  private active: ActiveFault | undefined;
+  private readonly listeners = new Set<(fault: ActiveFault | undefined) => void>();
+
+  constructor(readonly enabled: boolean) {}
+
+  /** Sets the fault (replacing any other); throws FAULTS_DISABLED when fault injection is off. */
+  set(spec: FaultSpec): ActiveFault {
+    if (!this.enabled) {
+      throw new RekorLocalError(
+        'FAULTS_DISABLED',
+        'fault injection is off; start with --faults / faults: true',
+      );
+    }
+    this.active = validateFault(spec);
+    this.emit();
+    return { ...this.active };
+  }
+
+  clear(): void {
+    if (this.active === undefined) return;
+    this.active = undefined;
+    this.emit();
+  }
+
+  current(): ActiveFault | undefined {
+    return this.active && { ...this.active };
+  }
+
+  /** Takes the fault for one request, counting it down. */
+  take(): ActiveFault | undefined {
+    const fault = this.active;
+    if (!fault) return undefined;
+    if (fault.remaining !== null) {
+      fault.remaining -= 1;
+      if (fault.remaining <= 0) {
+        this.active = undefined;
+        this.emit();
+      }
+    }
+    return fault;
+  }
+
+  /** Calls `fn` whenever the fault changes. */
+  onChange(fn: (fault: ActiveFault | undefined) => void): void {
+    this.listeners.add(fn);
+  }
+
+  private emit(): void {
+    for (const fn of this.listeners) fn(this.current());
+  }
+}
+
+/** Checks a fault as sent to `POST /admin/faults` or `faults.set()`. */
+export function validateFault(input: unknown): ActiveFault {
+  if (input === null || typeof input !== 'object' || Array.isArray(input))
+    throw badRequest('fault: expected an object');
+  const f = input as Record<string, unknown>;
+  if (!MODES.includes(f.mode as FaultMode))
+    throw badRequest(`fault.mode: expected one of ${MODES.join(', ')}`);
+  const whole = (v: unknown, name: string, min: number, fallback: number | null) => {
+    if (v === undefined) return fallback;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min) {
+      throw badRequest(`fault.${name}: expected a whole number >= ${min}`);
+    }
+    return v;
+  };
+  return {
+    mode: f.mode as FaultMode,
+    remaining: whole(f.count, 'count', 1, null),
+    retryAfterSeconds: whole(f.retryAfterSeconds, 'retryAfterSeconds', 0, 1)!,
+    delayMs: whole(f.delayMs, 'delayMs', 0, 1000)!,
+  };
+}

@@ -1,0 +1,163 @@
+import { join } from 'node:path';
+import { canonicalize } from '../crypto/canonical-json';
+import type { LogKey } from '../crypto/log-key';
+import type { CanonicalEntry } from '../kinds';
+import { leafHash } from '../merkle/hash';
+import { MerkleTree } from '../merkle/tree';
+import { signCheckpoint } from './checkpoint';
+import { DATA_FILES, openDataDir, type LogMeta } from './data-dir';
+import { EntryFile, type StoredEntry } from './entry-file';
+import type { LogEntryMap, LogInfo } from './types';
+
+export interface TransparencyLogOptions {
+  dataDir: string;
+  /** Checkpoint signer name for a new log (kept in `log.json` after). */
+  name: string;
+  /** fdatasync every write batch before acknowledging it. */
+  fsync: boolean;
+  /** Clock, Unix milliseconds. */
+  now?: () => number;
+}
+
+/**
+ * The log: an RFC 6962 tree over the entry bodies, persisted in a data
+ * directory. Appends run one after another on the event loop (index,
+ * tree and dedup index change together, synchronously), then wait for the
+ * group commit; proofs are served only for committed entries.
+ */
+export class TransparencyLog {
+  readonly key: LogKey;
+  readonly meta: LogMeta;
+  private readonly tree = new MerkleTree();
+  private readonly entries: StoredEntry[] = [];
+  private readonly byLeaf = new Map<string, number>();
+  private readonly pending = new Map<number, Promise<void>>();
+  private readonly file: EntryFile;
+  private readonly now: () => number;
+  private committed = 0;
+  private checkpoint: { size: number; text: string } | undefined;
+
+  constructor(options: TransparencyLogOptions) {
+    ({ key: this.key, meta: this.meta } = openDataDir(options.dataDir, options.name));
+    this.now = options.now ?? Date.now;
+    const { file, entries } = EntryFile.open(join(options.dataDir, DATA_FILES.entries), options.fsync);
+    this.file = file;
+    for (const e of entries) this.add(e, leafHash(Buffer.from(e.b, 'base64')));
+    this.committed = entries.length;
+  }
+
+  get logIdHex(): string {
+    return this.key.logId.toString('hex');
+  }
+
+  /** Committed tree size. */
+  get size(): number {
+    return this.committed;
+  }
+
+  /** Appends an entry, or finds the identical one already logged; resolves once it is durable. */
+  async append(entry: CanonicalEntry): Promise<{ index: number; existing: boolean }> {
+    const leaf = leafHash(entry.body);
+    const known = this.byLeaf.get(leaf.toString('hex'));
+    if (known !== undefined) {
+      await this.pending.get(known);
+      return { index: known, existing: true };
+    }
+    const index = this.entries.length;
+    const b = entry.body.toString('base64');
+    const t = Math.floor(this.now() / 1000);
+    const set = canonicalize({ body: b, integratedTime: t, logID: this.logIdHex, logIndex: index });
+    const stored: StoredEntry = { i: index, t, b, s: this.key.sign(set).toString('base64') };
+    this.add(stored, leaf);
+    const durable = this.file.append(stored).then(() => {
+      this.pending.delete(index);
+      this.committed = Math.max(this.committed, index + 1);
+    });
+    this.pending.set(index, durable);
+    await durable;
+    return { index, existing: false };
+  }
+
+  /** Index of the committed entry with this UUID (64 hex leaf hash, or 80 with the tree ID prefix). */
+  indexOfUuid(uuid: string): number | undefined {
+    const id = uuid.toLowerCase();
+    let leaf = id;
+    if (id.length === 80) {
+      if (id.slice(0, 16) !== this.treeIdHex()) return undefined;
+      leaf = id.slice(16);
+    } else if (id.length !== 64) return undefined;
+    const index = this.byLeaf.get(leaf);
+    return index !== undefined && index < this.committed ? index : undefined;
+  }
+
+  uuid(index: number): string {
+    return this.treeIdHex() + this.tree.leaf(index).toString('hex');
+  }
+
+  /** The Rekor LogEntry of a committed entry, with an inclusion proof against the current tree. */
+  logEntry(index: number): LogEntryMap {
+    const e = this.entries[index]!;
+    const size = this.committed;
+    return {
+      [this.uuid(index)]: {
+        body: e.b,
+        integratedTime: e.t,
+        logID: this.logIdHex,
+        logIndex: index,
+        verification: {
+          inclusionProof: {
+            checkpoint: this.signedTreeHead(size),
+            hashes: this.tree.inclusionProof(index, size).map((h) => h.toString('hex')),
+            logIndex: index,
+            rootHash: this.tree.root(size).toString('hex'),
+            treeSize: size,
+          },
+          signedEntryTimestamp: e.s,
+        },
+      },
+    };
+  }
+
+  info(): LogInfo {
+    const size = this.committed;
+    return {
+      rootHash: this.tree.root(size).toString('hex'),
+      treeSize: size,
+      signedTreeHead: this.signedTreeHead(size),
+      treeID: this.meta.treeId,
+      inactiveShards: [],
+    };
+  }
+
+  consistencyProof(first: number, last: number): { rootHash: string; hashes: string[] } {
+    return {
+      rootHash: this.tree.root(last).toString('hex'),
+      hashes: this.tree.consistencyProof(first, last).map((h) => h.toString('hex')),
+    };
+  }
+
+  /** Waits for every pending write, then closes the entry file. */
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.pending.values()]);
+    this.file.close();
+  }
+
+  private add(e: StoredEntry, leaf: Buffer): void {
+    this.entries.push(e);
+    this.tree.append(leaf);
+    this.byLeaf.set(leaf.toString('hex'), e.i);
+  }
+
+  private signedTreeHead(size: number): string {
+    if (this.checkpoint?.size !== size) {
+      const origin = `${this.meta.name} - ${this.meta.treeId}`;
+      const text = signCheckpoint(this.key, origin, this.meta.name, size, this.tree.root(size));
+      this.checkpoint = { size, text };
+    }
+    return this.checkpoint.text;
+  }
+
+  private treeIdHex(): string {
+    return BigInt(this.meta.treeId).toString(16).padStart(16, '0');
+  }
+}

@@ -1,0 +1,124 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { FaultController, type ActiveFault } from './faults';
+import { ADMIN_FAULTS_PATH, routeAdmin } from './http/admin';
+import { Listener } from './http/listener';
+import { sendError, sendFailure } from './http/respond';
+import { routeApi } from './http/router';
+import { TransparencyLog } from './log/transparency-log';
+import { resolveOptions, type RekorLocalOptions } from './options';
+import { trustedRoot, type TrustedRootJson } from './trusted-root';
+
+/** A running rekor-local. */
+export interface RekorLocalServer {
+  /** Base URL of the Rekor API, e.g. `http://127.0.0.1:43121`. */
+  readonly url: string;
+  readonly port: number;
+  /** Base URL of the admin listener, when `adminPort` was given. */
+  readonly adminUrl: string | undefined;
+  /** Log ID, hex SHA-256 of the log key's DER SPKI. */
+  readonly logId: string;
+  /** The log's public key, PEM. */
+  readonly publicKeyPem: string;
+  /** Fault injection; `set` throws FAULTS_DISABLED unless started with `faults`. */
+  readonly faults: FaultController;
+  /** The sigstore TrustedRoot naming this log (as served at `/trusted_root.json`). */
+  trustedRoot(): TrustedRootJson;
+  /** Committed tree size. */
+  treeSize(): number;
+  /** Stops listening, resets open connections, waits for pending writes. */
+  close(): Promise<void>;
+}
+
+/** Starts a Rekor-compatible log on `options.port` serving the log in `options.dataDir`. */
+export async function startRekorLocal(options: RekorLocalOptions): Promise<RekorLocalServer> {
+  const o = resolveOptions(options);
+  const faults = new FaultController(o.faults !== false);
+  const urlOf = (port: number) => `http://${o.host.includes(':') ? `[${o.host}]` : o.host}:${port}`;
+  let publicUrl = o.publicUrl;
+  let log: TransparencyLog | undefined;
+
+  const handleAdmin = (req: IncomingMessage, res: ServerResponse) => {
+    routeAdmin(req, res, faults).catch((e) => sendFailure(res, e));
+  };
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url ?? '/', 'http://rekor-local');
+    if (url.pathname === ADMIN_FAULTS_PATH) return handleAdmin(req, res);
+    if (!log) return sendError(res, 503, 'starting');
+    const ctx = { log, bodyLimitBytes: o.bodyLimitBytes, trustedRoot: root };
+    void withFault(faults.take(), req, res, () => routeApi(req, res, url, ctx)).catch((e) =>
+      sendFailure(res, e),
+    );
+  };
+
+  const api = new Listener(handle, o.host, o.port);
+  const admin = o.adminPort === undefined ? undefined : new Listener(handleAdmin, o.host, o.adminPort);
+  await api.up();
+  try {
+    publicUrl ??= urlOf(api.port);
+    log = new TransparencyLog({
+      dataDir: o.dataDir,
+      name: o.name ?? new URL(publicUrl).hostname,
+      fsync: o.fsync,
+      now: o.now,
+    });
+    await admin?.up();
+  } catch (e) {
+    await api.down(true);
+    await log?.close();
+    throw e;
+  }
+  const opened = log;
+  const baseUrl = publicUrl;
+  function root(): TrustedRootJson {
+    return trustedRoot(opened.key, baseUrl, opened.meta.createdAt);
+  }
+
+  let closing = false;
+  faults.onChange((fault) => {
+    if (closing) return;
+    if (fault?.mode === 'offline' && fault.remaining === null) void api.down();
+    else if (!api.listening) void api.up().catch(() => undefined);
+  });
+  if (typeof o.faults === 'object') faults.set(o.faults);
+
+  return {
+    url: urlOf(api.port),
+    port: api.port,
+    adminUrl: admin && urlOf(admin.port),
+    logId: opened.logIdHex,
+    publicKeyPem: opened.key.publicPem(),
+    faults,
+    trustedRoot: root,
+    treeSize: () => opened.size,
+    async close() {
+      closing = true;
+      await Promise.all([api.down(true), admin?.down(true)]);
+      await opened.close();
+    },
+  };
+}
+
+/** Applies the fault taken for this request, or runs it as usual. */
+async function withFault(
+  fault: ActiveFault | undefined,
+  req: IncomingMessage,
+  res: ServerResponse,
+  next: () => Promise<void>,
+): Promise<void> {
+  switch (fault?.mode) {
+    case undefined:
+      return next();
+    case '429':
+      return sendError(res, 429, 'rate limited (injected fault)', {
+        'Retry-After': String(fault.retryAfterSeconds),
+      });
+    case '503':
+      return sendError(res, 503, 'service unavailable (injected fault)');
+    case 'offline':
+      req.socket.destroy();
+      return;
+    case 'slow':
+      await new Promise((r) => setTimeout(r, fault.delayMs).unref());
+      return next();
+  }
+}
