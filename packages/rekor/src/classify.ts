@@ -60,6 +60,14 @@ function classifyHttp(err: HTTPError, logUrl: string, apiVersion: 1 | 2, now: nu
       message: `the Rekor v2 log at ${logUrl} is frozen and accepts no new entries (${message}); point attestor.rekor.serverUrl at the current shard`,
     };
   }
+  if ((status === 404 || status === 501) && apiVersion === 2) {
+    return {
+      kind: 'rejected',
+      logUrl,
+      status,
+      message: `the log at ${logUrl} does not serve the Rekor v2 API (${message}); set attestor.rekor.apiVersion: 1 or point serverUrl at a v2 log`,
+    };
+  }
   if (status === 408 || status >= 500) return { kind: 'retryable', logUrl, status, message };
   return { kind: 'rejected', logUrl, status, message };
 }
