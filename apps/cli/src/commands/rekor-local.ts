@@ -1,0 +1,79 @@
+import { InvalidArgumentError, type Command } from 'commander';
+import { startRekorLocal, DEFAULT_BODY_LIMIT_BYTES } from '@rekor-budget/rekor-local';
+import { EXIT, type CliIo } from '../io';
+
+interface RekorLocalFlags {
+  port: number;
+  data: string;
+  host: string;
+  bodyLimit: number;
+  faults?: boolean;
+  adminPort?: number;
+  fsync: boolean;
+  publicUrl?: string;
+}
+
+function whole(name: string, max = Number.MAX_SAFE_INTEGER) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value) || n > max)
+      throw new InvalidArgumentError(`${name} must be a whole number <= ${max}`);
+    return n;
+  };
+}
+
+/** Waits for SIGINT or SIGTERM. */
+function untilSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    const on = (signal: string) => {
+      process.off('SIGINT', on);
+      process.off('SIGTERM', on);
+      resolve(signal);
+    };
+    process.on('SIGINT', on);
+    process.on('SIGTERM', on);
+  });
+}
+
+export function registerRekorLocal(program: Command, io: CliIo, setExit: (code: number) => void): void {
+  program
+    .command('rekor-local')
+    .description('run a Rekor-compatible transparency log (development, tests, air-gapped sites)')
+    .requiredOption('--data <dir>', 'data directory: log key, log.json, entries.jsonl (created if missing)')
+    .option('-p, --port <n>', 'port to listen on (0 picks a free one)', whole('--port', 65535), 3000)
+    .option('--host <address>', 'address to listen on', '127.0.0.1')
+    .option(
+      '--body-limit <bytes>',
+      'largest request body; larger ones get 413',
+      whole('--body-limit'),
+      DEFAULT_BODY_LIMIT_BYTES,
+    )
+    .option('--faults', 'enable fault injection (POST/DELETE /admin/faults)')
+    .option(
+      '--admin-port <n>',
+      'separate listener for /admin/faults that stays up while "offline"',
+      whole('--admin-port', 65535),
+    )
+    .option('--no-fsync', 'acknowledge entries once written, without fdatasync')
+    .option('--public-url <url>', 'base URL named in /trusted_root.json, if clients use another address')
+    .action(async (flags: RekorLocalFlags) => {
+      const server = await startRekorLocal({
+        port: flags.port,
+        dataDir: flags.data,
+        host: flags.host,
+        bodyLimitBytes: flags.bodyLimit,
+        faults: flags.faults ?? false,
+        adminPort: flags.adminPort,
+        fsync: flags.fsync,
+        publicUrl: flags.publicUrl,
+      });
+      io.out(`rekor-local: listening on ${server.url} (data ${flags.data})`);
+      io.out(`  log ID        ${server.logId}`);
+      io.out(`  trusted root  ${server.url}/trusted_root.json`);
+      if (flags.faults) io.out(`  faults        ${server.adminUrl ?? server.url}/admin/faults`);
+      const signal = await untilSignal();
+      io.out(`rekor-local: ${signal}, stopping`);
+      await server.close();
+      setExit(EXIT.OK);
+    });
+}
