@@ -6,6 +6,7 @@ import { RekorError } from './error';
 import { HTTPError, HttpTransport } from './external/http';
 import { RekorApi, type RekorLogInfo, type RekorV1Entry } from './external/rekor';
 import type { SubmitOutcome } from './outcome';
+import type { RekorConfig } from '@rekor-budget/core';
 
 export interface RekorClientOptions {
   /** Base URL of the log, e.g. `http://127.0.0.1:3001`. */
@@ -30,6 +31,18 @@ export interface RekorClient {
   logInfo(): Promise<RekorLogInfo>;
   /** Closes the client's connections. */
   close(): void;
+}
+
+/** The client options of a loaded configuration (`attestor.rekor`). */
+export function clientOptionsFromConfig(
+  config: Pick<RekorConfig, 'serverUrl' | 'apiVersion' | 'entryKind' | 'requestTimeoutMs'>,
+): RekorClientOptions {
+  return {
+    serverUrl: config.serverUrl,
+    apiVersion: config.apiVersion,
+    entryKind: config.entryKind,
+    requestTimeoutMs: config.requestTimeoutMs,
+  };
 }
 
 export function createRekorClient(options: RekorClientOptions): RekorClient {

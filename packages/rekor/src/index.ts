@@ -16,7 +16,7 @@ export type { Signer, LoadSignerOptions, KeyAlgorithm, KeyPairFiles } from './si
 export { signEnvelope, assertSignedEnvelope, DEFAULT_MAX_PAYLOAD_BYTES } from './envelope';
 export type { SignedEnvelope, DsseEnvelopeJson, SignEnvelopeOptions } from './envelope';
 
-export { createRekorClient } from './client';
+export { createRekorClient, clientOptionsFromConfig } from './client';
 export type { RekorClient, RekorClientOptions } from './client';
 export type { RekorLogInfo } from './external/rekor';
 

@@ -103,7 +103,7 @@ export function createReceiptStore(db: Kysely<Database>): ReceiptStore {
       if (options.tenantId !== undefined) q = q.where('tenant_id', '=', options.tenantId);
       const rows = await q
         .orderBy('created_at', 'desc')
-        .orderBy('id')
+        .orderBy('log_index', 'desc')
         .limit(options.limit ?? 100)
         .execute();
       return rows.map(fromRow);

@@ -150,7 +150,7 @@ describe('submit to rekor-local (Rekor v1 API)', () => {
   test('rejected: a tampered signature is a 400 with the log’s reason', async () => {
     const signed = freshEnvelope();
     const sig = Buffer.from(signed.envelope.signatures[0].sig, 'base64');
-    sig[sig.length - 1] ^= 0xff;
+    sig[sig.length - 1] = sig[sig.length - 1]! ^ 0xff;
     const tampered: SignedEnvelope = {
       ...signed,
       envelope: {
