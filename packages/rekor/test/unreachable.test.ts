@@ -1,5 +1,12 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { buildStatement, createRekorClient, createSigner, signEnvelope } from '@rekor-budget/rekor';
+import { parseConfigText } from '@rekor-budget/core';
+import {
+  buildStatement,
+  clientOptionsFromConfig,
+  createRekorClient,
+  createSigner,
+  signEnvelope,
+} from '@rekor-budget/rekor';
 import { closedPort, codeOf, graphSubmission } from './fixtures';
 
 const signer = createSigner(
@@ -35,6 +42,19 @@ describe('a log that cannot be reached', () => {
     } finally {
       client.close();
     }
+  });
+
+  test('client options come from the configuration', () => {
+    const config = parseConfigText(
+      'attestor:\n  rekor:\n    serverUrl: http://127.0.0.1:3001\n    apiVersion: 2\n    requestTimeout: "00:00:05"\n',
+      { source: 'test' },
+    );
+    expect(clientOptionsFromConfig(config)).toEqual({
+      serverUrl: 'http://127.0.0.1:3001',
+      apiVersion: 2,
+      entryKind: 'dsse',
+      requestTimeoutMs: 5_000,
+    });
   });
 
   test('bad options are refused with INVALID_OPTIONS', async () => {
