@@ -17,6 +17,8 @@ export type RekorErrorCode =
   | 'KEY_UNSUPPORTED'
   /** `keygen` would overwrite an existing file. */
   | 'KEY_EXISTS'
+  /** `keygen` could not write the key files. */
+  | 'KEY_UNWRITABLE'
   /** A signed envelope (e.g. read back from job data) is malformed. */
   | 'INVALID_ENVELOPE'
   /** A bundle or trusted root could not be parsed. */

@@ -6,7 +6,7 @@ import {
   sign,
   type KeyObject,
 } from 'node:crypto';
-import { chmod, readFile, stat, writeFile } from 'node:fs/promises';
+import { chmod, readFile, stat, unlink, writeFile } from 'node:fs/promises';
 import { RekorError } from './error';
 
 /** Key types a signer may use. */
@@ -121,17 +121,27 @@ export async function writeKeyPair(
   const publicKeyPath = `${out}.pub`;
   try {
     await writeFile(out, privatePem, { mode: 0o600, flag: 'wx' });
+  } catch (cause) {
+    throw writeError(cause, out, publicKeyPath);
+  }
+  try {
     await chmod(out, 0o600);
     await writeFile(publicKeyPath, publicPem, { mode: 0o644, flag: 'wx' });
   } catch (cause) {
-    const code = (cause as NodeJS.ErrnoException).code === 'EEXIST' ? 'KEY_EXISTS' : 'KEY_UNREADABLE';
-    throw new RekorError(
-      code,
-      code === 'KEY_EXISTS'
-        ? `${out} or ${publicKeyPath} already exists; choose another --out or remove the old key first`
-        : `cannot write the key pair to ${out}`,
+    // never leave a private key without its public half
+    await unlink(out).catch(() => undefined);
+    throw writeError(cause, out, publicKeyPath);
+  }
+  return { privateKeyPath: out, publicKeyPath, keyHint: keyHintOf(publicPem), algorithm };
+}
+
+function writeError(cause: unknown, out: string, publicKeyPath: string): RekorError {
+  if ((cause as NodeJS.ErrnoException).code === 'EEXIST') {
+    return new RekorError(
+      'KEY_EXISTS',
+      `${out} or ${publicKeyPath} already exists; choose another --out or remove the old key first`,
       { cause },
     );
   }
-  return { privateKeyPath: out, publicKeyPath, keyHint: keyHintOf(publicPem), algorithm };
+  return new RekorError('KEY_UNWRITABLE', `cannot write the key pair to ${out}`, { cause });
 }

@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, rmSync, statSync, writeFileSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash, createPublicKey, generateKeyPairSync, verify } from 'node:crypto';
@@ -78,4 +78,16 @@ describe('loadSigner', () => {
     writeFileSync(garbage, 'not a key', { mode: 0o600 });
     expect(await codeOf(() => loadSigner({ keyPath: garbage }))).toBe('KEY_UNSUPPORTED');
   });
+});
+
+test('a key pair that cannot be written is KEY_UNWRITABLE', async () => {
+  expect(await codeOf(() => writeKeyPair(join(dir, 'no-such-dir', 'k.pem')))).toBe('KEY_UNWRITABLE');
+});
+
+test('an existing <file>.pub is KEY_EXISTS and leaves no private key behind', async () => {
+  const out = join(dir, 'orphan.pem');
+  writeFileSync(`${out}.pub`, 'old public key');
+  expect(await codeOf(() => writeKeyPair(out))).toBe('KEY_EXISTS');
+  expect(existsSync(out)).toBe(false);
+  expect(readFileSync(`${out}.pub`, 'utf8')).toBe('old public key');
 });
