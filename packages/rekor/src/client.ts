@@ -100,8 +100,9 @@ export function createRekorClient(options: RekorClientOptions): RekorClient {
   }
 
   async function submitV2(signed: SignedEnvelope): Promise<SubmitOutcome> {
+    const request = dsseRequestV2(signed);
     try {
-      const tlog = tlogEntryFromV2(await api.createEntryV2(dsseRequestV2(signed)));
+      const tlog = tlogEntryFromV2(await api.createEntryV2(request));
       return {
         kind: 'created',
         logUrl,

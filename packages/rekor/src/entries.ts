@@ -3,6 +3,7 @@ import { json } from '@sigstore/core';
 import { PublicKeyDetails } from '@sigstore/protobuf-specs';
 import { CreateEntryRequest } from '@sigstore/protobuf-specs/rekor/v2';
 import type { SignedEnvelope } from './envelope';
+import { RekorError } from './error';
 
 /**
  * The request bodies Rekor expects for a signed envelope. Each is a pure
@@ -75,7 +76,14 @@ export function intotoEntryV1(signed: SignedEnvelope): unknown {
 /** Rekor v2 `CreateEntryRequest` for a DSSE envelope verified by a public key. */
 export function dsseRequestV2(signed: SignedEnvelope): unknown {
   const { envelope } = signed;
-  const der = createPublicKey(signed.publicKeyPem).export({ type: 'spki', format: 'der' });
+  let der: Buffer;
+  try {
+    der = createPublicKey(signed.publicKeyPem).export({ type: 'spki', format: 'der' });
+  } catch (cause) {
+    throw new RekorError('INVALID_ENVELOPE', 'the envelope carries no valid public key; sign it again', {
+      cause,
+    });
+  }
   return CreateEntryRequest.toJSON({
     spec: {
       $case: 'dsseRequestV002',
