@@ -23,7 +23,7 @@ const STATUS: Record<RekorLocalErrorCode, number> = {
   FAULTS_DISABLED: 404,
   INVALID_OPTIONS: 500,
   DATA_DIR_INVALID: 500,
-  STORAGE_FAILED: 500,
+  STORAGE_FAILED: 503,
 };
 
 /** An error of rekor-local; `status` is the HTTP status it is answered with. */

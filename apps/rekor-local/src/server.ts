@@ -41,7 +41,12 @@ export async function startRekorLocal(options: RekorLocalOptions): Promise<Rekor
     routeAdmin(req, res, faults).catch((e) => sendFailure(res, e));
   };
   const handle = (req: IncomingMessage, res: ServerResponse) => {
-    const url = new URL(req.url ?? '/', 'http://rekor-local');
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://rekor-local');
+    } catch {
+      return sendError(res, 400, 'malformed request URL');
+    }
     if (url.pathname === ADMIN_FAULTS_PATH) return handleAdmin(req, res);
     if (!log) return sendError(res, 503, 'starting');
     const ctx = { log, bodyLimitBytes: o.bodyLimitBytes, trustedRoot: root };

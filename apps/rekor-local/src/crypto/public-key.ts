@@ -7,6 +7,8 @@ import { RekorLocalError, badRequest } from '../errors';
  * PEM certificate, whose key is used). Returns the key and its canonical PEM.
  */
 export function parseVerifier(b64: string, field: string): { key: KeyObject; pem: string } {
+  const cached = PARSED.get(b64);
+  if (cached) return cached;
   const text = Buffer.from(b64, 'base64').toString('utf8');
   if (!text.includes('-----BEGIN')) throw badRequest(`${field}: not a base64-encoded PEM public key`);
   let key: KeyObject;
@@ -15,8 +17,15 @@ export function parseVerifier(b64: string, field: string): { key: KeyObject; pem
   } catch (e) {
     throw new RekorLocalError('BAD_REQUEST', `${field}: could not parse public key`, { cause: e });
   }
-  return { key, pem: key.export({ type: 'spki', format: 'pem' }).toString() };
+  const parsed = { key, pem: key.export({ type: 'spki', format: 'pem' }).toString() };
+  if (PARSED.size >= PARSED_MAX) PARSED.delete(PARSED.keys().next().value!);
+  PARSED.set(b64, parsed);
+  return parsed;
 }
+
+/** Parsed verifiers by their base64 text: signers send the same key again and again. */
+const PARSED = new Map<string, { key: KeyObject; pem: string }>();
+const PARSED_MAX = 1024;
 
 /** Verifies `signature` over `data` (hashing with SHA-256 unless the key is Ed25519/Ed448). */
 export function verifySignature(key: KeyObject, data: Buffer, signature: Buffer): boolean {

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { RekorLocalError } from '../errors';
 import type { TransparencyLog } from '../log/transparency-log';
 import type { TrustedRootJson } from '../trusted-root';
+import { createEntryV2 } from './entries-v2';
 import { createEntry, getEntryByIndex, getEntryByUuid, retrieveEntries } from './entries';
 import { getConsistencyProof, getLogInfo, getPublicKey } from './log-info';
 import { sendJson } from './respond';
@@ -32,6 +33,9 @@ export async function routeApi(
       if (method === 'POST') return createEntry(req, res, log, bodyLimitBytes);
       only('GET');
       return getEntryByIndex(res, log, url.searchParams.get('logIndex'));
+    case '/api/v2/log/entries':
+      only('POST');
+      return createEntryV2(req, res, log, bodyLimitBytes);
     case '/api/v1/log/entries/retrieve':
       only('POST');
       return retrieveEntries(req, res, log, bodyLimitBytes);

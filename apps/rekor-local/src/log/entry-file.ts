@@ -24,6 +24,7 @@ export class EntryFile {
   private readonly fd: number;
   private queue: { line: string; done: (err?: Error) => void }[] = [];
   private flushing = false;
+  private closed = false;
 
   private constructor(
     fd: number,
@@ -58,6 +59,7 @@ export class EntryFile {
 
   /** Appends one entry; resolves once its batch is written (and synced). */
   append(entry: StoredEntry): Promise<void> {
+    if (this.closed) return Promise.reject(new RekorLocalError('STORAGE_FAILED', 'the entry file is closed'));
     return new Promise((resolve, reject) => {
       this.queue.push({ line: `${JSON.stringify(entry)}\n`, done: (err) => (err ? reject(err) : resolve()) });
       if (!this.flushing) this.flush();
@@ -65,6 +67,8 @@ export class EntryFile {
   }
 
   close(): void {
+    if (this.closed) return;
+    this.closed = true;
     closeSync(this.fd);
   }
 

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { canonicalize } from '../crypto/canonical-json';
+import { RekorLocalError } from '../errors';
 import type { LogKey } from '../crypto/log-key';
 import type { CanonicalEntry } from '../kinds';
 import { leafHash } from '../merkle/hash';
@@ -7,7 +8,7 @@ import { MerkleTree } from '../merkle/tree';
 import { signCheckpoint } from './checkpoint';
 import { DATA_FILES, openDataDir, type LogMeta } from './data-dir';
 import { EntryFile, type StoredEntry } from './entry-file';
-import type { LogEntryMap, LogInfo } from './types';
+import type { LogEntryMap, LogInfo, TransparencyLogEntryJson } from './types';
 
 export interface TransparencyLogOptions {
   dataDir: string;
@@ -36,6 +37,7 @@ export class TransparencyLog {
   private readonly now: () => number;
   private committed = 0;
   private checkpoint: { size: number; text: string } | undefined;
+  private failure: Error | undefined;
 
   constructor(options: TransparencyLogOptions) {
     ({ key: this.key, meta: this.meta } = openDataDir(options.dataDir, options.name));
@@ -57,6 +59,12 @@ export class TransparencyLog {
 
   /** Appends an entry, or finds the identical one already logged; resolves once it is durable. */
   async append(entry: CanonicalEntry): Promise<{ index: number; existing: boolean }> {
+    if (this.failure) {
+      throw new RekorLocalError(
+        'STORAGE_FAILED',
+        `the log stopped accepting entries after a failed write; restart it (${this.failure.message})`,
+      );
+    }
     const leaf = leafHash(entry.body);
     const known = this.byLeaf.get(leaf.toString('hex'));
     if (known !== undefined) {
@@ -69,10 +77,17 @@ export class TransparencyLog {
     const set = canonicalize({ body: b, integratedTime: t, logID: this.logIdHex, logIndex: index });
     const stored: StoredEntry = { i: index, t, b, s: this.key.sign(set).toString('base64') };
     this.add(stored, leaf);
-    const durable = this.file.append(stored).then(() => {
-      this.pending.delete(index);
-      this.committed = Math.max(this.committed, index + 1);
-    });
+    const durable = this.file.append(stored).then(
+      () => {
+        this.pending.delete(index);
+        this.committed = Math.max(this.committed, index + 1);
+      },
+      (err: Error) => {
+        // fail-stop: the tree in memory now holds an entry the disk may not
+        this.failure ??= err;
+        throw err;
+      },
+    );
     this.pending.set(index, durable);
     await durable;
     return { index, existing: false };
@@ -115,6 +130,27 @@ export class TransparencyLog {
           signedEntryTimestamp: e.s,
         },
       },
+    };
+  }
+
+  /**
+   * The entry as Rekor v2 answers: a TransparencyLogEntry with an inclusion
+   * proof and checkpoint, and no signed entry timestamp or integrated time.
+   */
+  transparencyLogEntry(index: number, kind: string, version: string): TransparencyLogEntryJson {
+    const size = this.committed;
+    return {
+      logIndex: String(index),
+      logId: { keyId: this.key.logId.toString('base64') },
+      kindVersion: { kind, version },
+      inclusionProof: {
+        logIndex: String(index),
+        rootHash: this.tree.root(size).toString('base64'),
+        treeSize: String(size),
+        hashes: this.tree.inclusionProof(index, size).map((h) => h.toString('base64')),
+        checkpoint: { envelope: this.signedTreeHead(size) },
+      },
+      canonicalizedBody: this.entries[index]!.b,
     };
   }
 

@@ -32,3 +32,19 @@ export interface LogInfo {
   treeID: string;
   inactiveShards: unknown[];
 }
+
+/** A sigstore `TransparencyLogEntry` (protobuf-specs JSON), as Rekor v2 answers. */
+export interface TransparencyLogEntryJson {
+  logIndex: string;
+  logId: { keyId: string };
+  kindVersion: { kind: string; version: string };
+  integratedTime?: string;
+  inclusionProof: {
+    logIndex: string;
+    rootHash: string;
+    treeSize: string;
+    hashes: string[];
+    checkpoint: { envelope: string };
+  };
+  canonicalizedBody: string;
+}
