@@ -102,9 +102,10 @@ export function createRekorClient(options: RekorClientOptions): RekorClient {
   async function submitV2(signed: SignedEnvelope): Promise<SubmitOutcome> {
     const request = dsseRequestV2(signed);
     try {
-      const tlog = tlogEntryFromV2(await api.createEntryV2(request));
+      const res = await api.createEntryV2(request);
+      const tlog = tlogEntryFromV2(res.body);
       return {
-        kind: 'created',
+        kind: res.status === 200 ? 'duplicate' : 'created',
         logUrl,
         entry: entryRef(tlog, undefined, now()),
         bundle: toBundleJson(signed, tlog),

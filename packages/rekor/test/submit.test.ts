@@ -171,10 +171,48 @@ describe('submit to rekor-local (Rekor v1 API)', () => {
     });
     expect(await client.submit(big)).toMatchObject({ kind: 'rejected', status: 413 });
   });
+});
 
-  test('apiVersion 2 against a log without the v2 API is rejected (404), never retried', async () => {
+describe('submit to rekor-local (Rekor v2 API)', () => {
+  test('created, then duplicate for the same envelope, one log entry; the bundle verifies offline', async () => {
     const v2 = clientFor({ apiVersion: 2 });
-    expect(await v2.submit(freshEnvelope())).toMatchObject({ kind: 'rejected', status: 404 });
+    const signed = freshEnvelope();
+    const before = (await client.logInfo()).treeSize;
+    const first = await v2.submit(signed);
+    expect(first.kind).toBe('created');
+    if (first.kind !== 'created') return;
+    expect(first.entry.logIndex).toBe(before);
+    expect(first.entry.logId).toBe(server.logId);
+    expect(first.entry.uuid).toMatch(/^[0-9a-f]{64}$/);
+    expect(verifies(first)).toMatchObject({ verified: true, logIndex: before });
+    const second = await v2.submit(JSON.parse(JSON.stringify(signed)));
+    expect(second.kind).toBe('duplicate');
+    if (second.kind !== 'duplicate') return;
+    expect(second.entry.logIndex).toBe(first.entry.logIndex);
+    expect(second.entry.uuid).toBe(first.entry.uuid);
+    expect((await client.logInfo()).treeSize).toBe(before + 1);
+  });
+
+  test('Ed25519 keys work over v2 too', async () => {
+    const ed = createSigner(key('ed25519'));
+    const outcome = await clientFor({ apiVersion: 2 }).submit(freshEnvelope(ed));
+    expect(outcome.kind).toBe('created');
+    expect(verifies(outcome, ed).verified).toBe(true);
+  });
+
+  test('v2 outcomes: 429 with Retry-After, 503, a tampered signature rejected', async () => {
+    const v2 = clientFor({ apiVersion: 2 });
+    server.faults.set({ mode: '429', count: 1, retryAfterSeconds: 3 });
+    expect(await v2.submit(freshEnvelope())).toMatchObject({ kind: 'rate_limited', retryAfterMs: 3_000 });
+    server.faults.set({ mode: '503', count: 1 });
+    expect(await v2.submit(freshEnvelope())).toMatchObject({ kind: 'retryable', status: 503 });
+    const signed = freshEnvelope();
+    const other = signEnvelope(buildStatement(graphSubmission('v2-other')), signer);
+    const tampered: SignedEnvelope = {
+      ...signed,
+      envelope: { ...signed.envelope, signatures: other.envelope.signatures },
+    };
+    expect(await v2.submit(tampered)).toMatchObject({ kind: 'rejected', status: 400 });
   });
 });
 

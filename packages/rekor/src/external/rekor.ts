@@ -70,14 +70,17 @@ export class RekorApi {
     return res.body as RekorLogInfo;
   }
 
-  /** `POST /api/v2/log/entries`: answers a `TransparencyLogEntry` (protobuf JSON). */
-  async createEntryV2(request: unknown): Promise<unknown> {
+  /**
+   * `POST /api/v2/log/entries`: a `TransparencyLogEntry` (protobuf JSON), with
+   * the status (201 new; 200 from logs that answer an existing entry so).
+   */
+  async createEntryV2(request: unknown): Promise<{ status: number; body: unknown }> {
     const res = await this.http.request({
       method: 'POST',
       url: `${this.baseUrl}/api/v2/log/entries`,
       body: JSON.stringify(request),
       timeoutMs: this.timeoutMs,
     });
-    return res.body;
+    return { status: res.status, body: res.body };
   }
 }
