@@ -169,3 +169,22 @@ describe('Rekor v1 API', () => {
     expect(lines).toHaveLength(size + 1);
   });
 });
+
+describe('data directory', () => {
+  test('a second log on a data directory in use is refused', async () => {
+    await expect(startRekorLocal({ port: 0, dataDir })).rejects.toMatchObject({ code: 'DATA_DIR_INVALID' });
+    expect((await call(`${server.url}/api/v1/log`)).status).toBe(200);
+  });
+
+  test('a damaged entry file refuses to start', async () => {
+    const dir = tempDataDir();
+    const first = await startRekorLocal({ port: 0, dataDir: dir });
+    await post(`${first.url}/api/v1/log/entries`, dsseEntry(key, Buffer.from('{"d":1}')));
+    await first.close();
+    appendFileSync(join(dir, DATA_FILES.entries), 'garbage\n');
+    await expect(startRekorLocal({ port: 0, dataDir: dir })).rejects.toMatchObject({
+      code: 'DATA_DIR_INVALID',
+    });
+    removeDir(dir);
+  });
+});

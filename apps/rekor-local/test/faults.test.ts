@@ -65,6 +65,20 @@ describe('fault injection', () => {
     expect(await waitFor(async () => (await attempt(server.url)) === 200)).toBe(true);
   });
 
+  test('offline set over the API listener itself is cleared with the in-process handle', async () => {
+    const dir = tempDataDir();
+    const solo = await startRekorLocal({ port: 0, dataDir: dir, faults: true });
+    try {
+      expect((await post(`${solo.url}/admin/faults`, { mode: 'offline' })).status).toBe(200);
+      expect(await waitFor(async () => (await attempt(solo.url)) === 'ECONNREFUSED')).toBe(true);
+      solo.faults.clear();
+      expect(await waitFor(async () => (await attempt(solo.url)) === 200)).toBe(true);
+    } finally {
+      await solo.close();
+      removeDir(dir);
+    }
+  });
+
   test('offline with a count resets that many connections while listening', async () => {
     server.faults.set({ mode: 'offline', count: 2 });
     expect(await attempt(server.url)).toBe('ECONNRESET');

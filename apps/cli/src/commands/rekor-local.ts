@@ -40,7 +40,7 @@ export function registerRekorLocal(program: Command, io: CliIo, setExit: (code: 
     .command('rekor-local')
     .description('run a Rekor-compatible transparency log (development, tests, air-gapped sites)')
     .requiredOption('--data <dir>', 'data directory: log key, log.json, entries.jsonl (created if missing)')
-    .option('-p, --port <n>', 'port to listen on (0 picks a free one)', whole('--port', 65535), 3000)
+    .option('-p, --port <n>', 'port to listen on (0 picks a free one)', whole('--port', 65535), 3030)
     .option('--host <address>', 'address to listen on', '127.0.0.1')
     .option(
       '--body-limit <bytes>',

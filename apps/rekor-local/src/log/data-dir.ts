@@ -16,7 +16,12 @@ export interface LogMeta {
 }
 
 /** Files of a data directory. */
-export const DATA_FILES = { key: 'log-key.pem', meta: 'log.json', entries: 'entries.jsonl' } as const;
+export const DATA_FILES = {
+  key: 'log-key.pem',
+  meta: 'log.json',
+  entries: 'entries.jsonl',
+  lock: 'LOCK',
+} as const;
 
 /** Opens a data directory, creating the key and `log.json` on first start. */
 export function openDataDir(dir: string, name: string): { key: LogKey; meta: LogMeta } {

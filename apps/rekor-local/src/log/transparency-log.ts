@@ -7,6 +7,7 @@ import { leafHash } from '../merkle/hash';
 import { MerkleTree } from '../merkle/tree';
 import { signCheckpoint } from './checkpoint';
 import { DATA_FILES, openDataDir, type LogMeta } from './data-dir';
+import { lockDataDir } from './dir-lock';
 import { EntryFile, type StoredEntry } from './entry-file';
 import type { LogEntryMap, LogInfo, TransparencyLogEntryJson } from './types';
 
@@ -38,14 +39,22 @@ export class TransparencyLog {
   private committed = 0;
   private checkpoint: { size: number; text: string } | undefined;
   private failure: Error | undefined;
+  private readonly unlock: () => void;
 
   constructor(options: TransparencyLogOptions) {
     ({ key: this.key, meta: this.meta } = openDataDir(options.dataDir, options.name));
     this.now = options.now ?? Date.now;
-    const { file, entries } = EntryFile.open(join(options.dataDir, DATA_FILES.entries), options.fsync);
-    this.file = file;
-    for (const e of entries) this.add(e, leafHash(Buffer.from(e.b, 'base64')));
-    this.committed = entries.length;
+    this.unlock = lockDataDir(options.dataDir);
+    let opened: ReturnType<typeof EntryFile.open>;
+    try {
+      opened = EntryFile.open(join(options.dataDir, DATA_FILES.entries), options.fsync);
+    } catch (e) {
+      this.unlock();
+      throw e;
+    }
+    this.file = opened.file;
+    for (const e of opened.entries) this.add(e, leafHash(Buffer.from(e.b, 'base64')));
+    this.committed = opened.entries.length;
   }
 
   get logIdHex(): string {
@@ -176,6 +185,7 @@ export class TransparencyLog {
   async close(): Promise<void> {
     await Promise.allSettled([...this.pending.values()]);
     this.file.close();
+    this.unlock();
   }
 
   private add(e: StoredEntry, leaf: Buffer): void {
