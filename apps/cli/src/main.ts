@@ -1,9 +1,11 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError, RekorBudgetError } from '@rekor-budget/core';
 import { registerConfig } from './commands/config';
+import { registerKeygen } from './commands/keygen';
 import { registerMigrate } from './commands/migrate';
 import { registerRekorLocal } from './commands/rekor-local';
 import { registerStart } from './commands/start';
+import { registerVerify } from './commands/verify';
 import { EXIT, processIo, type CliIo } from './io';
 
 const EXIT_CODES_HELP = `
@@ -27,6 +29,8 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   registerConfig(program, io, setExit);
   registerMigrate(program, io, setExit);
   registerStart(program, io, setExit);
+  registerKeygen(program, io, setExit);
+  registerVerify(program, io, setExit);
   registerRekorLocal(program, io, setExit);
   for (const cmd of program.commands) applyDefaults(cmd, io);
   return program;

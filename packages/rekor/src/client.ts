@@ -1,0 +1,127 @@
+import { entryRef, tlogEntryFromV1, tlogEntryFromV2, toBundleJson } from './bundle';
+import { classifyFailure } from './classify';
+import { dsseEntryV1, dsseRequestV2, intotoEntryV1 } from './entries';
+import { assertSignedEnvelope, type SignedEnvelope } from './envelope';
+import { RekorError } from './error';
+import { HTTPError, HttpTransport } from './external/http';
+import { RekorApi, type RekorLogInfo, type RekorV1Entry } from './external/rekor';
+import type { SubmitOutcome } from './outcome';
+import type { RekorConfig } from '@rekor-budget/core';
+
+export interface RekorClientOptions {
+  /** Base URL of the log, e.g. `http://127.0.0.1:3001`. */
+  serverUrl: string;
+  /** Rekor API version. @defaultValue 1 */
+  apiVersion?: 1 | 2;
+  /** Entry kind for v1 (`dsse` v0.0.1 or `intoto` v0.0.2). @defaultValue 'dsse' */
+  entryKind?: 'dsse' | 'intoto';
+  /** Timeout of one HTTP request, answer body included. @defaultValue 30 000 */
+  requestTimeoutMs?: number;
+  /** Clock for `Retry-After` dates. @defaultValue Date.now */
+  now?: () => number;
+}
+
+/** Sends signed envelopes to one Rekor log. One request per call: no retries inside. */
+export interface RekorClient {
+  /** The log's URL as recorded in receipts. */
+  readonly logUrl: string;
+  /** Sends the envelope once; never throws for Rekor or network conditions. */
+  submit(envelope: SignedEnvelope): Promise<SubmitOutcome>;
+  /** `GET /api/v1/log` (tree size, root hash): a cheap probe of the log. */
+  logInfo(): Promise<RekorLogInfo>;
+  /** Closes the client's connections. */
+  close(): void;
+}
+
+/** The client options of a loaded configuration (`attestor.rekor`). */
+export function clientOptionsFromConfig(
+  config: Pick<RekorConfig, 'serverUrl' | 'apiVersion' | 'entryKind' | 'requestTimeoutMs'>,
+): RekorClientOptions {
+  return {
+    serverUrl: config.serverUrl,
+    apiVersion: config.apiVersion,
+    entryKind: config.entryKind,
+    requestTimeoutMs: config.requestTimeoutMs,
+  };
+}
+
+export function createRekorClient(options: RekorClientOptions): RekorClient {
+  const apiVersion = options.apiVersion ?? 1;
+  const entryKind = options.entryKind ?? 'dsse';
+  const timeoutMs = options.requestTimeoutMs ?? 30_000;
+  const now = options.now ?? Date.now;
+  let url: URL;
+  try {
+    url = new URL(options.serverUrl);
+  } catch (cause) {
+    throw new RekorError('INVALID_OPTIONS', `serverUrl ${JSON.stringify(options.serverUrl)} is not a URL`, {
+      cause,
+    });
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new RekorError('INVALID_OPTIONS', `serverUrl ${options.serverUrl} is not an http(s) URL`);
+  }
+  if (apiVersion !== 1 && apiVersion !== 2) {
+    throw new RekorError('INVALID_OPTIONS', `apiVersion ${String(apiVersion)} is not 1 or 2`);
+  }
+  if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) {
+    throw new RekorError('INVALID_OPTIONS', `requestTimeoutMs ${timeoutMs} is not a positive whole number`);
+  }
+  const logUrl = options.serverUrl.replace(/\/+$/, '');
+  const http = new HttpTransport();
+  const api = new RekorApi(http, logUrl, timeoutMs);
+
+  function fromV1(kind: 'created' | 'duplicate', signed: SignedEnvelope, e: RekorV1Entry): SubmitOutcome {
+    const tlog = tlogEntryFromV1(e);
+    return { kind, logUrl, entry: entryRef(tlog, e.uuid, now()), bundle: toBundleJson(signed, tlog) };
+  }
+
+  async function submitV1(signed: SignedEnvelope): Promise<SubmitOutcome> {
+    const proposed = entryKind === 'intoto' ? intotoEntryV1(signed) : dsseEntryV1(signed);
+    try {
+      return fromV1('created', signed, await api.createEntryV1(proposed));
+    } catch (err) {
+      if (!(err instanceof HTTPError) || err.status !== 409) return classifyFailure(err, logUrl, 1, now());
+      const uuid = err.location?.split('/').pop();
+      if (!uuid) {
+        return {
+          kind: 'rejected',
+          logUrl,
+          status: 409,
+          message: 'Rekor answered 409 without the entry location',
+        };
+      }
+      try {
+        return fromV1('duplicate', signed, await api.getEntryV1(uuid));
+      } catch (fetchErr) {
+        return classifyFailure(fetchErr, logUrl, 1, now());
+      }
+    }
+  }
+
+  async function submitV2(signed: SignedEnvelope): Promise<SubmitOutcome> {
+    const request = dsseRequestV2(signed);
+    try {
+      const res = await api.createEntryV2(request);
+      const tlog = tlogEntryFromV2(res.body);
+      return {
+        kind: res.status === 200 ? 'duplicate' : 'created',
+        logUrl,
+        entry: entryRef(tlog, undefined, now()),
+        bundle: toBundleJson(signed, tlog),
+      };
+    } catch (err) {
+      return classifyFailure(err, logUrl, 2, now());
+    }
+  }
+
+  return {
+    logUrl,
+    async submit(signed) {
+      assertSignedEnvelope(signed);
+      return apiVersion === 2 ? submitV2(signed) : submitV1(signed);
+    },
+    logInfo: () => api.logInfoV1(),
+    close: () => http.close(),
+  };
+}

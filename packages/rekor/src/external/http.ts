@@ -1,0 +1,121 @@
+import http, { type IncomingHttpHeaders } from 'node:http';
+import https from 'node:https';
+
+/**
+ * Raw HTTP to Rekor. Nothing here knows about outcomes: a non-2xx answer is
+ * an `HTTPError` carrying the status and headers; a transport failure is the
+ * Node error as is (with its `code`), a timeout an `HttpTimeoutError`.
+ */
+
+export class HTTPError extends Error {
+  readonly status: number;
+  readonly headers: IncomingHttpHeaders;
+  /** The server's own explanation (`message` of a JSON body), if any. */
+  readonly serverMessage: string | undefined;
+
+  constructor(status: number, headers: IncomingHttpHeaders, serverMessage: string | undefined) {
+    super(`(${status}) ${serverMessage ?? http.STATUS_CODES[status] ?? 'HTTP error'}`);
+    this.name = 'HTTPError';
+    this.status = status;
+    this.headers = headers;
+    this.serverMessage = serverMessage;
+  }
+
+  get location(): string | undefined {
+    return this.headers.location;
+  }
+}
+
+/** The request took longer than its timeout. */
+export class HttpTimeoutError extends Error {
+  readonly code = 'ETIMEDOUT';
+  constructor(timeoutMs: number) {
+    super(`no complete answer within ${timeoutMs} ms`);
+    this.name = 'TimeoutError';
+  }
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: unknown;
+}
+
+export interface HttpRequest {
+  method: 'GET' | 'POST';
+  url: string;
+  body?: string;
+  timeoutMs: number;
+}
+
+/** One HTTP connection pool; `close()` ends its sockets. */
+export class HttpTransport {
+  private readonly httpAgent = new http.Agent({ keepAlive: true, maxSockets: 16 });
+  private readonly httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 16 });
+
+  /** Sends one request, no retries; resolves on 2xx with the parsed JSON body. */
+  request(req: HttpRequest): Promise<HttpResponse> {
+    const url = new URL(req.url);
+    const secure = url.protocol === 'https:';
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (req.body !== undefined) {
+      headers['content-type'] = 'application/json';
+      headers['content-length'] = String(Buffer.byteLength(req.body));
+    }
+    return new Promise<HttpResponse>((resolve, reject) => {
+      const r = (secure ? https : http).request(url, {
+        method: req.method,
+        headers,
+        agent: secure ? this.httpsAgent : this.httpAgent,
+      });
+      const timer = setTimeout(() => r.destroy(new HttpTimeoutError(req.timeoutMs)), req.timeoutMs);
+      const fail = (err: Error) => {
+        clearTimeout(timer);
+        reject(err);
+      };
+      r.on('error', fail);
+      r.on('response', (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', fail);
+        res.on('end', () => {
+          clearTimeout(timer);
+          const status = res.statusCode ?? 0;
+          const body = parseBody(Buffer.concat(chunks).toString('utf8'), res.headers['content-type']);
+          if (status >= 200 && status < 300) resolve({ status, headers: res.headers, body });
+          else reject(new HTTPError(status, res.headers, serverMessage(body)));
+        });
+      });
+      r.end(req.body);
+    });
+  }
+
+  close(): void {
+    this.httpAgent.destroy();
+    this.httpsAgent.destroy();
+  }
+}
+
+function parseBody(text: string, contentType: string | undefined): unknown {
+  if (text === '') return undefined;
+  if (contentType?.includes('json')) {
+    try {
+      return JSON.parse(text);
+    } catch {
+      return text;
+    }
+  }
+  return text;
+}
+
+function serverMessage(body: unknown): string | undefined {
+  if (typeof body === 'string') return body.slice(0, 1000) || undefined;
+  if (
+    body !== null &&
+    typeof body === 'object' &&
+    typeof (body as { message?: unknown }).message === 'string'
+  ) {
+    return (body as { message: string }).message;
+  }
+  return undefined;
+}
