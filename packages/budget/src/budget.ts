@@ -130,7 +130,8 @@ export function createBudget(options: BudgetOptions): Budget {
           `${JSON.stringify(unitId)} is not a unit id; pass the unitId tryConsume returned`,
         );
       }
-      return Number(await run(`refund-${ws.length}` as ScriptName, k, [unitId])) > 0;
+      const args = [unitId, now(), ...ws.map((w) => w.windowMs)];
+      return Number(await run(`refund-${ws.length}` as ScriptName, k, args)) > 0;
     },
 
     async peek(tenantId, tier) {
