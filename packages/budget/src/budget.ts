@@ -8,6 +8,9 @@ import type { BudgetDecision, BudgetLimits, BudgetStatus, Remaining, WindowStatu
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
 const UNIT_ID_RE = /^[A-Za-z0-9_-]{12}$/;
+/** A budget marks a tenant active at most once per this span (ms), saving Redis a write per decision. */
+const ACTIVE_RESOLUTION_MS = 60_000;
+const ACTIVE_CACHE_MAX = 100_000;
 
 export interface BudgetOptions {
   /** Connection (or Cluster) the budget scripts run on; the budget never closes it. */
@@ -34,7 +37,10 @@ export interface Budget {
   refund(tenantId: string, tier: Tier, unitId: string): Promise<boolean>;
   /** The tier's budget now, consuming nothing. */
   peek(tenantId: string, tier: Tier): Promise<BudgetStatus>;
-  /** Tenants with a decision at or after `sinceMs` (default: the last 24 h), most recent first. */
+  /**
+   * Tenants with a decision at or after `sinceMs` (default: the last 24 h), most recent first.
+   * Resolution: one budget instance records a tenant's activity at most once a minute.
+   */
   activeTenants(sinceMs?: number): Promise<string[]>;
 }
 
@@ -50,6 +56,16 @@ export function createBudget(options: BudgetOptions): Budget {
   const clock = options.clock ?? Date.now;
   const windows = tierWindows(options.limits);
   const script = defineScripts(redis);
+  const touched = new Map<string, number>();
+
+  /** Whether this decision should mark the tenant active (first time, or a minute since). */
+  function shouldTouch(tenantId: string, at: number): boolean {
+    const last = touched.get(tenantId);
+    if (last !== undefined && at - last < ACTIVE_RESOLUTION_MS && at >= last) return false;
+    if (touched.size >= ACTIVE_CACHE_MAX) touched.clear();
+    touched.set(tenantId, at);
+    return true;
+  }
 
   function now(): number {
     const t = clock();
@@ -91,9 +107,12 @@ export function createBudget(options: BudgetOptions): Budget {
     const args: (string | number)[] = [at, unitId];
     for (const w of ws) args.push(w.windowMs, w.limit);
     const op = consume ? `consume-${ws.length}` : `peek-${ws.length}`;
+    const tenant = tenantId.toLowerCase();
     const [reply] = await Promise.all([
       run(op as ScriptName, k, args),
-      consume ? run('touch-1', [keys.activeTenants], [at, tenantId.toLowerCase(), DAY_MS]) : undefined,
+      consume && shouldTouch(tenant, at)
+        ? run('touch-1', [keys.activeTenants], [at, tenant, DAY_MS])
+        : undefined,
     ]);
     return { at, unitId, ...readReply(ws, reply as number[]) };
   }

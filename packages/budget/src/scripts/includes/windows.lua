@@ -12,10 +12,13 @@
 -- Units stamped in the future (a caller's clock behind another's) count too.
 local function windowState(key, now, windowMs, limit, trim)
   local since = string.format('%d', now - windowMs)
+  local used
   if trim then
     redis.call('ZREMRANGEBYSCORE', key, '-inf', since)
+    used = redis.call('ZCARD', key)
+  else
+    used = redis.call('ZCOUNT', key, '(' .. since, '+inf')
   end
-  local used = redis.call('ZCOUNT', key, '(' .. since, '+inf')
   local freeAt = 0
   if used >= limit then
     -- The (used - limit + 1)-th oldest unit in the window must leave.
