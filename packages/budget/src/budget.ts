@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
-import { isTier, type BudgetWindowName, type RedisKeys, type Tier } from '@rekor-budget/core';
+import { InputError, isTier, type BudgetWindowName, type RedisKeys, type Tier } from '@rekor-budget/core';
 import { BudgetError } from './error';
 import { defineScripts, type ScriptName } from './scripts';
 import type { BudgetDecision, BudgetLimits, BudgetStatus, Remaining, WindowStatus } from './types';
@@ -103,7 +103,7 @@ export function createBudget(options: BudgetOptions): Budget {
     const ws = specs(tier);
     const k = ws.map((w) => keys.budgetWindow(tenantId, w.name));
     const at = now();
-    const unitId = randomBytes(9).toString('base64url');
+    const unitId = consume ? randomBytes(9).toString('base64url') : '';
     const args: (string | number)[] = [at, unitId];
     for (const w of ws) args.push(w.windowMs, w.limit);
     const op = consume ? `consume-${ws.length}` : `peek-${ws.length}`;
@@ -167,6 +167,13 @@ export function createBudget(options: BudgetOptions): Budget {
     },
 
     async activeTenants(sinceMs) {
+      if (sinceMs !== undefined && !Number.isFinite(sinceMs)) {
+        throw new InputError(
+          'INVALID_INPUT',
+          'sinceMs',
+          `${String(sinceMs)} is not a time; pass ms since the epoch`,
+        );
+      }
       const at = now();
       const since = sinceMs ?? at - DAY_MS;
       try {

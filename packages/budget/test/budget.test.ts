@@ -161,6 +161,7 @@ describe('createBudget', () => {
     const t = tenant();
     await expect(budget.tryConsume(t, 'bundle' as 'edge')).rejects.toMatchObject({ code: 'INVALID_TIER' });
     await expect(budget.refund(t, 'graph', 'nope')).rejects.toMatchObject({ code: 'INVALID_UNIT_ID' });
+    await expect(budget.activeTenants(NaN)).rejects.toMatchObject({ code: 'INVALID_INPUT' });
     const bad = createBudget({ redis, keys: keysOf(), limits: limits(), clock: () => 1.5 });
     await expect(bad.tryConsume(t, 'graph')).rejects.toMatchObject({ code: 'INVALID_CLOCK' });
     expect(() => createBudget({ redis, keys: keysOf(), limits: { ...limits(), hourlyLimit: 0 } })).toThrow(
