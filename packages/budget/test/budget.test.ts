@@ -74,6 +74,28 @@ describe('createBudget', () => {
     expect((await budget.tryConsume(t, 'graph')).admitted).toBe(true);
   });
 
+  test('after the limits are lowered, retryAtMs waits until enough units leave to fit one more', async () => {
+    const t = tenant();
+    const start = clock();
+    for (let i = 0; i < 33; i++) {
+      expect((await budget.tryConsume(t, 'graph')).admitted).toBe(true);
+      clock.advance(1000);
+    }
+    // burstLimit 120/h over 10 min: 20 per window; 33 are in it, so 14 must leave.
+    const lower = createBudget({
+      redis,
+      keys: keysOf(),
+      limits: limits({ burstLimit: 120, hourlyLimit: 100 }),
+      clock,
+    });
+    const d = await lower.tryConsume(t, 'graph');
+    expect(d).toMatchObject({ admitted: false, binding: 'burst', retryAtMs: start + 13 * 1000 + 10 * MIN });
+    clock.set(start + 13 * 1000 + 10 * MIN - 1);
+    expect((await lower.tryConsume(t, 'graph')).admitted).toBe(false);
+    clock.set(start + 13 * 1000 + 10 * MIN);
+    expect(await lower.tryConsume(t, 'graph')).toMatchObject({ admitted: true, remaining: { burst: 0 } });
+  });
+
   test('units spent in the same millisecond get distinct ids', async () => {
     const t = tenant();
     const ids = new Set<string>();
