@@ -1,0 +1,202 @@
+import type { Redis } from 'ioredis';
+import { createRedisKeys } from '@rekor-budget/core';
+import { createTestRedis, deleteKeys, uniquePrefix } from '@rekor-budget/testing';
+import { createBudget, syncRedisClock, type Budget } from '@rekor-budget/budget';
+import { fakeClock, limits, tenant } from './helpers';
+
+const MIN = 60_000;
+const HOUR = 60 * MIN;
+
+describe('createBudget', () => {
+  let redis: Redis;
+  let prefix: string;
+  let clock: ReturnType<typeof fakeClock>;
+  let budget: Budget;
+  const keysOf = () => createRedisKeys(prefix);
+
+  beforeAll(() => {
+    redis = createTestRedis();
+  });
+  afterAll(async () => {
+    await redis.quit();
+  });
+  beforeEach(() => {
+    prefix = uniquePrefix('budget');
+    clock = fakeClock();
+    budget = createBudget({ redis, keys: keysOf(), limits: limits(), clock });
+  });
+  afterEach(async () => {
+    await deleteKeys(redis, prefix);
+  });
+
+  test('Tier 1 admits the burst cap (33 per 10 min), then refuses until the oldest unit leaves', async () => {
+    const t = tenant();
+    const start = clock();
+    for (let i = 0; i < 33; i++) {
+      const d = await budget.tryConsume(t, 'graph');
+      expect(d.admitted).toBe(true);
+      clock.advance(1000);
+    }
+    const refused = await budget.tryConsume(t, 'graph');
+    expect(refused).toMatchObject({ admitted: false, binding: 'burst', retryAtMs: start + 10 * MIN });
+    expect(refused.remaining).toEqual({ hour: 67, burst: 0 });
+    clock.set(start + 10 * MIN - 1);
+    expect((await budget.tryConsume(t, 'graph')).admitted).toBe(false);
+    clock.set(start + 10 * MIN);
+    const d = await budget.tryConsume(t, 'graph');
+    expect(d).toMatchObject({ admitted: true, remaining: { hour: 66, burst: 0 } });
+  });
+
+  test('Tier 1 hour cap binds after 100 units; retryAtMs is when the oldest leaves the hour', async () => {
+    const t = tenant();
+    const start = clock();
+    // 10 units every 5 minutes stays under the burst cap.
+    for (let i = 0; i < 100; i++) {
+      expect((await budget.tryConsume(t, 'graph')).admitted).toBe(true);
+      clock.advance(i % 10 === 9 ? 5 * MIN - 9 * 1000 : 1000);
+    }
+    const refused = await budget.tryConsume(t, 'graph');
+    expect(refused).toMatchObject({ admitted: false, binding: 'hour', retryAtMs: start + HOUR });
+    expect(refused.remaining).toMatchObject({ hour: 0 });
+  });
+
+  test('Tier 2 admits 50 per rolling day and is independent of Tier 1', async () => {
+    const t = tenant();
+    const start = clock();
+    for (let i = 0; i < 50; i++) expect((await budget.tryConsume(t, 'edge')).admitted).toBe(true);
+    const refused = await budget.tryConsume(t, 'edge');
+    expect(refused).toMatchObject({
+      admitted: false,
+      binding: 'day',
+      retryAtMs: start + 24 * HOUR,
+      remaining: { day: 0 },
+    });
+    expect((await budget.tryConsume(t, 'graph')).admitted).toBe(true);
+  });
+
+  test('after the limits are lowered, retryAtMs waits until enough units leave to fit one more', async () => {
+    const t = tenant();
+    const start = clock();
+    for (let i = 0; i < 33; i++) {
+      expect((await budget.tryConsume(t, 'graph')).admitted).toBe(true);
+      clock.advance(1000);
+    }
+    // burstLimit 120/h over 10 min: 20 per window; 33 are in it, so 14 must leave.
+    const lower = createBudget({
+      redis,
+      keys: keysOf(),
+      limits: limits({ burstLimit: 120, hourlyLimit: 100 }),
+      clock,
+    });
+    const d = await lower.tryConsume(t, 'graph');
+    expect(d).toMatchObject({ admitted: false, binding: 'burst', retryAtMs: start + 13 * 1000 + 10 * MIN });
+    clock.set(start + 13 * 1000 + 10 * MIN - 1);
+    expect((await lower.tryConsume(t, 'graph')).admitted).toBe(false);
+    clock.set(start + 13 * 1000 + 10 * MIN);
+    expect(await lower.tryConsume(t, 'graph')).toMatchObject({ admitted: true, remaining: { burst: 0 } });
+  });
+
+  test('units spent in the same millisecond get distinct ids', async () => {
+    const t = tenant();
+    const ids = new Set<string>();
+    for (let i = 0; i < 33; i++) {
+      const d = await budget.tryConsume(t, 'graph');
+      if (d.admitted) ids.add(d.unitId);
+    }
+    expect(ids.size).toBe(33);
+    expect(await redis.zcard(keysOf().budgetWindow(t, 'burst'))).toBe(33);
+  });
+
+  test('refund gives a unit back in every window of the tier, once', async () => {
+    const t = tenant();
+    const ids: string[] = [];
+    for (let i = 0; i < 33; i++) {
+      const d = await budget.tryConsume(t, 'graph');
+      if (d.admitted) ids.push(d.unitId);
+    }
+    expect((await budget.tryConsume(t, 'graph')).admitted).toBe(false);
+    expect(await budget.refund(t, 'graph', ids[5]!)).toBe(true);
+    expect(await budget.refund(t, 'graph', ids[5]!)).toBe(false);
+    const d = await budget.tryConsume(t, 'graph');
+    expect(d).toMatchObject({ admitted: true, remaining: { hour: 67, burst: 0 } });
+  });
+
+  test('peek reports without consuming', async () => {
+    const t = tenant();
+    expect(await budget.peek(t, 'edge')).toMatchObject({
+      admissible: true,
+      retryAtMs: null,
+      remaining: { day: 50 },
+    });
+    for (let i = 0; i < 50; i++) await budget.tryConsume(t, 'edge');
+    const s = await budget.peek(t, 'edge');
+    expect(s).toMatchObject({ admissible: false, retryAtMs: clock() + 24 * HOUR, binding: 'day' });
+    expect(s.windows).toEqual([{ name: 'day', windowMs: 24 * HOUR, limit: 50, used: 50, remaining: 0 }]);
+    expect(await redis.zcard(keysOf().budgetWindow(t, 'day'))).toBe(50);
+  });
+
+  test('an idle tenant costs nothing: peek writes nothing, and every key expires with its window', async () => {
+    const t = tenant();
+    await budget.peek(t, 'graph');
+    expect(await redis.exists(keysOf().budgetWindow(t, 'hour'))).toBe(0);
+    await budget.tryConsume(t, 'graph');
+    const hourTtl = await redis.pttl(keysOf().budgetWindow(t, 'hour'));
+    const burstTtl = await redis.pttl(keysOf().budgetWindow(t, 'burst'));
+    expect(hourTtl).toBeGreaterThan(HOUR - 5000);
+    expect(hourTtl).toBeLessThanOrEqual(HOUR);
+    expect(burstTtl).toBeGreaterThan(10 * MIN - 5000);
+    expect(burstTtl).toBeLessThanOrEqual(10 * MIN);
+  });
+
+  test('keys carry the tenant hash tag', async () => {
+    const t = tenant();
+    await budget.tryConsume(t, 'graph');
+    await budget.tryConsume(t, 'edge');
+    const found = await redis.keys(`${prefix}:budget:*`);
+    expect(found.sort()).toEqual(['burst', 'day', 'hour'].map((w) => `${prefix}:budget:{${t}}:${w}`));
+  });
+
+  test('activeTenants lists tenants with a decision in the last 24 h, and drops older ones', async () => {
+    const [a, b] = [tenant(), tenant()];
+    await budget.tryConsume(a, 'graph');
+    clock.advance(HOUR);
+    await budget.tryConsume(b, 'edge');
+    expect(await budget.activeTenants()).toEqual([b, a]);
+    expect(await budget.activeTenants(clock() - MIN)).toEqual([b]);
+    clock.advance(24 * HOUR - 1);
+    expect(await budget.activeTenants()).toEqual([b]);
+    expect(await redis.zcard(keysOf().activeTenants)).toBe(1);
+  });
+
+  test.each(['not-a-uuid', '', '{x}'])(
+    'tenant %j is refused with INVALID_TENANT before it touches Redis',
+    async (bad) => {
+      await expect(budget.tryConsume(bad, 'graph')).rejects.toMatchObject({ code: 'INVALID_TENANT' });
+      await expect(budget.peek(bad, 'edge')).rejects.toMatchObject({ code: 'INVALID_TENANT' });
+      await expect(budget.refund(bad, 'edge', 'AAAAAAAAAAAA')).rejects.toMatchObject({
+        code: 'INVALID_TENANT',
+      });
+    },
+  );
+
+  test('typed errors for a bad tier, unit id, clock and limits', async () => {
+    const t = tenant();
+    await expect(budget.tryConsume(t, 'bundle' as 'edge')).rejects.toMatchObject({ code: 'INVALID_TIER' });
+    await expect(budget.refund(t, 'graph', 'nope')).rejects.toMatchObject({ code: 'INVALID_UNIT_ID' });
+    await expect(budget.activeTenants(NaN)).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    const bad = createBudget({ redis, keys: keysOf(), limits: limits(), clock: () => 1.5 });
+    await expect(bad.tryConsume(t, 'graph')).rejects.toMatchObject({ code: 'INVALID_CLOCK' });
+    expect(() => createBudget({ redis, keys: keysOf(), limits: { ...limits(), hourlyLimit: 0 } })).toThrow(
+      expect.objectContaining({ code: 'INVALID_LIMITS' }),
+    );
+  });
+
+  test('syncRedisClock follows the Redis server clock', async () => {
+    const c = await syncRedisClock(redis);
+    const [sec] = await redis.time();
+    expect(Math.abs(c.now() - Number(sec) * 1000)).toBeLessThan(2000);
+    const real = createBudget({ redis, keys: keysOf(), limits: limits(), clock: c.now });
+    const d = await real.tryConsume(tenant(), 'graph');
+    expect(d.admitted).toBe(true);
+  });
+});
