@@ -6,6 +6,7 @@ import { registerMigrate } from './commands/migrate';
 import { registerRekorLocal } from './commands/rekor-local';
 import { registerStart } from './commands/start';
 import { registerVerify } from './commands/verify';
+import { registerWorker } from './commands/worker';
 import { EXIT, processIo, type CliIo } from './io';
 
 const EXIT_CODES_HELP = `
@@ -32,6 +33,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   registerKeygen(program, io, setExit);
   registerVerify(program, io, setExit);
   registerRekorLocal(program, io, setExit);
+  registerWorker(program, io, setExit);
   for (const cmd of program.commands) applyDefaults(cmd, io);
   return program;
 }

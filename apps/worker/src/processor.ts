@@ -2,6 +2,7 @@ import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { RedisKeys, Tier } from '@rekor-budget/core';
 import type { OfflineQueue, SubmissionJobData } from '@rekor-budget/producer';
+import { buildStatement, receiptFromOutcome, RekorError, signEnvelope } from '@rekor-budget/rekor';
 import type { WorkerDeps } from './ports';
 
 /** What a completed job returns (kept by BullMQ, shown in the dashboard). */
@@ -33,7 +34,7 @@ export function offlineMarkTtlMs(probeIntervalMs: number): number {
  */
 export function createProcessor(ctx: ProcessorContext) {
   const clock = ctx.clock ?? Date.now;
-  const { config, budget, rekor, receipts, quota, metrics, tier } = ctx;
+  const { config, budget, client, signer, receipts, quota, metrics, tier } = ctx;
 
   async function toOffline(
     job: Job<SubmissionJobData>,
@@ -44,7 +45,19 @@ export function createProcessor(ctx: ProcessorContext) {
 
   async function signOnce(job: Job<SubmissionJobData>): Promise<unknown> {
     if (job.data.envelope !== undefined) return job.data.envelope;
-    const envelope = await rekor.sign(job.data);
+    const { enqueuedAt: _e, envelope: _v, budgetDelays: _b, ...submission } = job.data;
+    let envelope;
+    try {
+      envelope = signEnvelope(buildStatement(submission), signer, {
+        maxPayloadBytes: config.maxPayloadBytes,
+      });
+    } catch (e) {
+      if (e instanceof RekorError) {
+        metrics?.rejected(tier, e.code === 'PAYLOAD_TOO_LARGE' ? 'payload_too_large' : 'invalid_input');
+        throw new UnrecoverableError(`${e.message} [${e.code}]`);
+      }
+      throw e;
+    }
     // persisted before the first POST: every retry re-sends the same bytes
     await job.updateData({ ...job.data, envelope });
     return envelope;
@@ -55,13 +68,13 @@ export function createProcessor(ctx: ProcessorContext) {
     if (config.offline.airGapped) {
       await signOnce(job);
       await toOffline(job, 'air_gapped');
-      metrics?.submitted(tier, 'offline');
+      metrics?.submission(tier, 'offline');
       return { status: 'offline', reason: 'air_gapped' };
     }
 
     if ((await ctx.redis.get(ctx.keys.rekorState)) === 'offline') {
       await ctx.offline.add(data, 'rekor_unreachable');
-      metrics?.submitted(tier, 'offline');
+      metrics?.submission(tier, 'offline');
       return { status: 'offline', reason: 'rekor_offline' };
     }
 
@@ -83,8 +96,8 @@ export function createProcessor(ctx: ProcessorContext) {
   async function admitted(job: Job<SubmissionJobData>, token?: string): Promise<JobResult> {
     const data = job.data;
     const tenantId = data.input.tenantId;
-    if (await receipts.has(data.contentDigest, rekor.logUrl)) {
-      metrics?.submitted(tier, 'duplicate');
+    if ((await receipts.find(data.contentDigest, client.logUrl)) !== undefined) {
+      metrics?.submission(tier, 'duplicate');
       return { status: 'already_logged' };
     }
     const decision = await budget.tryConsume(tenantId, tier);
@@ -103,30 +116,33 @@ export function createProcessor(ctx: ProcessorContext) {
     }
 
     const envelope = await signOnce(job);
-    const outcome = await rekor.submit(envelope);
+    const outcome = await client.submit(envelope as Parameters<typeof client.submit>[0]);
 
     switch (outcome.kind) {
       case 'created':
       case 'duplicate': {
-        await receipts.save(job.data, outcome.entry, rekor.logUrl);
+        await receipts.save(
+          receiptFromOutcome(outcome, { tenantId, tier, contentDigest: data.contentDigest }),
+        );
         await quota.record(tenantId, tier, new Date(clock()));
-        metrics?.submitted(tier, outcome.kind, (clock() - data.enqueuedAt) / 1000);
+        metrics?.submission(tier, outcome.kind);
+        metrics?.latencySince(tier, data.enqueuedAt, clock());
         return { status: outcome.kind, uuid: outcome.entry.uuid, logIndex: outcome.entry.logIndex };
       }
       case 'rate_limited': {
         metrics?.error(tier, 'rate_limited');
-        await ctx.worker().rateLimit(Math.max(outcome.retryAfterMs, 1));
+        await ctx.worker().rateLimit(Math.max(outcome.retryAfterMs ?? config.retry.initialDelayMs, 1));
         throw Worker.RateLimitError();
       }
       case 'retryable': {
         metrics?.error(tier, 'retryable');
-        throw new Error(`Rekor answered with a retryable error: ${outcome.reason}`);
+        throw new Error(`Rekor answered with a retryable error: ${outcome.message}`);
       }
       case 'unreachable': {
         await budget.refund(tenantId, tier, decision.unitId);
         metrics?.error(tier, 'unreachable');
         if (job.attemptsMade + 1 < config.retry.maxAttempts) {
-          throw new Error(`Rekor is unreachable: ${outcome.reason}`);
+          throw new Error(`Rekor is unreachable (${outcome.code}): ${outcome.message}`);
         }
         await ctx.redis.set(
           ctx.keys.rekorState,
@@ -135,17 +151,17 @@ export function createProcessor(ctx: ProcessorContext) {
           offlineMarkTtlMs(config.offline.probeIntervalMs),
         );
         await toOffline(job, 'rekor_unreachable');
-        metrics?.submitted(tier, 'offline');
+        metrics?.submission(tier, 'offline');
         return { status: 'offline', reason: 'rekor_unreachable' };
       }
       case 'rejected': {
         metrics?.error(tier, 'rejected');
-        metrics?.submitted(tier, 'rejected');
+        metrics?.submission(tier, 'rejected');
         throw new UnrecoverableError(`Rekor rejected the entry (HTTP ${outcome.status}): ${outcome.message}`);
       }
       case 'frozen': {
         metrics?.error(tier, 'frozen');
-        metrics?.submitted(tier, 'rejected');
+        metrics?.submission(tier, 'rejected');
         throw new UnrecoverableError(outcome.message);
       }
     }

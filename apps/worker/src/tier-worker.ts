@@ -49,7 +49,7 @@ export function createTierWorker(options: TierWorkerOptions): Worker<SubmissionJ
     },
   });
   worker.on('failed', (job: Job<SubmissionJobData> | undefined) => {
-    if (job && job.attemptsMade >= (job.opts.attempts ?? 1)) options.metrics?.submitted(tier, 'failed');
+    if (job && job.attemptsMade >= (job.opts.attempts ?? 1)) options.metrics?.submission(tier, 'failed');
   });
   worker.on('error', () => undefined);
   return worker;

@@ -1,6 +1,7 @@
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import { startRekorLocal, DEFAULT_BODY_LIMIT_BYTES } from '@rekor-budget/rekor-local';
 import { EXIT, type CliIo } from '../io';
+import { untilSignal, whole } from '../util';
 
 interface RekorLocalFlags {
   port: number;
@@ -11,28 +12,6 @@ interface RekorLocalFlags {
   adminPort?: number;
   fsync: boolean;
   publicUrl?: string;
-}
-
-function whole(name: string, max = Number.MAX_SAFE_INTEGER) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!/^\d+$/.test(value) || n > max)
-      throw new InvalidArgumentError(`${name} must be a whole number <= ${max}`);
-    return n;
-  };
-}
-
-/** Waits for SIGINT or SIGTERM. */
-function untilSignal(): Promise<string> {
-  return new Promise((resolve) => {
-    const on = (signal: string) => {
-      process.off('SIGINT', on);
-      process.off('SIGTERM', on);
-      resolve(signal);
-    };
-    process.on('SIGINT', on);
-    process.on('SIGTERM', on);
-  });
 }
 
 export function registerRekorLocal(program: Command, io: CliIo, setExit: (code: number) => void): void {

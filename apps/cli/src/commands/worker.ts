@@ -1,0 +1,51 @@
+import { InvalidArgumentError, type Command } from 'commander';
+import { runWorkers, WORKER_ROLES, type WorkerRole } from '@rekor-budget/worker';
+import { configFor, type GlobalOptions } from '../context';
+import { EXIT, type CliIo } from '../io';
+import { untilSignal, whole } from '../util';
+
+interface WorkerFlags {
+  role: (typeof WORKER_ROLES)[number];
+  concurrency: number;
+  metricsPort?: number;
+  metrics: boolean;
+}
+
+function role(value: string): WorkerFlags['role'] {
+  if (!(WORKER_ROLES as readonly string[]).includes(value)) {
+    throw new InvalidArgumentError(`use one of ${WORKER_ROLES.join(', ')}`);
+  }
+  return value as WorkerFlags['role'];
+}
+
+export function registerWorker(program: Command, io: CliIo, setExit: (code: number) => void): void {
+  program
+    .command('worker')
+    .description(
+      'submit queued attestations to Rekor under the budget (graph, edge), or drain the offline queue',
+    )
+    .requiredOption('--role <role>', `what to run: ${WORKER_ROLES.join(' | ')}`, role)
+    .option('--concurrency <n>', 'jobs in flight per tier worker', whole('--concurrency', 1000, 1), 8)
+    .option(
+      '--metrics-port <n>',
+      'port of /metrics, /healthz, /readyz (default: metrics.port)',
+      whole('--metrics-port', 65535),
+    )
+    .option('--no-metrics', 'serve no metrics endpoint')
+    .action(async (flags: WorkerFlags, cmd: Command) => {
+      const { config } = configFor(cmd.optsWithGlobals<GlobalOptions>(), io);
+      const roles: WorkerRole[] = flags.role === 'all' ? ['graph', 'edge', 'drain'] : [flags.role];
+      const running = await runWorkers({
+        config,
+        roles,
+        concurrency: flags.concurrency,
+        metricsPort: flags.metrics ? (flags.metricsPort ?? config.metrics.port) : null,
+        log: (line) => io.out(`[${new Date().toISOString()}] ${line}`),
+      });
+      const signal = await untilSignal();
+      io.out(`worker: ${signal}, finishing jobs in flight`);
+      await running.close();
+      io.out('worker: stopped');
+      setExit(EXIT.OK);
+    });
+}

@@ -1,0 +1,200 @@
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { Registry } from 'prom-client';
+import { createRedisKeys, TIERS, type RekorConfig, type Tier } from '@rekor-budget/core';
+import { createDb } from '@rekor-budget/db';
+import { createBudget, createQuotaMirror, syncRedisClock } from '@rekor-budget/budget';
+import { RekorMetrics, startMetricsServer, type MetricsServer } from '@rekor-budget/metrics';
+import { OfflineQueue } from '@rekor-budget/producer';
+import {
+  clientOptionsFromConfig,
+  createReceiptStore,
+  createRekorClient,
+  loadSigner,
+} from '@rekor-budget/rekor';
+import { Drainer, type DrainReport } from './drain';
+import { RunError } from './error';
+import { createTierWorker } from './tier-worker';
+
+export type WorkerRole = Tier | 'drain';
+export const WORKER_ROLES = ['graph', 'edge', 'drain', 'all'] as const;
+
+export interface RunWorkersOptions {
+  config: RekorConfig;
+  roles: WorkerRole[];
+  /** Jobs in flight per tier worker. @defaultValue 8 */
+  concurrency?: number;
+  /** Port of /metrics, /healthz, /readyz; `null` for none. @defaultValue config.metrics.port */
+  metricsPort?: number | null;
+  log?: (line: string) => void;
+}
+
+export interface RunningWorkers {
+  metricsUrl?: string;
+  /** Drains once now (role drain only). */
+  drainNow(): Promise<DrainReport | undefined>;
+  /** Stops taking jobs, lets running jobs finish, closes every connection. */
+  close(): Promise<void>;
+}
+
+/** Starts the workers of the given roles in this process, from a loaded configuration. */
+export async function runWorkers(options: RunWorkersOptions): Promise<RunningWorkers> {
+  const { config, roles } = options;
+  const log = options.log ?? (() => undefined);
+  const keys = createRedisKeys(config.redis.keyPrefix);
+  const redis = new Redis(config.redis.url, { maxRetriesPerRequest: null });
+  redis.on('error', (e) => log(`redis: ${e.message}`));
+  const db = createDb({
+    url: config.database.url,
+    applicationName: `rekor-budget-worker-${roles.join('+')}`,
+  });
+  const client = createRekorClient(clientOptionsFromConfig(config));
+  const closers: (() => Promise<unknown>)[] = [];
+  let clockTimer: NodeJS.Timeout | undefined;
+  let metricsServer: MetricsServer | undefined;
+
+  try {
+    const clock = await syncRedisClock(redis);
+    clockTimer = setInterval(() => void clock.sync().catch(() => undefined), 60_000);
+    clockTimer.unref();
+    const budget = createBudget({ redis, keys, limits: config.budget, clock: clock.now });
+    const offline = new OfflineQueue(db);
+    const queues = Object.fromEntries(
+      TIERS.map((t) => [t, new Queue(keys.queueName(t), { connection: redis, prefix: keys.queuePrefix })]),
+    ) as Record<Tier, Queue>;
+    closers.push(() => Promise.all(Object.values(queues).map((q) => q.close())));
+
+    const registry = new Registry();
+    const metrics = new RekorMetrics({
+      registry,
+      sources: {
+        queueDepth: async () => {
+          const out: Record<Tier, number> = { graph: 0, edge: 0 };
+          for (const t of TIERS) {
+            const c = await queues[t].getJobCounts('waiting', 'delayed', 'prioritized', 'active', 'paused');
+            out[t] = Object.values(c).reduce((a, b) => a + b, 0);
+          }
+          return out;
+        },
+        offlineDepth: () => offline.depth(),
+        budgets: async () => {
+          const tenants = await budget.activeTenants();
+          return Promise.all(
+            tenants.map(async (tenantId) => {
+              const s = await budget.peek(tenantId, 'graph');
+              const hour = s.windows.find((w) => w.name === 'hour');
+              const utilization = Math.max(...s.windows.map((w) => w.used / w.limit));
+              return { tenantId, remaining: hour?.remaining ?? 0, utilization };
+            }),
+          );
+        },
+      },
+    });
+
+    const tierRoles = roles.filter((r): r is Tier => r !== 'drain');
+    if (tierRoles.length > 0) {
+      const signer = await loadSigner({
+        keyPath: requireKeyPath(config),
+        ...(config.signing.keyHint ? { keyHint: config.signing.keyHint } : {}),
+      });
+      for (const tier of tierRoles) {
+        const worker = createTierWorker({
+          tier,
+          config,
+          redis,
+          db,
+          budget,
+          client,
+          signer,
+          receipts: createReceiptStore(db),
+          quota: createQuotaMirror(db),
+          metrics,
+          clock: clock.now,
+          concurrency: options.concurrency ?? 8,
+        });
+        closers.push(() => worker.close());
+        log(`worker ${tier}: consuming ${keys.queueName(tier)} (concurrency ${options.concurrency ?? 8})`);
+      }
+    }
+
+    let drainer: Drainer | undefined;
+    if (roles.includes('drain')) {
+      drainer = new Drainer({
+        config,
+        redis,
+        db,
+        probe: async () => {
+          await client.logInfo();
+          return true;
+        },
+      });
+      drainer.start(
+        (r) => {
+          const n = r.moved.graph + r.moved.edge;
+          if (n > 0)
+            log(
+              `drain: Rekor answers; moved ${r.moved.graph} graph and ${r.moved.edge} edge submissions back to the queues`,
+            );
+        },
+        (e) => log(`drain: ${(e as Error).message}`),
+      );
+      closers.unshift(() => drainer!.stop());
+      log(`drain: probing ${config.serverUrl} every ${config.offline.probeIntervalMs} ms`);
+    }
+
+    const port = options.metricsPort === undefined ? config.metrics.port : options.metricsPort;
+    if (port !== null) {
+      metricsServer = await startMetricsServer({
+        registry,
+        port,
+        readiness: async () => {
+          const [r, p, k] = await Promise.allSettled([
+            redis.ping(),
+            db.selectFrom('attestor.rekor_quotas').select('tenant_id').limit(1).execute(),
+            config.offline.airGapped ? Promise.resolve(undefined) : client.logInfo(),
+          ]);
+          const check = (s: PromiseSettledResult<unknown>) =>
+            s.status === 'fulfilled'
+              ? { ok: true }
+              : { ok: false, detail: String((s.reason as Error)?.message ?? s.reason) };
+          return { redis: check(r), postgres: check(p), rekor: check(k) };
+        },
+      });
+      log(`metrics: ${metricsServer.url}/metrics`);
+    }
+
+    let closed = false;
+    return {
+      metricsUrl: metricsServer?.url,
+      drainNow: async () => drainer?.drainOnce(),
+      async close() {
+        if (closed) return;
+        closed = true;
+        for (const close of closers) await close().catch(() => undefined);
+        await metricsServer?.close();
+        clearInterval(clockTimer);
+        client.close();
+        await db.destroy();
+        await redis.quit().catch(() => redis.disconnect());
+      },
+    };
+  } catch (e) {
+    for (const close of closers) await close().catch(() => undefined);
+    await metricsServer?.close().catch(() => undefined);
+    clearInterval(clockTimer);
+    client.close();
+    await db.destroy();
+    redis.disconnect();
+    throw e;
+  }
+}
+
+function requireKeyPath(config: RekorConfig): string {
+  if (!config.signing.keyPath) {
+    throw new RunError(
+      'SIGNING_KEY_MISSING',
+      'no signing key: set attestor.rekor.signing.keyPath or SIGNING_KEY to a PEM private key (create one with `rekor-budget keygen --out <file>`)',
+    );
+  }
+  return config.signing.keyPath;
+}

@@ -1,0 +1,178 @@
+import { randomUUID } from 'node:crypto';
+import { createHarness, graphInput, waitFor, type Harness } from './harness';
+
+jest.setTimeout(60_000);
+
+let h: Harness | undefined;
+afterEach(async () => {
+  await h?.close();
+  h = undefined;
+});
+
+/** Waits until the tier queue has nothing waiting or running. */
+async function settled(harness: Harness, tier: 'graph' | 'edge' = 'graph') {
+  await waitFor(
+    async () => {
+      const c = await harness.queues[tier].getJobCounts('waiting', 'active', 'prioritized');
+      return (c.waiting ?? 0) + (c.active ?? 0) + (c.prioritized ?? 0) === 0;
+    },
+    30_000,
+    'the queue to settle',
+  );
+}
+
+describe('pipeline on real Redis, Postgres and rekor-local', () => {
+  test('one tenant follows the budget exactly over simulated hours; another goes through undelayed', async () => {
+    h = await createHarness();
+    const harness = h;
+    const a = randomUUID();
+    const b = randomUUID();
+    harness.startWorker('graph', { concurrency: 16 });
+    for (let i = 0; i < 150; i++) await harness.producer.submitGraphAttestation(graphInput(a, `a-${i}`));
+    for (let i = 0; i < 5; i++) await harness.producer.submitGraphAttestation(graphInput(b, `b-${i}`));
+
+    const count = async (tenant: string) =>
+      (await harness.receipts()).filter((r) => r.tenant_id === tenant).length;
+    await settled(harness);
+    await waitFor(async () => (await count(b)) === 5, 10_000, "tenant B's receipts");
+    // burst cap: floor(200 x 10 min / 1 h) = 33
+    expect(await count(a)).toBe(33);
+    const delayed = await harness.queues.graph.getDelayed();
+    expect(delayed).toHaveLength(117);
+    const bJobs = (await harness.queues.graph.getCompleted()).filter((j) => j.data.input.tenantId === b);
+    expect(bJobs.every((j) => j.data.budgetDelays === undefined)).toBe(true);
+
+    // Every delayed job waits for the instant the first unit leaves the burst window.
+    const first = Math.min(
+      ...(await harness.queues.graph.getCompleted())
+        .filter((j) => j.data.input.tenantId === a)
+        .map((j) => j.processedOn!),
+    );
+    for (const j of delayed) {
+      const at = j.timestamp + j.delay;
+      expect(at).toBeGreaterThanOrEqual(first + 10 * 60_000 - 5_000);
+      expect(at).toBeLessThanOrEqual(harness.clock() + 10 * 60_000);
+    }
+
+    // Simulated time: advance the budget clock, then release the delayed jobs.
+    const expected: [number, number][] = [
+      [10, 66], // second burst window
+      [20, 99],
+      [30, 100], // the hourly cap binds
+      [50, 100],
+      [61, 133], // the first 33 units left the hour
+      [71, 150],
+    ];
+    let now = 0;
+    for (const [minute, total] of expected) {
+      harness.advance((minute - now) * 60_000);
+      now = minute;
+      await harness.queues.graph.promoteJobs();
+      await settled(harness);
+      await waitFor(async () => (await count(a)) >= total, 10_000, `${total} receipts at minute ${minute}`);
+      expect(await count(a)).toBe(total);
+    }
+    expect(await harness.treeSize()).toBe(155);
+    // waiting for budget spent no attempt: each job counts only the run that succeeded
+    const done = await harness.queues.graph.getCompleted(0, 200);
+    expect(done).toHaveLength(155);
+    expect(done.every((j) => j.attemptsMade === 1)).toBe(true);
+    expect(done.filter((j) => (j.data.budgetDelays ?? 0) > 0)).toHaveLength(117);
+  });
+
+  test('Rekor 503 twice, then OK: created after backoff, one entry', async () => {
+    h = await createHarness();
+    h.rekor.faults.set({ mode: '503', count: 2 });
+    h.startWorker('graph');
+    const r = await h.producer.submitGraphAttestation(graphInput(randomUUID(), 's'));
+    await waitFor(async () => (await h!.queues.graph.getJobState(r.jobId)) === 'completed', 10_000, 'completion');
+    expect(await h.receipts()).toHaveLength(1);
+    const job = await h.queues.graph.getJob(r.jobId);
+    // two failed runs, then the one that succeeded
+    expect(job?.attemptsMade).toBe(3);
+    expect(job?.returnvalue).toMatchObject({ status: 'created' });
+    expect(await h.treeSize()).toBe(1);
+  });
+
+  test('429 with Retry-After pauses the queue, then the entry is created without spending an attempt', async () => {
+    h = await createHarness();
+    h.rekor.faults.set({ mode: '429', count: 1, retryAfterSeconds: 1 });
+    h.startWorker('graph');
+    const started = Date.now();
+    const r = await h.producer.submitGraphAttestation(graphInput(randomUUID(), 's'));
+    await waitFor(async () => (await h!.receipts()).length === 1, 10_000, 'the receipt');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+    await waitFor(async () => (await h!.queues.graph.getJobState(r.jobId)) === 'completed', 10_000, 'completion');
+    const job = await h.queues.graph.getJob(r.jobId);
+    // only the run that succeeded counts
+    expect(job?.attemptsMade).toBe(1);
+    expect(await h.treeSize()).toBe(1);
+  });
+
+  test('Rekor rejects (400): the job fails with the reason and nothing is logged', async () => {
+    h = await createHarness();
+    const other = await import('@rekor-budget/rekor').then((m) =>
+      m.createSigner(
+        require('node:crypto')
+          .generateKeyPairSync('ec', { namedCurve: 'prime256v1' })
+          .privateKey.export({ type: 'pkcs8', format: 'pem' })
+          .toString(),
+      ),
+    );
+    // advertises one key, signs with another: Rekor's signature check fails
+    const mismatched = { ...h.signer, sign: (d: Buffer) => other.sign(d) };
+    h.startWorker('graph', { signer: mismatched });
+    const r = await h.producer.submitGraphAttestation(graphInput(randomUUID(), 's'));
+    await waitFor(async () => (await h!.queues.graph.getFailedCount()) === 1, 10_000, 'the failure');
+    const job = await h.queues.graph.getJob(r.jobId);
+    expect(job?.failedReason).toMatch(/HTTP 400/);
+    expect(job?.attemptsMade).toBe(1);
+    expect(await h.receipts()).toHaveLength(0);
+    expect(await h.treeSize()).toBe(0);
+  });
+
+  test('Rekor down: every submission lands in the offline queue; back up: drained, each logged once', async () => {
+    h = await createHarness();
+    h.rekor.faults.set({ mode: 'offline' });
+    h.startWorker('graph');
+    const tenant = randomUUID();
+    const ids = [];
+    for (let i = 0; i < 10; i++)
+      ids.push((await h.producer.submitGraphAttestation(graphInput(tenant, `o-${i}`))).contentDigest);
+    await waitFor(async () => (await h!.offlineRows()).length === 10, 20_000, 'ten offline rows');
+    await settled(h);
+    expect((await h.offlineRows()).every((r) => r.reason === 'rekor_unreachable')).toBe(true);
+    expect(await h.receipts()).toHaveLength(0);
+
+    h.rekor.faults.clear();
+    const report = await h.drainer().drainOnce();
+    expect(report).toEqual({ rekorUp: true, moved: { graph: 10, edge: 0 } });
+    await waitFor(async () => (await h!.receipts()).length === 10, 20_000, 'ten receipts');
+    expect((await h.receipts()).map((r) => r.content_digest).sort()).toEqual([...ids].sort());
+    expect(await h.offlineRows()).toHaveLength(0);
+    expect(await h.treeSize()).toBe(10);
+  });
+
+  test('a tiny maxQueueSize: the excess waits in Postgres and is drained back; none lost', async () => {
+    h = await createHarness({ offline: { maxQueueSize: 4, probeInterval: '00:00:00.100' } });
+    const tenant = randomUUID();
+    const results = [];
+    for (let i = 0; i < 20; i++)
+      results.push(await h.producer.submitGraphAttestation(graphInput(tenant, `m-${i}`)));
+    expect(results.filter((r) => r.status === 'queued')).toHaveLength(4);
+    expect(results.filter((r) => r.status === 'overflowed')).toHaveLength(16);
+    h.startWorker('graph');
+    const drainer = h.drainer();
+    await waitFor(
+      async () => {
+        await drainer.drainOnce();
+        return (await h!.receipts()).length === 20;
+      },
+      30_000,
+      'twenty receipts',
+    );
+    expect(await h.offlineRows()).toHaveLength(0);
+    expect(new Set((await h.receipts()).map((r) => r.content_digest)).size).toBe(20);
+    expect(await h.treeSize()).toBe(20);
+  });
+});
