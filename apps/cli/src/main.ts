@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { ConfigError, RekorBudgetError } from '@rekor-budget/core';
+import { ConfigError, InputError, RekorBudgetError } from '@rekor-budget/core';
 import { registerConfig } from './commands/config';
 import { registerKeygen } from './commands/keygen';
 import { registerMigrate } from './commands/migrate';
@@ -7,6 +7,10 @@ import { registerRekorLocal } from './commands/rekor-local';
 import { registerStart } from './commands/start';
 import { registerVerify } from './commands/verify';
 import { registerWorker } from './commands/worker';
+import { registerSubmit } from './commands/submit';
+import { registerReceipts } from './commands/receipts';
+import { registerStatus } from './commands/status';
+import { registerDrain } from './commands/drain';
 import { EXIT, processIo, type CliIo } from './io';
 
 const EXIT_CODES_HELP = `
@@ -34,6 +38,10 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   registerVerify(program, io, setExit);
   registerRekorLocal(program, io, setExit);
   registerWorker(program, io, setExit);
+  registerSubmit(program, io, setExit);
+  registerReceipts(program, io, setExit);
+  registerStatus(program, io, setExit);
+  registerDrain(program, io, setExit);
   for (const cmd of program.commands) applyDefaults(cmd, io);
   return program;
 }
@@ -62,6 +70,10 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
       ) {
         return EXIT.OK;
       }
+      return EXIT.USAGE;
+    }
+    if (e instanceof InputError) {
+      io.err(`rekor-budget: ${e.message} [${e.code}]`);
       return EXIT.USAGE;
     }
     if (e instanceof ConfigError) {

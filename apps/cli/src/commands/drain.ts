@@ -1,0 +1,43 @@
+import type { Command } from 'commander';
+import { createRekorClient, clientOptionsFromConfig } from '@rekor-budget/rekor';
+import { Drainer } from '@rekor-budget/worker';
+import { configFor, type GlobalOptions } from '../context';
+import { EXIT, type CliIo } from '../io';
+import { openServices } from '../services';
+
+export function registerDrain(program: Command, io: CliIo, setExit: (code: number) => void): void {
+  program
+    .command('drain')
+    .description('probe Rekor now and, if it answers, move the offline queue back into the tier queues')
+    .option('--json', 'print the result as JSON')
+    .action(async (flags: { json?: boolean }, cmd: Command) => {
+      const { config } = configFor(cmd.optsWithGlobals<GlobalOptions>(), io);
+      const services = openServices(config);
+      const client = createRekorClient(clientOptionsFromConfig(config));
+      const drainer = new Drainer({
+        config: { ...config, offline: { ...config.offline, drainOnConnect: true } },
+        redis: services.redis,
+        db: services.db,
+        probe: async () => {
+          await client.logInfo();
+          return true;
+        },
+      });
+      try {
+        const report = await drainer.drainOnce();
+        if (flags.json) io.out(JSON.stringify(report));
+        else if (config.offline.airGapped)
+          io.out('air-gapped mode: nothing is drained; use `offline export`');
+        else if (!report.rekorUp) io.out(`Rekor at ${config.serverUrl} does not answer; nothing was moved`);
+        else
+          io.out(
+            `moved ${report.moved.graph} graph and ${report.moved.edge} edge submissions back to the queues`,
+          );
+        setExit(report.rekorUp ? EXIT.OK : EXIT.FAILURE);
+      } finally {
+        await drainer.stop();
+        client.close();
+        await services.close();
+      }
+    });
+}

@@ -1,0 +1,62 @@
+import type { Command } from 'commander';
+import { isTenantId, InputError } from '@rekor-budget/core';
+import { createDb } from '@rekor-budget/db';
+import { createReceiptStore } from '@rekor-budget/rekor';
+import { configFor, type GlobalOptions } from '../context';
+import { EXIT, type CliIo } from '../io';
+import { whole } from '../util';
+
+interface ReceiptsFlags {
+  tenant?: string;
+  limit: number;
+  json?: boolean;
+}
+
+export function registerReceipts(program: Command, io: CliIo, setExit: (code: number) => void): void {
+  program
+    .command('receipts')
+    .description('list receipts (Rekor entries of logged attestations), newest first')
+    .option('--tenant <uuid>', 'only this tenant')
+    .option('--limit <n>', 'at most this many', whole('--limit', 100_000, 1), 100)
+    .option('--json', 'print a JSON array with tenantId, tier, uuid, logIndex, integratedTime, bundle')
+    .action(async (flags: ReceiptsFlags, cmd: Command) => {
+      if (flags.tenant !== undefined && !isTenantId(flags.tenant)) {
+        throw new InputError('INVALID_TENANT', '--tenant', `${JSON.stringify(flags.tenant)} is not a UUID`);
+      }
+      const { config } = configFor(cmd.optsWithGlobals<GlobalOptions>(), io);
+      const db = createDb({ url: config.database.url, max: 1, applicationName: 'rekor-budget-cli' });
+      try {
+        const list = await createReceiptStore(db).list({
+          ...(flags.tenant ? { tenantId: flags.tenant.toLowerCase() } : {}),
+          limit: flags.limit,
+        });
+        if (flags.json) {
+          io.out(
+            JSON.stringify(
+              list.map((r) => ({
+                tenantId: r.tenantId,
+                tier: r.tier,
+                contentDigest: r.contentDigest,
+                uuid: r.uuid,
+                logIndex: r.logIndex,
+                integratedTime: r.integratedTime.toISOString(),
+                logUrl: r.logUrl,
+                bundle: r.bundle,
+              })),
+            ),
+          );
+        } else if (list.length === 0) {
+          io.out('no receipts');
+        } else {
+          for (const r of list) {
+            io.out(
+              `${r.integratedTime.toISOString()}  ${r.tier.padEnd(5)}  #${String(r.logIndex).padEnd(7)} ${r.tenantId}  ${r.uuid}`,
+            );
+          }
+        }
+        setExit(EXIT.OK);
+      } finally {
+        await db.destroy();
+      }
+    });
+}

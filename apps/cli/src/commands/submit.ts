@@ -1,0 +1,159 @@
+import { readFileSync } from 'node:fs';
+import { InvalidArgumentError, type Command } from 'commander';
+import { InputError } from '@rekor-budget/core';
+import { createRekorProducer } from '@rekor-budget/producer';
+import { configFor, type GlobalOptions } from '../context';
+import { EXIT, type CliIo } from '../io';
+import { openServices } from '../services';
+import { whole } from '../util';
+
+interface CommonFlags {
+  tenant: string;
+  graphDigest: string;
+  scanId: string;
+  subject: string;
+  scanner: string;
+  finishedAt?: string;
+  priority?: number;
+  json?: boolean;
+}
+
+interface EdgeFlags extends CommonFlags {
+  cve: string;
+  cvss: number;
+  reachable: boolean;
+  edges: string;
+  policyGate?: string;
+  requireProof?: boolean;
+  manual?: string;
+  reason?: string;
+}
+
+/** `name@sha256:<hex>` into the statement subject. */
+function subjectOf(value: string): { name: string; digest: string } {
+  const at = value.lastIndexOf('@');
+  if (at <= 0) throw new InvalidArgumentError('use <name>@sha256:<hex>, e.g. registry.example/app@sha256:…');
+  return { name: value.slice(0, at), digest: value.slice(at + 1) };
+}
+
+function scannerOf(value: string): { name: string; version: string } {
+  const at = value.lastIndexOf('@');
+  if (at <= 0) throw new InvalidArgumentError('use <name>@<version>, e.g. stella-scanner@1.4.2');
+  return { name: value.slice(0, at), version: value.slice(at + 1) };
+}
+
+function cvss(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n))
+    throw new InvalidArgumentError('use a number from 0.0 to 10.0');
+  return n;
+}
+
+function readEdges(file: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new InputError(
+      'INVALID_INPUT',
+      '--edges',
+      `${file} cannot be read (${(e as NodeJS.ErrnoException).code})`,
+    );
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new InputError(
+      'INVALID_INPUT',
+      '--edges',
+      `${file} is not JSON; write a list like [{"from":"main","to":"parse"}]`,
+    );
+  }
+}
+
+function common(cmd: Command): Command {
+  return cmd
+    .requiredOption('--tenant <uuid>', 'tenant id')
+    .requiredOption('--graph-digest <sha256:hex>', 'CallGraphSnapshot.GraphDigest')
+    .requiredOption('--scan-id <id>', 'scan id')
+    .requiredOption('--subject <name@sha256:hex>', 'the scanned artifact', subjectOf)
+    .option(
+      '--scanner <name@version>',
+      'scanner name and version',
+      scannerOf,
+      scannerOf('rekor-budget-cli@0.1.0'),
+    )
+    .option('--finished-at <time>', 'RFC 3339 time the scan finished (default: now)')
+    .option('--priority <n>', 'drain priority, -1000..1000', (v) => whole('--priority', 1000)(v))
+    .option('--json', 'print the result as JSON');
+}
+
+export function registerSubmit(program: Command, io: CliIo, setExit: (code: number) => void): void {
+  const submit = program
+    .command('submit')
+    .description('submit an attestation through the producer (as a scanner would)');
+
+  async function run(
+    cmd: Command,
+    flags: CommonFlags,
+    send: (p: ReturnType<typeof createRekorProducer>, base: object) => Promise<unknown>,
+  ) {
+    const { config } = configFor(cmd.optsWithGlobals<GlobalOptions>(), io);
+    const services = openServices(config);
+    const producer = createRekorProducer({ config, redis: services.redis, db: services.db });
+    try {
+      const base = {
+        tenantId: flags.tenant,
+        scanId: flags.scanId,
+        subject: flags.subject,
+        graphDigest: flags.graphDigest,
+        scanner: flags.scanner,
+        scanFinishedAt: flags.finishedAt ?? new Date().toISOString(),
+        ...(flags.priority === undefined ? {} : { priority: flags.priority }),
+      };
+      const result = await send(producer, base);
+      io.out(flags.json ? JSON.stringify(result) : formatResult(result as Record<string, unknown>));
+      setExit(EXIT.OK);
+    } finally {
+      await producer.close();
+      await services.close();
+    }
+  }
+
+  common(submit.command('graph').description('Tier 1: a graph attestation for a completed scan')).action(
+    (flags: CommonFlags, cmd: Command) => run(cmd, flags, (p, base) => p.submitGraphAttestation(base)),
+  );
+
+  common(submit.command('edge').description('Tier 2: an edge bundle for an escalated finding'))
+    .requiredOption('--cve <id>', 'CVE id, e.g. CVE-2024-3094')
+    .requiredOption('--cvss <score>', 'CVSS base score, 0.0-10.0', cvss)
+    .option('--reachable', 'the vulnerable code is reachable', false)
+    .requiredOption('--edges <file>', 'JSON list of reachable-path edges [{"from","to","kind?"}]')
+    .option('--policy-gate <name>', 'a policy gate that failed')
+    .option('--require-proof', 'the failed gate has require_proof: true')
+    .option('--manual <requestedBy>', 'a manual escalation by this person or team')
+    .option('--reason <text>', 'reason of the manual escalation')
+    .action((flags: EdgeFlags, cmd: Command) =>
+      run(cmd, flags, (p, base) =>
+        p.submitEdgeBundle({
+          ...base,
+          finding: { cveId: flags.cve, cvss: flags.cvss, reachable: flags.reachable },
+          edges: readEdges(flags.edges),
+          escalation: {
+            ...(flags.policyGate
+              ? { policyGate: { name: flags.policyGate, requireProof: flags.requireProof === true } }
+              : {}),
+            ...(flags.manual
+              ? { manual: { requestedBy: flags.manual, ...(flags.reason ? { reason: flags.reason } : {}) } }
+              : {}),
+          },
+        }),
+      ),
+    );
+}
+
+function formatResult(r: Record<string, unknown>): string {
+  const extra = r.triggers ? ` triggers=${(r.triggers as string[]).join(',')}` : '';
+  const why = r.offlineReason ? ` (offline queue: ${r.offlineReason as string})` : '';
+  return `${r.status as string}: job ${r.jobId as string}${extra}${why}`;
+}
