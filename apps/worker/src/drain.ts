@@ -66,7 +66,7 @@ export class Drainer {
     this.stopped = true;
     clearTimeout(this.timer);
     await this.running.catch(() => undefined);
-    await Promise.all(Object.values(this.queues).map((q) => q.close()));
+    await Promise.all(Object.values(this.queues).map((q) => q.close().catch(() => undefined)));
   }
 
   /** One probe and, if Rekor answers, one full drain. */

@@ -85,7 +85,11 @@ describe('pipeline on real Redis, Postgres and rekor-local', () => {
     h.rekor.faults.set({ mode: '503', count: 2 });
     h.startWorker('graph');
     const r = await h.producer.submitGraphAttestation(graphInput(randomUUID(), 's'));
-    await waitFor(async () => (await h!.queues.graph.getJobState(r.jobId)) === 'completed', 10_000, 'completion');
+    await waitFor(
+      async () => (await h!.queues.graph.getJobState(r.jobId)) === 'completed',
+      10_000,
+      'completion',
+    );
     expect(await h.receipts()).toHaveLength(1);
     const job = await h.queues.graph.getJob(r.jobId);
     // two failed runs, then the one that succeeded
@@ -102,7 +106,11 @@ describe('pipeline on real Redis, Postgres and rekor-local', () => {
     const r = await h.producer.submitGraphAttestation(graphInput(randomUUID(), 's'));
     await waitFor(async () => (await h!.receipts()).length === 1, 10_000, 'the receipt');
     expect(Date.now() - started).toBeGreaterThanOrEqual(900);
-    await waitFor(async () => (await h!.queues.graph.getJobState(r.jobId)) === 'completed', 10_000, 'completion');
+    await waitFor(
+      async () => (await h!.queues.graph.getJobState(r.jobId)) === 'completed',
+      10_000,
+      'completion',
+    );
     const job = await h.queues.graph.getJob(r.jobId);
     // only the run that succeeded counts
     expect(job?.attemptsMade).toBe(1);

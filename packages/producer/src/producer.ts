@@ -73,11 +73,18 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
       connectTimeout: timeoutMs,
     });
   if (ownsRedis) redis.on('error', () => undefined);
-  const queues: Record<Tier, Queue> = {
-    graph: new Queue(keys.queueName('graph'), { connection: redis, prefix: keys.queuePrefix }),
-    edge: new Queue(keys.queueName('edge'), { connection: redis, prefix: keys.queuePrefix }),
-  };
-  for (const q of Object.values(queues)) q.on('error', () => undefined);
+  // Queues are made once Redis is ready: a BullMQ queue built on a connection
+  // that never comes up leaves rejected promises behind.
+  const queues: Partial<Record<Tier, Queue>> = {};
+  function queueFor(tier: Tier): Queue {
+    let q = queues[tier];
+    if (!q) {
+      q = new Queue(keys.queueName(tier), { connection: redis, prefix: keys.queuePrefix });
+      q.on('error', () => undefined);
+      queues[tier] = q;
+    }
+    return q;
+  }
   const offline = db ? new OfflineQueue(db) : undefined;
   let closed = false;
 
@@ -159,10 +166,10 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
     if (await alreadyLogged(submission.contentDigest)) return { ...base, status: 'duplicate' };
 
     const data: SubmissionJobData = { ...submission, enqueuedAt: clock() };
-    const queue = queues[submission.tier];
     let outcome: 'queued' | 'duplicate' | 'full';
     try {
       await ready();
+      const queue = queueFor(submission.tier);
       outcome = await withTimeout(
         (async () => {
           if (await queue.getJob(jobId)) return 'duplicate';
@@ -236,7 +243,7 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
     async close() {
       if (closed) return;
       closed = true;
-      await Promise.all(Object.values(queues).map((q) => q.close()));
+      await Promise.all(Object.values(queues).map((q) => q.close().catch(() => undefined)));
       if (ownsRedis) redis.disconnect();
     },
   };

@@ -76,7 +76,7 @@ async function collect(config: RekorConfig, s: Services, maxTenants: number): Pr
       tenants,
     };
   } finally {
-    await Promise.all(queues.map((q) => q.close()));
+    await Promise.all(queues.map((q) => q.close().catch(() => undefined)));
   }
 }
 
