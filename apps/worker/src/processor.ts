@@ -82,14 +82,18 @@ export function createProcessor(ctx: ProcessorContext) {
     // the same scan must not both reach Rekor.
     const lockKey = ctx.keys.inflight(data.contentDigest);
     const lockMs = 2 * config.requestTimeoutMs + 60_000;
-    if ((await ctx.redis.set(lockKey, job.id ?? '?', 'PX', lockMs, 'NX')) !== 'OK') {
+    const owner = job.id ?? '?';
+    // A lock already held under this job's id was left by this job's own run
+    // on a worker that died; BullMQ hands a job to one worker at a time.
+    const locked = (await ctx.redis.eval(ACQUIRE, 1, lockKey, owner, String(lockMs))) === 1;
+    if (!locked) {
       await job.moveToDelayed(clock() + 5_000, token);
       throw new DelayedError();
     }
     try {
       return await admitted(job, token);
     } finally {
-      await ctx.redis.eval(RELEASE, 1, lockKey, job.id ?? '?');
+      await ctx.redis.eval(RELEASE, 1, lockKey, owner);
     }
   };
 
@@ -167,6 +171,11 @@ export function createProcessor(ctx: ProcessorContext) {
     }
   }
 }
+
+/** Takes the lock if free or already ours; 1 when held by us after the call. */
+const ACQUIRE = `local v = redis.call('GET', KEYS[1])
+if v == false or v == ARGV[1] then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1 end
+return 0`;
 
 /** Deletes the lock only if this job still holds it. */
 const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;

@@ -24,6 +24,8 @@ export interface RunWorkersOptions {
   roles: WorkerRole[];
   /** Jobs in flight per tier worker. @defaultValue 8 */
   concurrency?: number;
+  /** See `TierWorkerOptions.lockDurationMs`. @defaultValue 30 000 */
+  lockDurationMs?: number;
   /** Port of /metrics, /healthz, /readyz; `null` for none. @defaultValue config.metrics.port */
   metricsPort?: number | null;
   log?: (line: string) => void;
@@ -111,7 +113,12 @@ export async function runWorkers(options: RunWorkersOptions): Promise<RunningWor
           metrics,
           clock: clock.now,
           concurrency: options.concurrency ?? 8,
+          ...(options.lockDurationMs ? { lockDurationMs: options.lockDurationMs } : {}),
         });
+        worker.on('failed', (job, err) =>
+          log(`worker ${tier}: job ${job?.id ?? '?'} failed (attempt ${job?.attemptsMade ?? '?'}): ${err.message}`),
+        );
+        worker.on('error', (err) => log(`worker ${tier}: ${err.message}`));
         closers.push(() => worker.close());
         log(`worker ${tier}: consuming ${keys.queueName(tier)} (concurrency ${options.concurrency ?? 8})`);
       }

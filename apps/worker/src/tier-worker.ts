@@ -21,6 +21,11 @@ export interface TierWorkerOptions extends WorkerDeps {
   concurrency?: number;
   /** Start without waiting for `run()`. @defaultValue true */
   autorun?: boolean;
+  /**
+   * How long a job's lock lasts without renewal: after a worker dies, its
+   * jobs go to another worker once their locks expire. @defaultValue 30 000
+   */
+  lockDurationMs?: number;
 }
 
 /** Without a configured pace, a limiter this high never binds; it lets 429s pause the queue. */
@@ -42,6 +47,8 @@ export function createTierWorker(options: TierWorkerOptions): Worker<SubmissionJ
     prefix: keys.queuePrefix,
     concurrency: options.concurrency ?? 8,
     autorun: options.autorun ?? true,
+    lockDuration: options.lockDurationMs ?? 30_000,
+    stalledInterval: Math.min(30_000, options.lockDurationMs ?? 30_000),
     limiter: config.pace.max > 0 ? { max: config.pace.max, duration: config.pace.windowMs } : UNBOUNDED_PACE,
     settings: {
       backoffStrategy: (attemptsMade: number, type?: string) =>

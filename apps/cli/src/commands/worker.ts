@@ -9,6 +9,7 @@ interface WorkerFlags {
   concurrency: number;
   metricsPort?: number;
   metrics: boolean;
+  lockDuration: number;
 }
 
 function role(value: string): WorkerFlags['role'] {
@@ -32,6 +33,12 @@ export function registerWorker(program: Command, io: CliIo, setExit: (code: numb
       whole('--metrics-port', 65535),
     )
     .option('--no-metrics', 'serve no metrics endpoint')
+    .option(
+      '--lock-duration <ms>',
+      'how long a job stays locked to this worker without renewal; after a crash its jobs move on once it expires',
+      whole('--lock-duration', 3_600_000, 1000),
+      30_000,
+    )
     .action(async (flags: WorkerFlags, cmd: Command) => {
       const { config } = configFor(cmd.optsWithGlobals<GlobalOptions>(), io);
       const roles: WorkerRole[] = flags.role === 'all' ? ['graph', 'edge', 'drain'] : [flags.role];
@@ -39,6 +46,7 @@ export function registerWorker(program: Command, io: CliIo, setExit: (code: numb
         config,
         roles,
         concurrency: flags.concurrency,
+        lockDurationMs: flags.lockDuration,
         metricsPort: flags.metrics ? (flags.metricsPort ?? config.metrics.port) : null,
         log: (line) => io.out(`[${new Date().toISOString()}] ${line}`),
       });
