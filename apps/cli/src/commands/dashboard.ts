@@ -1,0 +1,59 @@
+import type { Command } from 'commander';
+import { DashboardError, startDashboard } from '@rekor-budget/dashboard';
+import { configFor, type GlobalOptions } from '../context';
+import { EXIT, type CliIo } from '../io';
+import { untilSignal, whole } from '../util';
+
+interface DashboardFlags {
+  port?: number;
+  host?: string;
+  insecureLocal?: boolean;
+  readOnly?: boolean;
+}
+
+export function registerDashboard(program: Command, io: CliIo, setExit: (code: number) => void): void {
+  program
+    .command('dashboard')
+    .description('serve bull-board for the tier queues (/queues) and the per-tenant budget view (/budgets)')
+    .option(
+      '-p, --port <n>',
+      'port to listen on, 0 picks a free one (default: dashboard.port)',
+      whole('--port', 65535),
+    )
+    .option('--host <address>', 'address to listen on (default: all interfaces)')
+    .option(
+      '--insecure-local',
+      'serve without DASHBOARD_USER/DASHBOARD_PASSWORD, on 127.0.0.1 only (credentials, if set, still apply)',
+    )
+    .option('--read-only', 'bull-board in read-only mode, whatever dashboard.readOnly says')
+    .action(async (flags: DashboardFlags, cmd: Command) => {
+      const { config } = configFor(cmd.optsWithGlobals<GlobalOptions>(), io);
+      if (flags.readOnly) config.dashboard.readOnly = true;
+      let running;
+      try {
+        running = await startDashboard({
+          config,
+          port: flags.port ?? config.dashboard.port,
+          ...(flags.host === undefined ? {} : { host: flags.host }),
+          insecureLocal: flags.insecureLocal ?? false,
+        });
+      } catch (e) {
+        if (e instanceof DashboardError && e.code === 'DASHBOARD_CREDENTIALS_MISSING') {
+          io.err(`rekor-budget: ${e.message} [${e.code}]`);
+          setExit(EXIT.USAGE);
+          return;
+        }
+        throw e;
+      }
+      const auth = config.dashboard.user === undefined ? 'no authentication (127.0.0.1 only)' : 'basic auth';
+      io.out(
+        `dashboard: listening on ${running.url} (${auth}${config.dashboard.readOnly ? ', read-only' : ''})`,
+      );
+      io.out(`  budgets  ${running.url}/budgets`);
+      io.out(`  queues   ${running.url}/queues`);
+      const signal = await untilSignal();
+      io.out(`dashboard: ${signal}, stopping`);
+      await running.close();
+      setExit(EXIT.OK);
+    });
+}

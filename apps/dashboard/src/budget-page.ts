@@ -1,0 +1,126 @@
+import type { WindowStatus } from '@rekor-budget/budget';
+import type { BudgetView, TenantView, TierView } from './budget-view';
+import { MAX_TENANTS } from './budget-view';
+import { html, Raw } from './html';
+import type { RekorReachability } from './probe';
+
+const CSS = `
+body{font:14px/1.4 system-ui,sans-serif;margin:0;background:#f6f7f9;color:#1d2330}
+header{background:#1d2330;color:#fff;padding:12px 24px;display:flex;gap:24px;align-items:center}
+header a{color:#9ecbff}main{padding:16px 24px}
+.rekor{padding:10px 14px;border-radius:6px;margin-bottom:16px;font-weight:600}
+.rekor.reachable{background:#dff5e3}.rekor.unreachable{background:#fde2e1}.rekor.air-gapped{background:#fff4d6}
+.tenant{background:#fff;border:1px solid #dde1e7;border-radius:6px;padding:12px 16px;margin-bottom:14px}
+.tenant h2{font-size:15px;margin:0 0 8px;font-family:ui-monospace,monospace}
+table{border-collapse:collapse;width:100%}td,th{text-align:left;padding:4px 8px;vertical-align:top}
+th{font-weight:600;color:#556}
+.bar{display:inline-block;width:160px;height:10px;background:#e6e9ee;border-radius:5px;overflow:hidden;vertical-align:middle}
+.bar span{display:block;height:100%;background:#3b82f6}.bar.full span{background:#dc2626}
+.mono{font-family:ui-monospace,monospace;font-size:12px}.muted{color:#778}
+`;
+
+function bar(w: WindowStatus): Raw {
+  const pct = w.limit > 0 ? Math.min(100, Math.round((w.used / w.limit) * 100)) : 100;
+  return html`<div class="window" data-window="${w.name}">
+    <span
+      class="bar${w.remaining === 0 ? ' full' : ''}"
+      role="meter"
+      aria-label="${w.name}"
+      aria-valuemin="0"
+      aria-valuemax="${w.limit}"
+      aria-valuenow="${w.used}"
+      ><span style="width:${pct}%"></span
+    ></span>
+    ${w.name}: ${w.used} / ${w.limit}
+  </div>`;
+}
+
+function tierRow(t: TierView): Raw {
+  return html`<tr data-tier="${t.tier}">
+    <td>${t.tier}</td>
+    <td>${t.windows.map(bar)}</td>
+    <td class="next-slot">${t.nextFreeSlot}</td>
+    <td class="delayed">${t.delayedJobs}</td>
+  </tr>`;
+}
+
+function tenantSection(t: TenantView): Raw {
+  const receipts =
+    t.receipts.length === 0
+      ? html`<span class="muted">none yet</span>`
+      : html`<ul class="receipts">
+          ${t.receipts.map(
+            (r) =>
+              html`<li>
+                log index <b class="log-index">${r.logIndex}</b>
+                <span class="muted">${r.tier}, ${r.integratedTime}</span> <span class="mono">${r.uuid}</span>
+              </li>`,
+          )}
+        </ul>`;
+  return html`<section class="tenant" data-tenant="${t.tenantId}">
+    <h2>${t.tenantId}</h2>
+    <table>
+      <thead>
+        <tr>
+          <th>tier</th>
+          <th>use / limit per window</th>
+          <th>next free slot</th>
+          <th>delayed jobs</th>
+        </tr>
+      </thead>
+      <tbody>
+        ${t.tiers.map(tierRow)}
+      </tbody>
+    </table>
+    <p>offline rows: <b class="offline-rows">${t.offlineRows}</b></p>
+    <div>recent receipts: ${receipts}</div>
+  </section>`;
+}
+
+function rekorBanner(r: RekorReachability): Raw {
+  const text =
+    r.state === 'reachable'
+      ? html`Rekor reachable (${r.serverUrl}${r.treeSize === undefined ? '' : `, ${r.treeSize} entries`},
+        ${r.latencyMs} ms)`
+      : r.state === 'air-gapped'
+        ? html`Rekor: air-gapped (submissions are signed and stored locally)`
+        : html`Rekor unreachable (${r.serverUrl}: ${r.detail})`;
+  return html`<div class="rekor ${r.state}" id="rekor">${text}</div>`;
+}
+
+/** The `/budgets` page, every value escaped. */
+export function renderBudgetPage(view: BudgetView): string {
+  const capped =
+    view.activeTenants > view.tenants.length
+      ? html`<p class="muted">
+          showing the ${MAX_TENANTS} most recently active of ${view.activeTenants} tenants
+        </p>`
+      : '';
+  const body =
+    view.tenants.length === 0
+      ? html`<p class="muted">no tenant was active in the last 24 hours</p>`
+      : view.tenants.map(tenantSection);
+  return `<!doctype html>${html`<html lang="en">
+    <head>
+      <meta charset="utf-8" />
+      <title>Budgets - rekor-budget</title>
+      <style>
+        ${new Raw(CSS)}
+      </style>
+    </head>
+    <body>
+      <header>
+        <b>rekor-budget</b><a href="budgets">Budgets</a><a href="queues">Queues</a>
+        <a href="budgets.json">JSON</a><span class="muted">${view.generatedAt}</span>
+      </header>
+      <main>
+        ${rekorBanner(view.rekor)}
+        <p>
+          ${view.activeTenants} active tenant(s) in the last 24
+          h${view.delayedTruncated ? ' (delayed counts are lower bounds)' : ''}
+        </p>
+        ${capped}${body}
+      </main>
+    </body>
+  </html>`}`;
+}

@@ -1,0 +1,140 @@
+import { sql, type Kysely } from 'kysely';
+import type { Queue } from 'bullmq';
+import { TIERS, type RekorConfig, type Tier } from '@rekor-budget/core';
+import type { Budget, WindowStatus } from '@rekor-budget/budget';
+import type { Database } from '@rekor-budget/db';
+import type { ReceiptStore } from '@rekor-budget/rekor';
+import { probeRekor, type RekorReachability } from './probe';
+
+/** Tenants shown at most, most recently active first. */
+export const MAX_TENANTS = 200;
+/** Delayed jobs read at most per queue to count them by tenant. */
+export const MAX_DELAYED_SCAN = 5_000;
+/** Receipts shown per tenant, newest first. */
+export const RECEIPTS_PER_TENANT = 5;
+/** Timeout of the Rekor reachability probe (ms). */
+export const REKOR_PROBE_TIMEOUT_MS = 2_000;
+
+/** One tier of one tenant. */
+export interface TierView {
+  tier: Tier;
+  /** Windows of the tier: `hour` and `burst` for graph, `day` for edge. */
+  windows: WindowStatus[];
+  /** ISO time of the next admissible submission, or `now`. */
+  nextFreeSlot: string;
+  /** Jobs of the tenant waiting in the tier queue's delayed set. */
+  delayedJobs: number;
+}
+
+export interface ReceiptView {
+  tier: Tier;
+  logIndex: number;
+  uuid: string;
+  integratedTime: string;
+  contentDigest: string;
+}
+
+export interface TenantView {
+  tenantId: string;
+  tiers: TierView[];
+  /** Rows of the tenant in `attestor.rekor_offline_queue`. */
+  offlineRows: number;
+  /** The newest receipts, with their log index. */
+  receipts: ReceiptView[];
+}
+
+/** Everything `/budgets` and `/budgets.json` show. */
+export interface BudgetView {
+  generatedAt: string;
+  rekor: RekorReachability;
+  /** Active tenants (last 24 h), before the cap of `MAX_TENANTS`. */
+  activeTenants: number;
+  tenants: TenantView[];
+  /** Whether a delayed set was larger than `MAX_DELAYED_SCAN`, so counts are lower bounds. */
+  delayedTruncated: boolean;
+}
+
+export interface BudgetViewSources {
+  config: RekorConfig;
+  budget: Budget;
+  queues: Record<Tier, Queue>;
+  db: Kysely<Database>;
+  receipts: ReceiptStore;
+  clock: () => number;
+}
+
+async function delayedByTenant(queue: Queue): Promise<{ counts: Map<string, number>; truncated: boolean }> {
+  const total = await queue.getDelayedCount();
+  const jobs = await queue.getDelayed(0, MAX_DELAYED_SCAN - 1);
+  const counts = new Map<string, number>();
+  for (const job of jobs) {
+    const tenantId = (job?.data as { input?: { tenantId?: string } } | undefined)?.input?.tenantId;
+    if (tenantId) counts.set(tenantId.toLowerCase(), (counts.get(tenantId.toLowerCase()) ?? 0) + 1);
+  }
+  return { counts, truncated: total > MAX_DELAYED_SCAN };
+}
+
+async function offlineByTenant(db: Kysely<Database>, tenants: string[]): Promise<Map<string, number>> {
+  if (tenants.length === 0) return new Map();
+  const rows = await db
+    .selectFrom('attestor.rekor_offline_queue')
+    .select(['tenant_id', sql<number>`count(*)::int`.as('n')])
+    .where('tenant_id', 'in', tenants)
+    .groupBy('tenant_id')
+    .execute();
+  return new Map(rows.map((r) => [r.tenant_id.toLowerCase(), r.n]));
+}
+
+/** Reads the budget, queues, offline queue and receipts of every active tenant. */
+export async function collectBudgetView(s: BudgetViewSources): Promise<BudgetView> {
+  const rekorPromise: Promise<RekorReachability> = s.config.offline.airGapped
+    ? Promise.resolve({
+        state: 'air-gapped',
+        serverUrl: s.config.serverUrl,
+        detail: 'offline.airGapped is set',
+      })
+    : probeRekor(s.config.serverUrl, REKOR_PROBE_TIMEOUT_MS);
+  const all = await s.budget.activeTenants();
+  const tenants = all.slice(0, MAX_TENANTS);
+  const [delayed, offline] = await Promise.all([
+    Promise.all(TIERS.map((t) => delayedByTenant(s.queues[t]))),
+    offlineByTenant(s.db, tenants),
+  ]);
+  const delayedOf = Object.fromEntries(TIERS.map((t, i) => [t, delayed[i]!.counts])) as Record<
+    Tier,
+    Map<string, number>
+  >;
+  const views = await Promise.all(
+    tenants.map(async (tenantId): Promise<TenantView> => {
+      const key = tenantId.toLowerCase();
+      const [statuses, receipts] = await Promise.all([
+        Promise.all(TIERS.map((t) => s.budget.peek(tenantId, t))),
+        s.receipts.list({ tenantId, limit: RECEIPTS_PER_TENANT }),
+      ]);
+      return {
+        tenantId,
+        tiers: statuses.map((st) => ({
+          tier: st.tier,
+          windows: st.windows,
+          nextFreeSlot: st.admissible || st.retryAtMs === null ? 'now' : new Date(st.retryAtMs).toISOString(),
+          delayedJobs: delayedOf[st.tier].get(key) ?? 0,
+        })),
+        offlineRows: offline.get(key) ?? 0,
+        receipts: receipts.map((r) => ({
+          tier: r.tier,
+          logIndex: r.logIndex,
+          uuid: r.uuid,
+          integratedTime: r.integratedTime.toISOString(),
+          contentDigest: r.contentDigest,
+        })),
+      };
+    }),
+  );
+  return {
+    generatedAt: new Date(s.clock()).toISOString(),
+    rekor: await rekorPromise,
+    activeTenants: all.length,
+    tenants: views,
+    delayedTruncated: delayed.some((d) => d.truncated),
+  };
+}

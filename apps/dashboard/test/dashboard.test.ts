@@ -1,0 +1,184 @@
+import { networkInterfaces } from 'node:os';
+import { connect } from 'node:net';
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { createRedisKeys, parseConfigObject, type RekorConfig } from '@rekor-budget/core';
+import {
+  createTestDatabase,
+  createTestRedis,
+  deleteKeys,
+  redisUrl,
+  uniquePrefix,
+  type TestDatabase,
+} from '@rekor-budget/testing';
+import { startDashboard, type RunningDashboard } from '@rekor-budget/dashboard';
+import { http } from './http';
+
+const AUTH = 'operator:s3cret pass';
+let t: TestDatabase;
+let redis: Redis;
+let prefix: string;
+let graph: Queue;
+
+function configWith(dashboard: Record<string, unknown>, extra: Record<string, unknown> = {}): RekorConfig {
+  return parseConfigObject(
+    {
+      attestor: {
+        rekor: {
+          serverUrl: 'http://127.0.0.1:9',
+          redis: { url: redisUrl(), keyPrefix: prefix },
+          database: { url: t.url },
+          dashboard,
+          ...extra,
+        },
+      },
+    },
+    { source: 'test' },
+  );
+}
+
+const running: RunningDashboard[] = [];
+async function start(config: RekorConfig, more: { insecureLocal?: boolean; host?: string } = {}) {
+  const d = await startDashboard({ config, port: 0, host: '127.0.0.1', redis, db: t.db, ...more });
+  running.push(d);
+  return d;
+}
+
+beforeAll(async () => {
+  t = await createTestDatabase();
+  redis = createTestRedis();
+  prefix = uniquePrefix('dash');
+  const keys = createRedisKeys(prefix);
+  graph = new Queue(keys.queueName('graph'), { connection: redis, prefix: keys.queuePrefix });
+});
+
+afterAll(async () => {
+  for (const d of running) await d.close();
+  await graph.close();
+  await deleteKeys(redis, prefix);
+  await redis.quit();
+  await t.drop();
+});
+
+describe('dashboard access', () => {
+  test('refuses to start without credentials, with a code', async () => {
+    await expect(startDashboard({ config: configWith({}), port: 0, redis, db: t.db })).rejects.toMatchObject({
+      name: 'DashboardError',
+      code: 'DASHBOARD_CREDENTIALS_MISSING',
+    });
+  });
+
+  test('every route but /healthz asks for basic auth; wrong credentials get 401 too', async () => {
+    const d = await start(configWith({ user: 'operator', password: 's3cret pass' }));
+    for (const path of [
+      '/budgets',
+      '/budgets.json',
+      '/queues',
+      '/queues/api/queues',
+      '/queues/static/favicon-32x32.png',
+    ]) {
+      const none = await http(`${d.url}${path}`);
+      expect([path, none.status]).toEqual([path, 401]);
+      expect(none.headers['www-authenticate']).toMatch(/^Basic realm=/);
+      const wrong = await http(`${d.url}${path}`, { auth: 'operator:guess' });
+      expect([path, wrong.status]).toEqual([path, 401]);
+      const wrongUser = await http(`${d.url}${path}`, { auth: 'admin:s3cret pass' });
+      expect([path, wrongUser.status]).toEqual([path, 401]);
+    }
+    expect((await http(`${d.url}/budgets`, { auth: AUTH })).status).toBe(200);
+    expect((await http(`${d.url}/queues/api/queues`, { auth: AUTH })).status).toBe(200);
+    const health = await http(`${d.url}/healthz`);
+    expect(health.status).toBe(200);
+  });
+
+  test('sends the anti-framing and referrer headers', async () => {
+    const d = await start(configWith({ user: 'operator', password: 's3cret pass' }));
+    for (const path of ['/budgets', '/queues', '/healthz']) {
+      const r = await http(`${d.url}${path}`, { auth: AUTH });
+      expect(r.headers['x-frame-options']).toBe('DENY');
+      expect(r.headers['content-security-policy']).toBe("frame-ancestors 'none'");
+      expect(r.headers['referrer-policy']).toBe('same-origin');
+    }
+  });
+
+  test('--insecure-local serves without credentials on 127.0.0.1 only', async () => {
+    const d = await start(configWith({}), { insecureLocal: true, host: '0.0.0.0' });
+    expect(d.host).toBe('127.0.0.1');
+    expect(d.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect((await http(`${d.url}/budgets`)).status).toBe(200);
+    const external = Object.values(networkInterfaces())
+      .flat()
+      .find((i) => i && i.family === 'IPv4' && !i.internal);
+    if (external) {
+      const refused = await new Promise<boolean>((resolve) => {
+        const s = connect({ host: external.address, port: d.port });
+        s.once('connect', () => {
+          s.destroy();
+          resolve(false);
+        });
+        s.once('error', () => resolve(true));
+      });
+      expect(refused).toBe(true);
+    }
+  });
+
+  test('a cross-site write to the bull-board API is refused; a same-origin one goes through', async () => {
+    const d = await start(configWith({ user: 'operator', password: 's3cret pass' }));
+    const pause = `${d.url}/queues/api/queues/rekor-graph/pause`;
+    const evil = await http(pause, {
+      method: 'PUT',
+      auth: AUTH,
+      headers: { origin: 'https://evil.example' },
+    });
+    expect(evil.status).toBe(403);
+    const viaReferer = await http(pause, {
+      method: 'PUT',
+      auth: AUTH,
+      headers: { referer: 'https://evil.example/page' },
+    });
+    expect(viaReferer.status).toBe(403);
+    const noSource = await http(pause, { method: 'PUT', auth: AUTH });
+    expect(noSource.status).toBe(403);
+    expect(await graph.isPaused()).toBe(false);
+
+    const same = await http(pause, { method: 'PUT', auth: AUTH, headers: { origin: d.url } });
+    expect(same.status).toBe(200);
+    expect(await graph.isPaused()).toBe(true);
+    const resume = await http(`${d.url}/queues/api/queues/rekor-graph/resume`, {
+      method: 'PUT',
+      auth: AUTH,
+      headers: { referer: `${d.url}/queues/` },
+    });
+    expect(resume.status).toBe(200);
+    expect(await graph.isPaused()).toBe(false);
+  });
+
+  test('read-only mode: bull-board refuses writes and says so', async () => {
+    const d = await start(configWith({ user: 'operator', password: 's3cret pass', readOnly: true }));
+    const list = JSON.parse((await http(`${d.url}/queues/api/queues`, { auth: AUTH })).body) as {
+      queues: { name: string; readOnlyMode: boolean }[];
+    };
+    expect(list.queues.map((q) => q.name).sort()).toEqual(['rekor-edge', 'rekor-graph']);
+    expect(list.queues.every((q) => q.readOnlyMode)).toBe(true);
+    const r = await http(`${d.url}/queues/api/queues/rekor-graph/pause`, {
+      method: 'PUT',
+      auth: AUTH,
+      headers: { origin: d.url },
+    });
+    expect(r.status).toBe(405);
+    expect(await graph.isPaused()).toBe(false);
+  });
+
+  test('/budgets says when Rekor is unreachable or the site is air-gapped', async () => {
+    const down = await start(configWith({ user: 'operator', password: 's3cret pass' }));
+    const a = JSON.parse((await http(`${down.url}/budgets.json`, { auth: AUTH })).body);
+    expect(a.rekor.state).toBe('unreachable');
+    expect((await http(`${down.url}/budgets`, { auth: AUTH })).body).toMatch(/Rekor unreachable/);
+    const gapped = await start(
+      configWith({ user: 'operator', password: 's3cret pass' }, { offline: { airGapped: true } }),
+    );
+    const b = JSON.parse((await http(`${gapped.url}/budgets.json`, { auth: AUTH })).body);
+    expect(b.rekor.state).toBe('air-gapped');
+    expect((await http(`${gapped.url}/budgets`, { auth: AUTH })).body).toMatch(/air-gapped/);
+  });
+});
