@@ -11,6 +11,7 @@ import { registerSubmit } from './commands/submit';
 import { registerReceipts } from './commands/receipts';
 import { registerStatus } from './commands/status';
 import { registerDrain } from './commands/drain';
+import { registerOffline } from './commands/offline';
 import { EXIT, processIo, type CliIo } from './io';
 
 const EXIT_CODES_HELP = `
@@ -42,6 +43,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   registerReceipts(program, io, setExit);
   registerStatus(program, io, setExit);
   registerDrain(program, io, setExit);
+  registerOffline(program, io, setExit);
   for (const cmd of program.commands) applyDefaults(cmd, io);
   return program;
 }
