@@ -41,7 +41,12 @@ async function readInput(io: CliIo, option: string, file: string): Promise<strin
   }
 }
 
-/** `receipts export` and `receipts import`: receipts travel back to an air-gapped site. */
+/**
+ * `receipts export` and `receipts import`: receipts travel back to an
+ * air-gapped site. Flags are read with `optsWithGlobals()`: `--tenant` and
+ * `--json` are also options of the parent `receipts` (the list), which
+ * commander may hand them to.
+ */
 export function registerReceiptsKit(receipts: Command, io: CliIo, setExit: (code: number) => void): void {
   receipts
     .command('export')
@@ -50,11 +55,12 @@ export function registerReceiptsKit(receipts: Command, io: CliIo, setExit: (code
     .option('--since <time>', 'only receipts stored at or after this time', time)
     .option('--tenant <uuid>', 'only this tenant')
     .option('--json', 'print a JSON summary')
-    .action(async (flags: ExportFlags, cmd: Command) => {
+    .action(async (_flags: ExportFlags, cmd: Command) => {
+      const flags = cmd.optsWithGlobals<ExportFlags & GlobalOptions>();
       if (flags.tenant !== undefined && !isTenantId(flags.tenant)) {
         throw new InputError('INVALID_TENANT', '--tenant', `${JSON.stringify(flags.tenant)} is not a UUID`);
       }
-      const { config } = configFor(cmd.optsWithGlobals<GlobalOptions>(), io);
+      const { config } = configFor(flags, io);
       const db = createDb({ url: config.database.url, max: 1, applicationName: 'rekor-budget-cli' });
       const out = resolve(io.cwd, flags.out);
       try {
@@ -99,7 +105,8 @@ export function registerReceiptsKit(receipts: Command, io: CliIo, setExit: (code
     )
     .option('--key <pub>', 'the signing public key (PEM) the bundles must verify under; with --trusted-root')
     .option('--json', 'print the report as JSON')
-    .action(async (flags: ImportFlags, cmd: Command) => {
+    .action(async (_flags: ImportFlags, cmd: Command) => {
+      const flags = cmd.optsWithGlobals<ImportFlags & GlobalOptions>();
       if ((flags.trustedRoot === undefined) !== (flags.key === undefined)) {
         io.err(
           'rekor-budget: --trusted-root and --key go together; give both to verify the bundles, or neither',
@@ -107,7 +114,7 @@ export function registerReceiptsKit(receipts: Command, io: CliIo, setExit: (code
         setExit(EXIT.USAGE);
         return;
       }
-      const { config } = configFor(cmd.optsWithGlobals<GlobalOptions>(), io);
+      const { config } = configFor(flags, io);
       let db;
       try {
         const text = await readInput(io, '--in', flags.in);

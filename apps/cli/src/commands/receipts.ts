@@ -15,14 +15,12 @@ interface ReceiptsFlags {
 
 /**
  * `receipts` lists receipts when called without a subcommand; `receipts
- * export` and `receipts import` carry them to an air-gapped site. Options are
- * positional here, so `receipts export --tenant <uuid>` reaches `export`.
+ * export` and `receipts import` carry them to an air-gapped site.
  */
 export function registerReceipts(program: Command, io: CliIo, setExit: (code: number) => void): void {
   const receipts = program
     .command('receipts')
     .description('list receipts (Rekor entries of logged attestations), newest first; or export/import them')
-    .enablePositionalOptions()
     .option('--tenant <uuid>', 'only this tenant')
     .option('--limit <n>', 'at most this many', whole('--limit', 100_000, 1), 100)
     .option('--json', 'print a JSON array with tenantId, tier, uuid, logIndex, integratedTime, bundle')
