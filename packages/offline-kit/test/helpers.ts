@@ -82,7 +82,7 @@ export async function createSites(): Promise<Sites> {
   const dir = mkdtempSync(join(tmpdir(), 'rb-kit-'));
   const gapped = await createTestDatabase();
   const connected = await createTestDatabase();
-  const rekor = await startRekorLocal({ port: 0, dataDir: join(dir, 'log'), fsync: false });
+  const rekor = await startRekorLocal({ port: 0, dataDir: join(dir, 'log'), fsync: false, faults: true });
   const client = createRekorClient({ serverUrl: rekor.url, requestTimeoutMs: 5_000 });
   const key = await writeKeyPair(join(dir, 'signing.pem'));
   const signer = await loadSigner({ keyPath: key.privateKeyPath });

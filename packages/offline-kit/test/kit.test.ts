@@ -235,3 +235,63 @@ describe('importKit', () => {
     );
   });
 });
+
+describe('importKit retries transient outcomes with backoff', () => {
+  async function freshKit(scanId: string): Promise<string> {
+    await s.addAirGapped(graphSubmission(scanId));
+    const dir = newDir();
+    const r = await exportKit({ db: s.gapped.db, outDir: dir, site });
+    expect(r.manifest.entries).toHaveLength(1);
+    return dir;
+  }
+
+  afterEach(() => s.rekor.faults.clear());
+
+  test.each([
+    ['503', { mode: '503' as const, count: 1 }, [1]],
+    [
+      '429 with Retry-After (capped at maxDelay)',
+      { mode: '429' as const, count: 1, retryAfterSeconds: 1 },
+      [5],
+    ],
+  ])('a %s once: retried, then created', async (_what, fault, expectedSleeps) => {
+    const dir = await freshKit(`transient-${fault.mode}`);
+    s.rekor.faults.set(fault);
+    const sleeps: number[] = [];
+    const report = await importKit({
+      db: s.connected.db,
+      kitDir: dir,
+      client: s.client,
+      retry,
+      sleep: async (ms) => void sleeps.push(ms),
+    });
+    expect(report).toMatchObject({ created: 1, failed: 0 });
+    expect(sleeps).toEqual(expectedSleeps);
+  });
+
+  test('still failing after maxAttempts: failed with its reason, nothing stored; a later import succeeds', async () => {
+    const dir = await freshKit('transient-persistent');
+    const before = await snapshot(s.connected);
+    s.rekor.faults.set({ mode: '503' });
+    const noSleep = async () => undefined;
+    const failed = await importKit({
+      db: s.connected.db,
+      kitDir: dir,
+      client: s.client,
+      retry,
+      sleep: noSleep,
+    });
+    expect(failed).toMatchObject({ created: 0, failed: 1 });
+    expect(failed.entries[0]).toMatchObject({ status: 'failed', outcome: 'retryable', attempts: 2 });
+    expect(await snapshot(s.connected)).toEqual(before);
+    s.rekor.faults.clear();
+    const later = await importKit({
+      db: s.connected.db,
+      kitDir: dir,
+      client: s.client,
+      retry,
+      sleep: noSleep,
+    });
+    expect(later).toMatchObject({ created: 1, failed: 0 });
+  });
+});
