@@ -307,3 +307,19 @@ test('air-gapped round trip: submit, sign and store, export a kit, import it, ca
     (await receiptRows(connected)).map((r) => r.rekor_uuid),
   );
 }, 120_000);
+
+test('usage errors exit 2 and name what to fix', async () => {
+  const missing = await at('connected', ['offline', 'import', '--in', 'no-such-kit']);
+  expect(missing.code).toBe(2);
+  expect(missing.stderr).toContain('[KIT_NOT_FOUND]');
+  expect((await at('gapped', ['offline', 'export'])).code).toBe(2);
+  const half = await at('gapped', ['receipts', 'import', '--in', 'r.json', '--trusted-root', 'root.json']);
+  expect(half.code).toBe(2);
+  expect(half.stderr).toContain('--trusted-root and --key go together');
+  const noFile = await at('gapped', ['receipts', 'import', '--in', 'no-such-file.json']);
+  expect(noFile.code).toBe(2);
+  expect(noFile.stderr).toContain('[KIT_NOT_FOUND]');
+  expect(
+    (await at('connected', ['receipts', 'export', '--out', 'x.json', '--since', 'yesterday'])).code,
+  ).toBe(2);
+});
