@@ -12,6 +12,7 @@ import { registerReceipts } from './commands/receipts';
 import { registerStatus } from './commands/status';
 import { registerDrain } from './commands/drain';
 import { registerDashboard } from './commands/dashboard';
+import { registerOffline } from './commands/offline';
 import { EXIT, processIo, type CliIo } from './io';
 
 const EXIT_CODES_HELP = `
@@ -44,6 +45,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   registerStatus(program, io, setExit);
   registerDrain(program, io, setExit);
   registerDashboard(program, io, setExit);
+  registerOffline(program, io, setExit);
   for (const cmd of program.commands) applyDefaults(cmd, io);
   return program;
 }

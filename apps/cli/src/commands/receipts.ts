@@ -5,6 +5,7 @@ import { createReceiptStore } from '@rekor-budget/rekor';
 import { configFor, type GlobalOptions } from '../context';
 import { EXIT, type CliIo } from '../io';
 import { whole } from '../util';
+import { registerReceiptsKit } from './receipts-kit';
 
 interface ReceiptsFlags {
   tenant?: string;
@@ -12,10 +13,14 @@ interface ReceiptsFlags {
   json?: boolean;
 }
 
+/**
+ * `receipts` lists receipts when called without a subcommand; `receipts
+ * export` and `receipts import` carry them to an air-gapped site.
+ */
 export function registerReceipts(program: Command, io: CliIo, setExit: (code: number) => void): void {
-  program
+  const receipts = program
     .command('receipts')
-    .description('list receipts (Rekor entries of logged attestations), newest first')
+    .description('list receipts (Rekor entries of logged attestations), newest first; or export/import them')
     .option('--tenant <uuid>', 'only this tenant')
     .option('--limit <n>', 'at most this many', whole('--limit', 100_000, 1), 100)
     .option('--json', 'print a JSON array with tenantId, tier, uuid, logIndex, integratedTime, bundle')
@@ -59,4 +64,5 @@ export function registerReceipts(program: Command, io: CliIo, setExit: (code: nu
         await db.destroy();
       }
     });
+  registerReceiptsKit(receipts, io, setExit);
 }

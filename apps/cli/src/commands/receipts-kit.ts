@@ -1,0 +1,149 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { InvalidArgumentError, type Command } from 'commander';
+import { InputError, isTenantId } from '@rekor-budget/core';
+import { createDb } from '@rekor-budget/db';
+import { exportReceipts, importReceipts, OfflineKitError } from '@rekor-budget/offline-kit';
+import { configFor, type GlobalOptions } from '../context';
+import { EXIT, type CliIo } from '../io';
+import { reportKitError } from '../kit-errors';
+
+interface ExportFlags {
+  out: string;
+  since?: Date;
+  tenant?: string;
+  json?: boolean;
+}
+
+interface ImportFlags {
+  in: string;
+  trustedRoot?: string;
+  key?: string;
+  json?: boolean;
+}
+
+function time(value: string): Date {
+  const at = Date.parse(value);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(at)) {
+    throw new InvalidArgumentError('use an RFC 3339 time or date, e.g. 2025-12-20T10:00:00Z');
+  }
+  return new Date(at);
+}
+
+async function readInput(io: CliIo, option: string, file: string): Promise<string> {
+  try {
+    return await readFile(resolve(io.cwd, file), 'utf8');
+  } catch (cause) {
+    const code = (cause as NodeJS.ErrnoException).code ?? 'EIO';
+    throw new OfflineKitError('KIT_NOT_FOUND', `${option} ${file}: cannot read the file (${code})`, {
+      cause,
+    });
+  }
+}
+
+/**
+ * `receipts export` and `receipts import`: receipts travel back to an
+ * air-gapped site. Flags are read with `optsWithGlobals()`: `--tenant` and
+ * `--json` are also options of the parent `receipts` (the list), which
+ * commander may hand them to.
+ */
+export function registerReceiptsKit(receipts: Command, io: CliIo, setExit: (code: number) => void): void {
+  receipts
+    .command('export')
+    .description('write receipts (with their sigstore bundles) into a file to carry to an air-gapped site')
+    .requiredOption('--out <file>', 'the receipts file to create (never overwritten)')
+    .option('--since <time>', 'only receipts stored at or after this time', time)
+    .option('--tenant <uuid>', 'only this tenant')
+    .option('--json', 'print a JSON summary')
+    .action(async (_flags: ExportFlags, cmd: Command) => {
+      const flags = cmd.optsWithGlobals<ExportFlags & GlobalOptions>();
+      if (flags.tenant !== undefined && !isTenantId(flags.tenant)) {
+        throw new InputError('INVALID_TENANT', '--tenant', `${JSON.stringify(flags.tenant)} is not a UUID`);
+      }
+      const { config } = configFor(flags, io);
+      const db = createDb({ url: config.database.url, max: 1, applicationName: 'rekor-budget-cli' });
+      const out = resolve(io.cwd, flags.out);
+      try {
+        const file = await exportReceipts({
+          db,
+          ...(flags.since ? { since: flags.since } : {}),
+          ...(flags.tenant ? { tenantId: flags.tenant } : {}),
+        });
+        try {
+          await writeFile(out, `${JSON.stringify(file, null, 2)}\n`, { flag: 'wx' });
+        } catch (cause) {
+          const exists = (cause as NodeJS.ErrnoException).code === 'EEXIST';
+          throw new OfflineKitError(
+            exists ? 'KIT_EXISTS' : 'KIT_UNWRITABLE',
+            exists ? `${out} already exists; choose a new --out` : `cannot write ${out}`,
+            { cause },
+          );
+        }
+        const summary = { file: out, receipts: file.receipts.length, digest: file.digest };
+        io.out(
+          flags.json
+            ? JSON.stringify(summary)
+            : `wrote ${summary.receipts} receipt(s) to ${out} (digest ${file.digest})`,
+        );
+        setExit(EXIT.OK);
+      } catch (e) {
+        reportKitError(e, io, setExit);
+      } finally {
+        await db.destroy();
+      }
+    });
+
+  receipts
+    .command('import')
+    .description(
+      'store receipts from a receipts file and close the air-gapped rows they answer (one transaction)',
+    )
+    .requiredOption('--in <file>', 'the receipts file written by receipts export')
+    .option(
+      '--trusted-root <file>',
+      "verify every bundle offline against this trusted root (e.g. the log's /trusted_root.json)",
+    )
+    .option('--key <pub>', 'the signing public key (PEM) the bundles must verify under; with --trusted-root')
+    .option('--json', 'print the report as JSON')
+    .action(async (_flags: ImportFlags, cmd: Command) => {
+      const flags = cmd.optsWithGlobals<ImportFlags & GlobalOptions>();
+      if ((flags.trustedRoot === undefined) !== (flags.key === undefined)) {
+        io.err(
+          'rekor-budget: --trusted-root and --key go together; give both to verify the bundles, or neither',
+        );
+        setExit(EXIT.USAGE);
+        return;
+      }
+      const { config } = configFor(flags, io);
+      let db;
+      try {
+        const text = await readInput(io, '--in', flags.in);
+        let verify = {};
+        if (flags.trustedRoot !== undefined && flags.key !== undefined) {
+          const rootText = await readInput(io, '--trusted-root', flags.trustedRoot);
+          const publicKeyPem = await readInput(io, '--key', flags.key);
+          let trustedRoot: unknown;
+          try {
+            trustedRoot = JSON.parse(rootText);
+          } catch (cause) {
+            throw new OfflineKitError('KIT_NOT_FOUND', `--trusted-root ${flags.trustedRoot}: not JSON`, {
+              cause,
+            });
+          }
+          verify = { trustedRoot, publicKeyPem };
+        }
+        db = createDb({ url: config.database.url, max: 1, applicationName: 'rekor-budget-cli' });
+        const report = await importReceipts({ db, text, ...verify });
+        io.out(
+          flags.json
+            ? JSON.stringify(report)
+            : `imported ${report.receipts} receipt(s): ${report.stored} new, ${report.closed} offline row(s) closed, ${report.verified} bundle(s) verified offline`,
+        );
+        setExit(EXIT.OK);
+      } catch (e) {
+        reportKitError(e, io, setExit);
+      } finally {
+        await db?.destroy();
+      }
+    });
+}

@@ -1,0 +1,157 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '@rekor-budget/db';
+import { createReceiptStore, RekorError, verifyBundle, type RekorReceipt } from '@rekor-budget/rekor';
+import type { SerializedBundle } from '@sigstore/bundle';
+import { OfflineKitError } from './error';
+import {
+  parseReceiptsFile,
+  RECEIPTS_FORMAT_VERSION,
+  RECEIPTS_KIND,
+  sealReceiptsFile,
+  type ReceiptRecord,
+  type ReceiptsFile,
+} from './receipts-file';
+
+export interface ExportReceiptsOptions {
+  db: Kysely<Database>;
+  /** Only receipts stored at this site at or after this time. */
+  since?: Date;
+  /** Only this tenant's receipts. */
+  tenantId?: string;
+  /** @defaultValue () => new Date() */
+  now?: () => Date;
+}
+
+/** The receipts of this site (oldest first) as a sealed receipts file. */
+export async function exportReceipts(options: ExportReceiptsOptions): Promise<ReceiptsFile> {
+  let q = options.db.selectFrom('attestor.rekor_entries').selectAll();
+  if (options.since) q = q.where('created_at', '>=', options.since);
+  if (options.tenantId) q = q.where('tenant_id', '=', options.tenantId.toLowerCase());
+  const rows = await q.orderBy('created_at', 'asc').orderBy('log_index', 'asc').execute();
+  return sealReceiptsFile({
+    kind: RECEIPTS_KIND,
+    formatVersion: RECEIPTS_FORMAT_VERSION,
+    createdAt: (options.now ?? (() => new Date()))().toISOString(),
+    filter: {
+      ...(options.since ? { since: options.since.toISOString() } : {}),
+      ...(options.tenantId ? { tenantId: options.tenantId.toLowerCase() } : {}),
+    },
+    receipts: rows.map((r) => ({
+      tenantId: r.tenant_id,
+      tier: r.tier,
+      contentDigest: r.content_digest as ReceiptRecord['contentDigest'],
+      uuid: r.rekor_uuid,
+      logIndex: r.log_index,
+      integratedTime: r.integrated_time.toISOString(),
+      logId: r.log_id,
+      logUrl: r.log_url,
+      bundle: r.bundle,
+    })),
+  });
+}
+
+export interface ImportReceiptsOptions {
+  db: Kysely<Database>;
+  /** The receipts file's text. */
+  text: string;
+  /** With `publicKeyPem`: verify every bundle offline before anything is stored. */
+  trustedRoot?: unknown;
+  publicKeyPem?: string;
+}
+
+export interface ImportReceiptsReport {
+  receipts: number;
+  /** Receipts this site did not have yet. */
+  stored: number;
+  /** Offline rows closed (deleted) because their receipt arrived. */
+  closed: number;
+  /** Bundles verified offline (0 without a trusted root and key). */
+  verified: number;
+}
+
+/** The content digest the bundle's statement attests, if it carries one. */
+function attestedDigest(bundle: unknown): unknown {
+  try {
+    const payload = (bundle as { dsseEnvelope?: { payload?: string } }).dsseEnvelope?.payload;
+    if (typeof payload !== 'string') return undefined;
+    return (
+      JSON.parse(Buffer.from(payload, 'base64').toString('utf8')) as {
+        predicate?: { contentDigest?: unknown };
+      }
+    ).predicate?.contentDigest;
+  } catch {
+    return undefined;
+  }
+}
+
+function verifyAll(file: ReceiptsFile, trustedRoot: unknown, publicKeyPem: string): number {
+  for (const [i, r] of file.receipts.entries()) {
+    let result;
+    try {
+      result = verifyBundle({ bundle: r.bundle, trustedRoot, publicKeyPem });
+    } catch (e) {
+      if (!(e instanceof RekorError) || e.code !== 'INVALID_BUNDLE') throw e;
+      result = { verified: false as const, code: e.code, message: e.message };
+    }
+    if (!result.verified) {
+      throw new OfflineKitError(
+        'BUNDLE_UNVERIFIED',
+        `receipts[${i}] (${r.contentDigest}): the bundle does not verify (${result.code}: ${result.message}); nothing was imported`,
+      );
+    }
+    if (result.logIndex !== r.logIndex) {
+      throw new OfflineKitError(
+        'BUNDLE_UNVERIFIED',
+        `receipts[${i}] (${r.contentDigest}): the bundle is for log index ${result.logIndex}, the receipt says ${r.logIndex}; nothing was imported`,
+      );
+    }
+  }
+  return file.receipts.length;
+}
+
+/**
+ * Imports a receipts file at the site that produced the attestations: checks
+ * the file (digest, shape, each bundle attests the receipt's content digest),
+ * optionally verifies every bundle offline, then in one transaction stores
+ * the receipts (idempotently) and closes the offline rows they answer (rows
+ * of that content digest that are `air_gapped` or were exported in a kit).
+ * A refused file writes nothing.
+ */
+export async function importReceipts(options: ImportReceiptsOptions): Promise<ImportReceiptsReport> {
+  const file = parseReceiptsFile(options.text);
+  for (const [i, r] of file.receipts.entries()) {
+    if (attestedDigest(r.bundle) !== r.contentDigest) {
+      throw new OfflineKitError(
+        'RECEIPTS_INVALID',
+        `receipts[${i}]: the bundle does not attest ${r.contentDigest}; nothing was imported`,
+      );
+    }
+  }
+  const verified =
+    options.trustedRoot !== undefined && options.publicKeyPem !== undefined
+      ? verifyAll(file, options.trustedRoot, options.publicKeyPem)
+      : 0;
+  return options.db.transaction().execute(async (trx) => {
+    const store = createReceiptStore(trx);
+    let stored = 0;
+    for (const r of file.receipts) {
+      const receipt: RekorReceipt = {
+        ...r,
+        integratedTime: new Date(r.integratedTime),
+        bundle: r.bundle as SerializedBundle,
+      };
+      if (await store.save(receipt)) stored += 1;
+    }
+    const digests = [...new Set(file.receipts.map((r) => r.contentDigest))];
+    let closed = 0;
+    if (digests.length > 0) {
+      const res = await trx
+        .deleteFrom('attestor.rekor_offline_queue')
+        .where('content_digest', 'in', digests)
+        .where((eb) => eb.or([eb('reason', '=', 'air_gapped'), eb('exported_at', 'is not', null)]))
+        .executeTakeFirst();
+      closed = Number(res.numDeletedRows);
+    }
+    return { receipts: file.receipts.length, stored, closed, verified };
+  });
+}

@@ -1,0 +1,297 @@
+import { createHash } from 'node:crypto';
+import { appendFileSync, cpSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { canonicalJson } from '@rekor-budget/core';
+import { OfflineQueue } from '@rekor-budget/producer';
+import { buildStatement, createRekorClient, signEnvelope } from '@rekor-budget/rekor';
+import {
+  exportKit,
+  importKit,
+  MANIFEST_FILE,
+  OfflineKitError,
+  readKit,
+  type KitManifest,
+} from '@rekor-budget/offline-kit';
+import { createSites, edgeSubmission, graphSubmission, snapshot, type Sites } from './helpers';
+
+const retry = { maxAttempts: 2, initialDelayMs: 1, maxDelayMs: 5, backoffMultiplier: 2 };
+const site = {
+  logUrl: 'http://rekor.invalid',
+  apiVersion: 1 as const,
+  entryKind: 'dsse' as const,
+  name: 'lab',
+};
+let s: Sites;
+let kit: string;
+let seq = 0;
+const newDir = () => join(s.dir, `kit-${++seq}`);
+
+beforeAll(async () => {
+  s = await createSites();
+  await s.addAirGapped(graphSubmission('scan-1'));
+  await s.addAirGapped(graphSubmission('scan-2'));
+  await s.addAirGapped(edgeSubmission('scan-3'));
+  kit = newDir();
+  await exportKit({ db: s.gapped.db, outDir: kit, site });
+});
+afterAll(async () => {
+  await s.close();
+});
+
+/** A copy of the good kit, changed by `tamper`. */
+function tamperedCopy(tamper: (dir: string, manifest: KitManifest) => void): string {
+  const dir = newDir();
+  cpSync(kit, dir, { recursive: true });
+  tamper(dir, JSON.parse(readFileSync(join(dir, MANIFEST_FILE), 'utf8')) as KitManifest);
+  return dir;
+}
+
+async function refused(dir: string): Promise<string> {
+  const before = await snapshot(s.connected);
+  const tree = s.rekor.treeSize();
+  const err = await importKit({ db: s.connected.db, kitDir: dir, client: s.client, retry }).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(OfflineKitError);
+  expect(await snapshot(s.connected)).toEqual(before);
+  expect(s.rekor.treeSize()).toBe(tree);
+  return (err as OfflineKitError).code;
+}
+
+describe('exportKit', () => {
+  test('writes every air-gapped row with its envelope and sha256, and marks the rows exported', async () => {
+    const verified = await readKit(kit);
+    expect(verified.manifest.entries).toHaveLength(3);
+    expect(verified.manifest.site).toEqual(site);
+    const rows = await s.gapped.db.selectFrom('attestor.rekor_offline_queue').selectAll().execute();
+    expect(rows.every((r) => r.exported_at !== null && r.reason === 'air_gapped')).toBe(true);
+    for (const e of verified.manifest.entries) {
+      const row = rows.find((r) => r.id === e.id)!;
+      expect(readFileSync(join(kit, e.file))).toEqual(row.envelope);
+      expect(e).toMatchObject({ tenantId: row.tenant_id, tier: row.tier, contentDigest: row.content_digest });
+    }
+  });
+
+  test('an exported row is left out of the next kit unless includeExported', async () => {
+    const again = await exportKit({ db: s.gapped.db, outDir: newDir(), site });
+    expect(again.manifest.entries).toHaveLength(0);
+    const all = await exportKit({ db: s.gapped.db, outDir: newDir(), site, includeExported: true });
+    expect(all.manifest.entries.map((e) => e.sha256).sort()).toEqual(
+      (await readKit(kit)).manifest.entries.map((e) => e.sha256).sort(),
+    );
+  });
+
+  test('refuses an --out that exists (KIT_EXISTS)', async () => {
+    await expect(exportKit({ db: s.gapped.db, outDir: kit, site })).rejects.toMatchObject({
+      code: 'KIT_EXISTS',
+    });
+  });
+
+  test('rows without an envelope: skipped without a signer, signed once (and kept) with one', async () => {
+    const queue = new OfflineQueue(s.gapped.db);
+    const data = graphSubmission('overflow-1');
+    await queue.add(data, 'overflow');
+    const skipped = await exportKit({ db: s.gapped.db, outDir: newDir(), site });
+    expect(skipped.skipped).toEqual([
+      expect.objectContaining({ contentDigest: data.contentDigest, reason: 'unsigned' }),
+    ]);
+    expect(skipped.manifest.entries).toHaveLength(0);
+
+    const first = await exportKit({ db: s.gapped.db, outDir: newDir(), site, signer: s.signer });
+    expect(first.signed).toBe(1);
+    expect(first.manifest.entries.map((e) => e.contentDigest)).toEqual([data.contentDigest]);
+    const again = await exportKit({
+      db: s.gapped.db,
+      outDir: newDir(),
+      site,
+      signer: s.signer,
+      includeExported: true,
+    });
+    const entry = again.manifest.entries.find((e) => e.contentDigest === data.contentDigest)!;
+    expect(again.signed).toBe(0);
+    expect(entry.sha256).toBe(first.manifest.entries[0]!.sha256);
+    await s.gapped.db.deleteFrom('attestor.rekor_offline_queue').where('id', '=', entry.id).execute();
+  });
+});
+
+describe('importKit refuses a damaged kit before writing anything', () => {
+  test('a tampered envelope file: FILE_DIGEST_MISMATCH', async () => {
+    const dir = tamperedCopy((d, m) => {
+      const f = join(d, m.entries[0]!.file);
+      writeFileSync(f, readFileSync(f, 'utf8').replace('"ecdsa-p256"', '"ed25519"'));
+    });
+    expect(await refused(dir)).toBe('FILE_DIGEST_MISMATCH');
+  });
+
+  test('a tampered manifest: MANIFEST_DIGEST_MISMATCH', async () => {
+    const dir = tamperedCopy((d, m) => {
+      m.entries[0]!.tenantId = '00000000-0000-4000-8000-000000000000';
+      writeFileSync(join(d, MANIFEST_FILE), JSON.stringify(m));
+    });
+    expect(await refused(dir)).toBe('MANIFEST_DIGEST_MISMATCH');
+  });
+
+  test('a truncated manifest: MANIFEST_INVALID', async () => {
+    const dir = tamperedCopy((d) => {
+      const f = join(d, MANIFEST_FILE);
+      writeFileSync(f, readFileSync(f).subarray(0, 200));
+    });
+    expect(await refused(dir)).toBe('MANIFEST_INVALID');
+  });
+
+  test('a truncated kit (an envelope file missing): FILE_MISSING', async () => {
+    const dir = tamperedCopy((d, m) => unlinkSync(join(d, m.entries[2]!.file)));
+    expect(await refused(dir)).toBe('FILE_MISSING');
+  });
+
+  test('a truncated envelope file: FILE_DIGEST_MISMATCH', async () => {
+    const dir = tamperedCopy((d, m) => {
+      const f = join(d, m.entries[1]!.file);
+      writeFileSync(f, readFileSync(f).subarray(0, 50));
+    });
+    expect(await refused(dir)).toBe('FILE_DIGEST_MISMATCH');
+  });
+
+  test('an extra file: FILE_UNEXPECTED', async () => {
+    const dir = tamperedCopy((d) => appendFileSync(join(d, 'envelopes', 'notes.txt'), 'hello'));
+    expect(await refused(dir)).toBe('FILE_UNEXPECTED');
+  });
+
+  test('an envelope re-written with consistent digests but a forged payload: ENVELOPE_INVALID', async () => {
+    const dir = tamperedCopy((d, m) => {
+      const e = m.entries[0]!;
+      const f = join(d, e.file);
+      const signed = JSON.parse(readFileSync(f, 'utf8'));
+      const statement = JSON.parse(Buffer.from(signed.envelope.payload, 'base64').toString('utf8'));
+      statement.predicate.scanner.version = '6.6.6';
+      const payload = Buffer.from(canonicalJson(statement));
+      signed.envelope.payload = payload.toString('base64');
+      signed.payloadDigest = `sha256:${createHash('sha256').update(payload).digest('hex')}`;
+      writeFileSync(f, JSON.stringify(signed));
+      e.sha256 = `sha256:${createHash('sha256').update(readFileSync(f)).digest('hex')}`;
+      const { manifestDigest: _d, ...body } = m;
+      m.manifestDigest = `sha256:${createHash('sha256').update(canonicalJson(body)).digest('hex')}`;
+      writeFileSync(join(d, MANIFEST_FILE), JSON.stringify(m));
+    });
+    expect(await refused(dir)).toBe('ENVELOPE_INVALID');
+  });
+
+  test('a kit directory that does not exist: KIT_NOT_FOUND', async () => {
+    expect(await refused(join(s.dir, 'nowhere'))).toBe('KIT_NOT_FOUND');
+  });
+});
+
+describe('importKit', () => {
+  test('a row whose content digest differs from its statement is refused: CONTENT_DIGEST_MISMATCH', async () => {
+    const queue = new OfflineQueue(s.gapped.db);
+    const real = graphSubmission('mislabelled');
+    const other = graphSubmission('other');
+    const { enqueuedAt: _e, ...submission } = real;
+    const envelope = signEnvelope(buildStatement(submission), s.signer);
+    const row = await queue.add({ ...real, contentDigest: other.contentDigest, envelope }, 'air_gapped');
+    const dir = newDir();
+    await exportKit({ db: s.gapped.db, outDir: dir, site });
+    await queue.delete(s.gapped.db, [row.id]);
+    expect(await refused(dir)).toBe('CONTENT_DIGEST_MISMATCH');
+  });
+
+  test('an unreachable log: every entry failed with its reason, nothing stored, the kit can be imported later', async () => {
+    const down = createRekorClient({ serverUrl: 'http://127.0.0.1:1', requestTimeoutMs: 1_000 });
+    try {
+      const sleeps: number[] = [];
+      const report = await importKit({
+        db: s.connected.db,
+        kitDir: kit,
+        client: down,
+        retry,
+        sleep: async (ms) => void sleeps.push(ms),
+      });
+      expect(report).toMatchObject({ created: 0, duplicate: 0, failed: 3 });
+      expect(report.entries.map((e) => (e.status === 'failed' ? e.outcome : e.status))).toEqual([
+        'unreachable',
+        'not_attempted',
+        'not_attempted',
+      ]);
+      expect(sleeps).toEqual([1]);
+      expect(await s.connected.db.selectFrom('attestor.rekor_entries').selectAll().execute()).toEqual([]);
+    } finally {
+      down.close();
+    }
+  });
+
+  test('submits each envelope as signed and stores receipts; a second import is all duplicate', async () => {
+    const tree = s.rekor.treeSize();
+    const first = await importKit({ db: s.connected.db, kitDir: kit, client: s.client, retry });
+    expect(first).toMatchObject({ created: 3, duplicate: 0, failed: 0, logUrl: s.client.logUrl });
+    expect(s.rekor.treeSize()).toBe(tree + 3);
+    const second = await importKit({ db: s.connected.db, kitDir: kit, client: s.client, retry });
+    expect(second).toMatchObject({ created: 0, duplicate: 3, failed: 0 });
+    expect(second.entries.every((e) => e.status === 'duplicate' && !e.receiptStored)).toBe(true);
+    expect(s.rekor.treeSize()).toBe(tree + 3);
+    const receipts = await s.connected.db.selectFrom('attestor.rekor_entries').selectAll().execute();
+    expect(receipts.map((r) => r.content_digest).sort()).toEqual(
+      first.entries.map((e) => e.contentDigest).sort(),
+    );
+  });
+});
+
+describe('importKit retries transient outcomes with backoff', () => {
+  async function freshKit(scanId: string): Promise<string> {
+    await s.addAirGapped(graphSubmission(scanId));
+    const dir = newDir();
+    const r = await exportKit({ db: s.gapped.db, outDir: dir, site });
+    expect(r.manifest.entries).toHaveLength(1);
+    return dir;
+  }
+
+  afterEach(() => s.rekor.faults.clear());
+
+  test.each([
+    ['503', { mode: '503' as const, count: 1 }, [1]],
+    [
+      '429 with Retry-After (capped at maxDelay)',
+      { mode: '429' as const, count: 1, retryAfterSeconds: 1 },
+      [5],
+    ],
+  ])('a %s once: retried, then created', async (_what, fault, expectedSleeps) => {
+    const dir = await freshKit(`transient-${fault.mode}`);
+    s.rekor.faults.set(fault);
+    const sleeps: number[] = [];
+    const report = await importKit({
+      db: s.connected.db,
+      kitDir: dir,
+      client: s.client,
+      retry,
+      sleep: async (ms) => void sleeps.push(ms),
+    });
+    expect(report).toMatchObject({ created: 1, failed: 0 });
+    expect(sleeps).toEqual(expectedSleeps);
+  });
+
+  test('still failing after maxAttempts: failed with its reason, nothing stored; a later import succeeds', async () => {
+    const dir = await freshKit('transient-persistent');
+    const before = await snapshot(s.connected);
+    s.rekor.faults.set({ mode: '503' });
+    const noSleep = async () => undefined;
+    const failed = await importKit({
+      db: s.connected.db,
+      kitDir: dir,
+      client: s.client,
+      retry,
+      sleep: noSleep,
+    });
+    expect(failed).toMatchObject({ created: 0, failed: 1 });
+    expect(failed.entries[0]).toMatchObject({ status: 'failed', outcome: 'retryable', attempts: 2 });
+    expect(await snapshot(s.connected)).toEqual(before);
+    s.rekor.faults.clear();
+    const later = await importKit({
+      db: s.connected.db,
+      kitDir: dir,
+      client: s.client,
+      retry,
+      sleep: noSleep,
+    });
+    expect(later).toMatchObject({ created: 1, failed: 0 });
+  });
+});
