@@ -8,6 +8,8 @@ import { createRekorProducer } from '@rekor-budget/producer';
 import { writeKeyPair } from '@rekor-budget/rekor';
 import { startRekorLocal, type RekorLocalServer } from '@rekor-budget/rekor-local';
 import { runWorkers, type RunningWorkers } from '@rekor-budget/worker';
+import { startDashboard, type RunningDashboard } from '@rekor-budget/dashboard';
+import { randomBytes } from 'node:crypto';
 import { configFor, redactUrl, type GlobalOptions } from '../context';
 import { runWorkload } from '../demo/workload';
 import { EXIT, type CliIo } from '../io';
@@ -103,6 +105,7 @@ export function registerStart(program: Command, io: CliIo, setExit: (code: numbe
       }
 
       let workers: RunningWorkers | undefined;
+      let dashboard: RunningDashboard | undefined;
       let services: Services | undefined;
       let stopped = false;
       let wake: (() => void) | undefined;
@@ -134,6 +137,22 @@ export function registerStart(program: Command, io: CliIo, setExit: (code: numbe
           log: (line) => say(line),
         });
         services = openServices(config);
+        if (!config.dashboard.user || !config.dashboard.password) {
+          // A fresh password for this run; the dashboard listens on 127.0.0.1 only.
+          config = {
+            ...config,
+            dashboard: { ...config.dashboard, user: 'admin', password: randomBytes(9).toString('base64url') },
+          };
+        }
+        dashboard = await startDashboard({
+          config,
+          host: '127.0.0.1',
+          redis: services.redis,
+          db: services.db,
+        });
+        say(
+          `dashboard ${dashboard.url}/budgets and ${dashboard.url}/queues  (user ${config.dashboard.user}, password ${config.dashboard.password})`,
+        );
         const keys = createRedisKeys(config.redis.keyPrefix);
         const queues = TIERS.map(
           (t) => new Queue(keys.queueName(t), { connection: services!.redis, prefix: keys.queuePrefix }),
@@ -197,6 +216,7 @@ export function registerStart(program: Command, io: CliIo, setExit: (code: numbe
         await Promise.all(queues.map((q) => q.close().catch(() => undefined)));
       } finally {
         clearInterval(progress);
+        await dashboard?.close();
         await workers?.close();
         await services?.close();
         await rekorLocal?.close();
