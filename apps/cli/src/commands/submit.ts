@@ -13,7 +13,7 @@ interface CommonFlags {
   scanId: string;
   subject: string;
   scanner: string;
-  finishedAt?: string;
+  finishedAt: string;
   priority?: number;
   json?: boolean;
 }
@@ -83,7 +83,7 @@ function common(cmd: Command): Command {
       scannerOf,
       scannerOf('rekor-budget-cli@0.1.0'),
     )
-    .option('--finished-at <time>', 'RFC 3339 time the scan finished (default: now)')
+    .requiredOption('--finished-at <time>', 'RFC 3339 time the scan finished (part of what is attested)')
     .option('--priority <n>', 'drain priority, -1000..1000', (v) => whole('--priority', 1000)(v))
     .option('--json', 'print the result as JSON');
 }
@@ -108,7 +108,7 @@ export function registerSubmit(program: Command, io: CliIo, setExit: (code: numb
         subject: flags.subject,
         graphDigest: flags.graphDigest,
         scanner: flags.scanner,
-        scanFinishedAt: flags.finishedAt ?? new Date().toISOString(),
+        scanFinishedAt: flags.finishedAt,
         ...(flags.priority === undefined ? {} : { priority: flags.priority }),
       };
       const result = await send(producer, base);
