@@ -119,6 +119,10 @@ async function withFault(
       });
     case '503':
       return sendError(res, 503, 'service unavailable (injected fault)');
+    case 'frozen':
+      // a frozen Rekor v2 shard: read-only, writes answer 405
+      if (req.method === 'POST') return sendError(res, 405, 'this log shard is frozen (injected fault)');
+      return next();
     case 'offline':
       req.socket.destroy();
       return;

@@ -193,6 +193,16 @@ describe('submit to rekor-local (Rekor v2 API)', () => {
     expect((await client.logInfo()).treeSize).toBe(before + 1);
   });
 
+  test('a frozen v2 shard (405) is the frozen outcome, with the fix in the message; nothing is logged', async () => {
+    const v2 = clientFor({ apiVersion: 2 });
+    const before = (await client.logInfo()).treeSize;
+    server.faults.set({ mode: 'frozen', count: 1 });
+    const outcome = await v2.submit(freshEnvelope());
+    expect(outcome).toMatchObject({ kind: 'frozen', status: 405 });
+    if (outcome.kind === 'frozen') expect(outcome.message).toContain('serverUrl');
+    expect((await client.logInfo()).treeSize).toBe(before);
+  });
+
   test('Ed25519 keys work over v2 too', async () => {
     const ed = createSigner(key('ed25519'));
     const outcome = await clientFor({ apiVersion: 2 }).submit(freshEnvelope(ed));
