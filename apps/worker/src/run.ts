@@ -33,6 +33,8 @@ export interface RunWorkersOptions {
 
 export interface RunningWorkers {
   metricsUrl?: string;
+  /** The process's metrics, for an in-process producer to record into. */
+  metrics: RekorMetrics;
   /** Drains once now (role drain only). */
   drainNow(): Promise<DrainReport | undefined>;
   /** Stops taking jobs, lets running jobs finish, closes every connection. */
@@ -116,7 +118,9 @@ export async function runWorkers(options: RunWorkersOptions): Promise<RunningWor
           ...(options.lockDurationMs ? { lockDurationMs: options.lockDurationMs } : {}),
         });
         worker.on('failed', (job, err) =>
-          log(`worker ${tier}: job ${job?.id ?? '?'} failed (attempt ${job?.attemptsMade ?? '?'}): ${err.message}`),
+          log(
+            `worker ${tier}: job ${job?.id ?? '?'} failed (attempt ${job?.attemptsMade ?? '?'}): ${err.message}`,
+          ),
         );
         worker.on('error', (err) => log(`worker ${tier}: ${err.message}`));
         closers.push(() => worker.close());
@@ -173,6 +177,7 @@ export async function runWorkers(options: RunWorkersOptions): Promise<RunningWor
     let closed = false;
     return {
       metricsUrl: metricsServer?.url,
+      metrics,
       drainNow: async () => drainer?.drainOnce(),
       async close() {
         if (closed) return;

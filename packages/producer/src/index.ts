@@ -1,5 +1,11 @@
 export { createRekorProducer } from './producer';
-export type { RekorProducer, RekorProducerOptions, SubmitResult, SubmitStatus } from './producer';
+export type {
+  RekorProducer,
+  RekorProducerOptions,
+  ProducerMetrics,
+  SubmitResult,
+  SubmitStatus,
+} from './producer';
 export { ProducerError } from './error';
 export type { ProducerErrorCode } from './error';
 export { OfflineQueue } from './offline-queue';

@@ -34,6 +34,14 @@ export interface RekorProducerOptions {
   redisTimeoutMs?: number;
   /** Epoch ms. @defaultValue Date.now */
   clock?: () => number;
+  /** Counts refusals and fired Tier 2 triggers. */
+  metrics?: ProducerMetrics;
+}
+
+/** The metrics the producer records (`RekorMetrics` of @rekor-budget/metrics fits). */
+export interface ProducerMetrics {
+  rejected(tier: Tier, reason: string): void;
+  edgeBundleTriggered(...triggers: EdgeTrigger[]): void;
 }
 
 export type SubmitStatus = 'queued' | 'duplicate' | 'overflowed';
@@ -204,41 +212,39 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
     }
   }
 
-  return {
-    async submitGraphAttestation(raw) {
-      checkEnabled();
-      const input = validateGraphInput(raw);
-      checkSize('graph', input);
-      return submit({ version: 1, tier: 'graph', contentDigest: contentDigest('graph', input), input });
-    },
+  /** Runs `fn`, counting a refusal under its reason. */
+  async function counted<T>(tier: Tier, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (e) {
+      const code = (e as { code?: string }).code;
+      const reason =
+        code === 'PAYLOAD_TOO_LARGE'
+          ? 'payload_too_large'
+          : e instanceof InputError
+            ? 'invalid_input'
+            : code === 'TIER_DISABLED'
+              ? 'tier_disabled'
+              : code === 'NOT_ESCALATED'
+                ? 'not_escalated'
+                : code === 'QUEUE_FULL'
+                  ? 'queue_full'
+                  : 'other';
+      options.metrics?.rejected(tier, reason);
+      throw e;
+    }
+  }
 
-    async submitEdgeBundle(raw) {
-      checkEnabled();
-      if (config.tier !== 'with-edges' || !config.edgeBundles.enabled) {
-        throw new ProducerError(
-          'TIER_DISABLED',
-          config.tier !== 'with-edges'
-            ? 'edge bundles are off: rekor.tier is graph-only; set tier: with-edges to submit Tier 2 bundles'
-            : 'edge bundles are off: edgeBundles.enabled is false',
-        );
-      }
-      const input = validateEdgeInput(raw);
-      const triggers = firedTriggers(input, config.edgeBundles.triggers);
-      if (triggers.length === 0) {
-        throw new ProducerError(
-          'NOT_ESCALATED',
-          `no configured trigger escalates ${input.finding.cveId} (CVSS ${input.finding.cvss}, reachable ${input.finding.reachable}); edge bundles are submitted only on escalation`,
-        );
-      }
-      checkSize('edge', input);
-      return submit({
-        version: 1,
-        tier: 'edge',
-        contentDigest: contentDigest('edge', input),
-        input,
-        triggers,
-      });
-    },
+  return {
+    submitGraphAttestation: (raw) =>
+      counted('graph', async () => {
+        checkEnabled();
+        const input = validateGraphInput(raw);
+        checkSize('graph', input);
+        return submit({ version: 1, tier: 'graph', contentDigest: contentDigest('graph', input), input });
+      }),
+
+    submitEdgeBundle: (raw) => counted('edge', () => submitEdge(raw)),
 
     async close() {
       if (closed) return;
@@ -247,4 +253,34 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
       if (ownsRedis) redis.disconnect();
     },
   };
+
+  async function submitEdge(raw: unknown): Promise<SubmitResult> {
+    checkEnabled();
+    if (config.tier !== 'with-edges' || !config.edgeBundles.enabled) {
+      throw new ProducerError(
+        'TIER_DISABLED',
+        config.tier !== 'with-edges'
+          ? 'edge bundles are off: rekor.tier is graph-only; set tier: with-edges to submit Tier 2 bundles'
+          : 'edge bundles are off: edgeBundles.enabled is false',
+      );
+    }
+    const input = validateEdgeInput(raw);
+    const triggers = firedTriggers(input, config.edgeBundles.triggers);
+    if (triggers.length === 0) {
+      throw new ProducerError(
+        'NOT_ESCALATED',
+        `no configured trigger escalates ${input.finding.cveId} (CVSS ${input.finding.cvss}, reachable ${input.finding.reachable}); edge bundles are submitted only on escalation`,
+      );
+    }
+    checkSize('edge', input);
+    const result = await submit({
+      version: 1,
+      tier: 'edge',
+      contentDigest: contentDigest('edge', input),
+      input,
+      triggers,
+    });
+    if (result.status !== 'duplicate') options.metrics?.edgeBundleTriggered(...triggers);
+    return result;
+  }
 }

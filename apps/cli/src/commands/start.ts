@@ -185,7 +185,12 @@ export function registerStart(program: Command, io: CliIo, setExit: (code: numbe
         progress = setInterval(() => void report().catch(() => undefined), 3_000);
 
         if (flags.demo) {
-          const producer = createRekorProducer({ config, redis: services.redis, db: services.db });
+          const producer = createRekorProducer({
+            config,
+            redis: services.redis,
+            db: services.db,
+            metrics: workers.metrics,
+          });
           try {
             const counts = await runWorkload(producer, {
               log: say,
