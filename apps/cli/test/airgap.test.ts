@@ -19,6 +19,7 @@ import {
   deleteKeys,
   redisUrl,
   uniquePrefix,
+  waitFor,
   type TestDatabase,
 } from '@rekor-budget/testing';
 import { createTierWorker } from '@rekor-budget/worker';
@@ -71,14 +72,6 @@ function fetchText(url: string): Promise<string> {
   });
 }
 
-async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 /** Graph and edge tier workers of the air-gapped site, in process; closed before the export. */
 async function runAirGappedWorkers(config: RekorConfig, until: () => Promise<boolean>): Promise<void> {
   const keys = createRedisKeys(config.redis.keyPrefix);
@@ -105,7 +98,7 @@ async function runAirGappedWorkers(config: RekorConfig, until: () => Promise<boo
         }),
       );
     }
-    await waitFor(until, 'the air-gapped rows');
+    await waitFor(until, 20_000, 'the air-gapped rows');
   } finally {
     for (const w of workers) await w.close();
     for (const c of connections) await c.quit();

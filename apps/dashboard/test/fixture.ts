@@ -20,35 +20,17 @@ import {
   createTestDatabase,
   createTestRedis,
   deleteKeys,
+  graphInput,
   redisUrl,
+  testDigest,
   uniquePrefix,
+  waitFor,
   type TestDatabase,
 } from '@rekor-budget/testing';
 import { createTierWorker } from '@rekor-budget/worker';
 
 export const USER = 'operator';
 export const PASSWORD = 'correct horse battery';
-
-const digest = (seed: string) => `sha256:${Buffer.from(seed.padEnd(32, '.')).toString('hex').slice(0, 64)}`;
-
-function graphInput(tenantId: string, scanId: string) {
-  return {
-    tenantId,
-    scanId,
-    subject: { name: 'registry.example/app', digest: digest(`img-${scanId}`) },
-    graphDigest: digest(`graph-${scanId}`),
-    scanner: { name: 'stella-scanner', version: '1.4.2' },
-    scanFinishedAt: '2025-12-20T10:00:00Z',
-  };
-}
-
-async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** A running pipeline with real data, as an operator would find it. */
 export interface Fixture {
@@ -141,7 +123,7 @@ export async function createFixture(): Promise<Fixture> {
         tenant_id: busyTenant,
         tier: 'graph',
         payload: Buffer.from('{}'),
-        content_digest: digest('offline-busy'),
+        content_digest: testDigest('offline-busy'),
         reason: 'rekor_unreachable',
       })
       .execute();
@@ -151,6 +133,7 @@ export async function createFixture(): Promise<Fixture> {
         (await count(busyTenant)) === 2 &&
         (await count(quietTenant)) === 1 &&
         (await queues.graph.getDelayedCount()) === 3,
+      20_000,
       '3 receipts and 3 delayed jobs',
     );
     return {

@@ -26,33 +26,7 @@ import {
 } from '@rekor-budget/testing';
 import { createTierWorker, Drainer } from '@rekor-budget/worker';
 
-export const digest = (seed: string) =>
-  `sha256:${Buffer.from(seed.padEnd(32, '.')).toString('hex').slice(0, 64)}`;
-
-export function graphInput(tenantId: string, scanId: string) {
-  return {
-    tenantId,
-    scanId,
-    subject: { name: 'registry.example/app', digest: digest(`img-${scanId}`) },
-    graphDigest: digest(`graph-${scanId}`),
-    scanner: { name: 'stella-scanner', version: '1.4.2' },
-    scanFinishedAt: '2025-12-20T10:00:00Z',
-  };
-}
-
-/** Polls `check` until it returns true (no fixed sleeps). */
-export async function waitFor(
-  check: () => Promise<boolean> | boolean,
-  timeoutMs = 20_000,
-  what = 'condition',
-) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+export { graphInput, waitFor } from '@rekor-budget/testing';
 
 export interface Harness {
   t: TestDatabase;

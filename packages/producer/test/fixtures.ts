@@ -1,19 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { parseConfigObject, type RekorConfig } from '@rekor-budget/core';
 
-export const digest = (seed: string) =>
-  `sha256:${Buffer.from(seed.padEnd(32, '.')).toString('hex').slice(0, 64)}`;
+import { graphInput } from '@rekor-budget/testing';
 
-export function graphInput(tenantId: string, scanId: string) {
-  return {
-    tenantId,
-    scanId,
-    subject: { name: 'registry.example/app', digest: digest(`img-${scanId}`) },
-    graphDigest: digest(`graph-${scanId}`),
-    scanner: { name: 'stella-scanner', version: '1.4.2' },
-    scanFinishedAt: '2025-12-20T10:00:00Z',
-  };
-}
+export { graphInput };
 
 export function edgeInput(tenantId: string, scanId: string, cvss = 9.8) {
   return {

@@ -9,3 +9,4 @@ export {
 export { createTestDatabase } from './database';
 export type { TestDatabase } from './database';
 export { createTestRedis, uniquePrefix, deleteKeys } from './redis';
+export { testDigest, graphInput, waitFor } from './fixtures';
