@@ -5,6 +5,7 @@ import { registerKeygen } from './commands/keygen';
 import { registerMigrate } from './commands/migrate';
 import { registerRekorLocal } from './commands/rekor-local';
 import { registerStart } from './commands/start';
+import { registerDemo } from './commands/demo';
 import { registerVerify } from './commands/verify';
 import { registerWorker } from './commands/worker';
 import { registerSubmit } from './commands/submit';
@@ -36,6 +37,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   registerConfig(program, io, setExit);
   registerMigrate(program, io, setExit);
   registerStart(program, io, setExit);
+  registerDemo(program, io, setExit);
   registerKeygen(program, io, setExit);
   registerVerify(program, io, setExit);
   registerRekorLocal(program, io, setExit);

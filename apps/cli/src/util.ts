@@ -22,3 +22,16 @@ export function untilSignal(): Promise<string> {
     process.on('SIGTERM', on);
   });
 }
+
+/** Polls `check` every 100 ms until it holds; throws after `timeoutMs`, naming `what`. */
+export async function waitUntil(
+  check: () => Promise<boolean>,
+  timeoutMs: number,
+  what: string,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

@@ -29,6 +29,11 @@ export interface RunWorkersOptions {
   /** Port of /metrics, /healthz, /readyz; `null` for none. @defaultValue config.metrics.port */
   metricsPort?: number | null;
   log?: (line: string) => void;
+  /**
+   * The budget and worker clock (epoch ms). @defaultValue the Redis server's
+   * clock; a demo may pass a compressed one.
+   */
+  clock?: () => number;
 }
 
 export interface RunningWorkers {
@@ -58,9 +63,10 @@ export async function runWorkers(options: RunWorkersOptions): Promise<RunningWor
   let metricsServer: MetricsServer | undefined;
 
   try {
-    const clock = await syncRedisClock(redis);
-    clockTimer = setInterval(() => void clock.sync().catch(() => undefined), 60_000);
+    const redisClock = await syncRedisClock(redis);
+    clockTimer = setInterval(() => void redisClock.sync().catch(() => undefined), 60_000);
     clockTimer.unref();
+    const clock = { now: options.clock ?? redisClock.now };
     const budget = createBudget({ redis, keys, limits: config.budget, clock: clock.now });
     const offline = new OfflineQueue(db);
     const queues = Object.fromEntries(

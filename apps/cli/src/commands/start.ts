@@ -1,29 +1,15 @@
-import { existsSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
 import { Queue } from 'bullmq';
 import { sql } from 'kysely';
-import { createRedisKeys, TIERS, type RekorConfig } from '@rekor-budget/core';
-import { createRekorProducer } from '@rekor-budget/producer';
-import { writeKeyPair } from '@rekor-budget/rekor';
-import { startRekorLocal, type RekorLocalServer } from '@rekor-budget/rekor-local';
-import { runWorkers, type RunningWorkers } from '@rekor-budget/worker';
+import { createRedisKeys, TIERS } from '@rekor-budget/core';
 import { startDashboard, type RunningDashboard } from '@rekor-budget/dashboard';
-import { randomBytes } from 'node:crypto';
-import { configFor, redactUrl, type GlobalOptions } from '../context';
+import { createRekorProducer } from '@rekor-budget/producer';
+import { configFor, type GlobalOptions } from '../context';
+import { startLocalSystem, type LocalSystem } from '../demo/system';
 import { runWorkload } from '../demo/workload';
 import { EXIT, type CliIo } from '../io';
-import { probePostgres, probeRedis } from '../probe';
-import { openServices, type Services } from '../services';
-import { runMigrations } from './migrate';
-
-const PUBLIC_REKOR = 'https://rekor.sigstore.dev';
-const HOW_TO_START = {
-  redis:
-    'start it with `redis-server --daemonize yes` or `docker compose up -d redis`, or point REDIS_URL at yours',
-  postgres:
-    'start it with `pg_ctlcluster <version> main start` or `docker compose up -d postgres`, or point DATABASE_URL at yours',
-};
+import { whole } from '../util';
 
 interface StartFlags {
   demo: boolean;
@@ -31,82 +17,61 @@ interface StartFlags {
   rekorPort: number;
 }
 
+export const stamp = () => new Date().toISOString().slice(11, 19);
+
+/** One line per tier (queue states), the offline queue and the receipts. */
+export async function progressLine(system: LocalSystem, queues: Queue[]): Promise<string> {
+  const counts = await Promise.all(
+    queues.map((q) => q.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed')),
+  );
+  const db = system.services.db;
+  const [offline, receipts] = await Promise.all([
+    db
+      .selectFrom('attestor.rekor_offline_queue')
+      .select(sql<number>`count(*)::int`.as('n'))
+      .executeTakeFirst(),
+    db
+      .selectFrom('attestor.rekor_entries')
+      .select(sql<number>`count(*)::int`.as('n'))
+      .executeTakeFirst(),
+  ]);
+  const tiers = TIERS.map((t, i) => {
+    const c = counts[i]!;
+    return `${t}: ${c.waiting ?? 0} waiting, ${c.active ?? 0} active, ${c.delayed ?? 0} delayed by budget, ${c.completed ?? 0} finished, ${c.failed ?? 0} failed`;
+  });
+  return `progress  ${tiers.join(' | ')} | offline queue ${offline?.n ?? 0} | receipts ${receipts?.n ?? 0}`;
+}
+
+export function tierQueues(system: LocalSystem): Queue[] {
+  const keys = createRedisKeys(system.config.redis.keyPrefix);
+  return TIERS.map(
+    (t) => new Queue(keys.queueName(t), { connection: system.services.redis, prefix: keys.queuePrefix }),
+  );
+}
+
 export function registerStart(program: Command, io: CliIo, setExit: (code: number) => void): void {
   program
     .command('start')
     .description(
-      'run the whole system here: migrate, rekor-local (unless REKOR_URL/serverUrl points elsewhere), workers, and a demo workload',
+      'run the whole system here: migrate, rekor-local (unless REKOR_URL/serverUrl points elsewhere), workers, dashboard, and a demo workload',
     )
     .option('--no-demo', 'start the system without feeding the demo workload')
     .option('--work-dir <dir>', 'where the development key and the rekor-local log live', '.rekor-budget')
-    .option('--rekor-port <n>', 'port of the local Rekor', (v) => Number(v), 3030)
+    .option('--rekor-port <n>', 'port of rekor-local', whole('--rekor-port', 65535), 3030)
     .action(async (flags: StartFlags, cmd: Command) => {
-      const globals = cmd.optsWithGlobals<GlobalOptions>();
-      const loaded = configFor(globals, io);
-      const say = (line: string) => io.out(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
+      const loaded = configFor(cmd.optsWithGlobals<GlobalOptions>(), io);
+      const say = (line: string) => io.out(`[${stamp()}] ${line}`);
       say(`configuration: ${loaded.source}`);
+      const system = await startLocalSystem({
+        config: loaded.config,
+        source: loaded.source,
+        io,
+        say,
+        workDir: flags.workDir,
+        rekorPort: flags.rekorPort,
+      });
+      if (!system) return setExit(EXIT.FAILURE);
 
-      const [redis, postgres] = await Promise.all([
-        probeRedis(loaded.config.redis.url),
-        probePostgres(loaded.config.database.url),
-      ]);
-      say(
-        `redis     ${redactUrl(loaded.config.redis.url)}: ${redis.ok ? `up (${redis.detail})` : `DOWN (${redis.detail})`}`,
-      );
-      say(
-        `postgres  ${redactUrl(loaded.config.database.url)}: ${postgres.ok ? `up (${postgres.detail})` : `DOWN (${postgres.detail})`}`,
-      );
-      if (!redis.ok) io.err(`Redis does not answer: ${HOW_TO_START.redis}`);
-      if (!postgres.ok) io.err(`Postgres does not answer: ${HOW_TO_START.postgres}`);
-      if (!redis.ok || !postgres.ok) return setExit(EXIT.FAILURE);
-
-      const applied = await runMigrations(loaded.config.database.url);
-      say(`schema    attestor: ${applied.length ? `applied ${applied.join(', ')}` : 'up to date'}`);
-
-      let config: RekorConfig = loaded.config;
-      if (loaded.source === 'defaults') {
-        // No configuration file: demo settings that let a short run show every path.
-        config = {
-          ...config,
-          tier: 'with-edges',
-          retry: { ...config.retry, initialDelayMs: 1_000, maxDelayMs: 4_000 },
-          offline: { ...config.offline, probeIntervalMs: 5_000 },
-        };
-        say(
-          'demo settings (no attestor.yaml): tier with-edges, retries after 1 s and 2 s, Rekor probed every 5 s',
-        );
-      }
-
-      mkdirSync(flags.workDir, { recursive: true });
-      if (!config.signing.keyPath) {
-        const keyPath = join(flags.workDir, 'dev-signing-key.pem');
-        if (!existsSync(keyPath)) await writeKeyPair(keyPath);
-        io.err(
-          `WARNING: no signing key configured; using the development key ${keyPath} (public key ${keyPath}.pub). ` +
-            'Set SIGNING_KEY or signing.keyPath for real use.',
-        );
-        config = { ...config, signing: { ...config.signing, keyPath } };
-      }
-
-      let rekorLocal: RekorLocalServer | undefined;
-      const external = config.serverUrl !== PUBLIC_REKOR || io.env.REKOR_URL;
-      if (!external) {
-        rekorLocal = await startRekorLocal({
-          port: flags.rekorPort,
-          dataDir: join(flags.workDir, 'rekor-local'),
-          faults: true,
-        });
-        config = { ...config, serverUrl: rekorLocal.url };
-        say(
-          `rekor     rekor-local at ${rekorLocal.url} (log ${join(flags.workDir, 'rekor-local')}, trusted root ${rekorLocal.url}/trusted_root.json)`,
-        );
-      } else {
-        say(`rekor     ${config.serverUrl} (configured)`);
-      }
-
-      let workers: RunningWorkers | undefined;
-      let dashboard: RunningDashboard | undefined;
-      let services: Services | undefined;
       let stopped = false;
       let wake: (() => void) | undefined;
       const signal = new Promise<string>((resolve) => {
@@ -129,14 +94,11 @@ export function registerStart(program: Command, io: CliIo, setExit: (code: numbe
           };
         });
 
+      let config = system.config;
+      let dashboard: RunningDashboard | undefined;
       let progress: NodeJS.Timeout | undefined;
+      const queues = tierQueues(system);
       try {
-        workers = await runWorkers({
-          config,
-          roles: ['graph', 'edge', 'drain'],
-          log: (line) => say(line),
-        });
-        services = openServices(config);
         if (!config.dashboard.user || !config.dashboard.password) {
           // A fresh password for this run; the dashboard listens on 127.0.0.1 only.
           config = {
@@ -147,84 +109,55 @@ export function registerStart(program: Command, io: CliIo, setExit: (code: numbe
         dashboard = await startDashboard({
           config,
           host: '127.0.0.1',
-          redis: services.redis,
-          db: services.db,
+          redis: system.services.redis,
+          db: system.services.db,
         });
         say(
           `dashboard ${dashboard.url}/budgets and ${dashboard.url}/queues  (user ${config.dashboard.user}, password ${config.dashboard.password})`,
         );
-        const keys = createRedisKeys(config.redis.keyPrefix);
-        const queues = TIERS.map(
-          (t) => new Queue(keys.queueName(t), { connection: services!.redis, prefix: keys.queuePrefix }),
-        );
-        const report = async () => {
-          const counts = await Promise.all(
-            queues.map((q) => q.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed')),
-          );
-          const [offline, receipts] = await Promise.all([
-            services!.db
-              .selectFrom('attestor.rekor_offline_queue')
-              .select(sql<number>`count(*)::int`.as('n'))
-              .executeTakeFirst(),
-            services!.db
-              .selectFrom('attestor.rekor_entries')
-              .select(sql<number>`count(*)::int`.as('n'))
-              .executeTakeFirst(),
-          ]);
-          const tiers = TIERS.map(
-            (t, i) =>
-              `${t}: ${counts[i]!.waiting ?? 0} waiting, ${counts[i]!.active ?? 0} active, ${counts[i]!.delayed ?? 0} delayed by budget, ${counts[i]!.completed ?? 0} finished, ${counts[i]!.failed ?? 0} failed`,
-          );
-          say(
-            `progress  ${tiers.join(' | ')} | offline queue ${offline?.n ?? 0} | receipts ${receipts?.n ?? 0}`,
-          );
-        };
         say(
-          `ready     metrics ${workers.metricsUrl ?? '(off)'}/metrics; \`npx rekor-budget status\` in another terminal shows budgets`,
+          `ready     metrics ${system.workers.metricsUrl ?? '(off)'}/metrics; \`npx rekor-budget status\` in another terminal shows budgets`,
         );
-        progress = setInterval(() => void report().catch(() => undefined), 3_000);
+        progress = setInterval(() => void progressLine(system, queues).then(say, () => undefined), 3_000);
 
         if (flags.demo) {
           const producer = createRekorProducer({
             config,
-            redis: services.redis,
-            db: services.db,
-            metrics: workers.metrics,
+            redis: system.services.redis,
+            db: system.services.db,
+            metrics: system.workers.metrics,
           });
           try {
-            const counts = await runWorkload(producer, {
+            const r = await runWorkload(producer, {
               log: say,
               pause,
               stopped: () => stopped,
               outageStart: async () => {
-                if (rekorLocal) rekorLocal.faults.set({ mode: 'offline' });
-                else say('demo: (outage simulated only with rekor-local; skipped)');
+                if (system.rekorLocal) system.rekorLocal.faults.set({ mode: 'offline' });
+                else say('demo: (the outage is simulated only with rekor-local; skipped)');
               },
-              outageEnd: async () => {
-                rekorLocal?.faults.clear();
-              },
+              outageWait: () => pause(25_000),
+              outageEnd: async () => system.rekorLocal?.faults.clear(),
             });
             say(
-              `demo: submitted ${counts.submitted}: ${counts.queued} queued, ${counts.overflowed} to the offline queue, ${counts.duplicates} duplicates, ${counts.refused} refused`,
+              `demo: submitted ${r.submitted}: ${r.queued} queued, ${r.overflowed} to the offline queue, ${r.duplicates} duplicates, ${r.refused} refused`,
             );
           } finally {
             await producer.close();
           }
-          if (!stopped)
+          if (!stopped) {
             say(
               "demo workload sent; the system keeps running (acme's delayed scans go out as its budget frees). Ctrl-C stops.",
             );
+          }
         }
         const s = await signal;
         say(`${s}: stopping (jobs in flight finish first)`);
-        clearInterval(progress);
-        await Promise.all(queues.map((q) => q.close().catch(() => undefined)));
       } finally {
         clearInterval(progress);
+        await Promise.all(queues.map((q) => q.close().catch(() => undefined)));
         await dashboard?.close();
-        await workers?.close();
-        await services?.close();
-        await rekorLocal?.close();
+        await system.close();
       }
       say('stopped');
       setExit(EXIT.OK);

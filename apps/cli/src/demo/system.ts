@@ -1,0 +1,134 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { RekorConfig } from '@rekor-budget/core';
+import { writeKeyPair } from '@rekor-budget/rekor';
+import { startRekorLocal, type RekorLocalServer } from '@rekor-budget/rekor-local';
+import { runWorkers, type RunningWorkers } from '@rekor-budget/worker';
+import { redactUrl } from '../context';
+import type { CliIo } from '../io';
+import { probePostgres, probeRedis } from '../probe';
+import { openServices, type Services } from '../services';
+import { runMigrations } from '../commands/migrate';
+
+const PUBLIC_REKOR = 'https://rekor.sigstore.dev';
+const HOW_TO_START = {
+  redis:
+    'start it with `redis-server --daemonize yes` or `docker compose up -d redis`, or point REDIS_URL at yours',
+  postgres:
+    'start it with `pg_ctlcluster <version> main start` or `docker compose up -d postgres`, or point DATABASE_URL at yours',
+};
+
+export interface LocalSystemOptions {
+  config: RekorConfig;
+  /** Where the configuration came from (`defaults` enables the demo settings). */
+  source: string;
+  io: CliIo;
+  say(line: string): void;
+  /** Development key and rekor-local log live here. */
+  workDir: string;
+  rekorPort: number;
+  /** Port of /metrics; `null` for none. */
+  metricsPort?: number | null;
+  /** Budget and worker clock (a demo may compress time). */
+  clock?: () => number;
+  /** Drain probe interval in the demo settings. @defaultValue 5000 */
+  probeIntervalMs?: number;
+}
+
+export interface LocalSystem {
+  config: RekorConfig;
+  rekorLocal?: RekorLocalServer;
+  workers: RunningWorkers;
+  services: Services;
+  close(): Promise<void>;
+}
+
+/**
+ * Brings the whole system up in this process: checks Redis and Postgres,
+ * migrates, makes a development key if none is configured, starts
+ * rekor-local unless Rekor is configured elsewhere, and runs every worker.
+ * Resolves `undefined` (after saying how to fix it) when a service is down.
+ */
+export async function startLocalSystem(o: LocalSystemOptions): Promise<LocalSystem | undefined> {
+  const { io, say } = o;
+  let config = o.config;
+  const [redis, postgres] = await Promise.all([
+    probeRedis(config.redis.url),
+    probePostgres(config.database.url),
+  ]);
+  say(
+    `redis     ${redactUrl(config.redis.url)}: ${redis.ok ? `up (${redis.detail})` : `DOWN (${redis.detail})`}`,
+  );
+  say(
+    `postgres  ${redactUrl(config.database.url)}: ${postgres.ok ? `up (${postgres.detail})` : `DOWN (${postgres.detail})`}`,
+  );
+  if (!redis.ok) io.err(`Redis does not answer: ${HOW_TO_START.redis}`);
+  if (!postgres.ok) io.err(`Postgres does not answer: ${HOW_TO_START.postgres}`);
+  if (!redis.ok || !postgres.ok) return undefined;
+
+  const applied = await runMigrations(config.database.url);
+  say(`schema    attestor: ${applied.length ? `applied ${applied.join(', ')}` : 'up to date'}`);
+
+  if (o.source === 'defaults') {
+    // No configuration file: settings that let a short run show every path.
+    const probe = o.probeIntervalMs ?? 5_000;
+    config = {
+      ...config,
+      tier: 'with-edges',
+      retry: { ...config.retry, initialDelayMs: 1_000, maxDelayMs: 4_000 },
+      offline: { ...config.offline, probeIntervalMs: probe },
+    };
+    say(
+      `demo settings (no attestor.yaml): tier with-edges, retries after 1 s and 2 s, Rekor probed every ${probe / 1000} s`,
+    );
+  }
+
+  mkdirSync(o.workDir, { recursive: true });
+  if (!config.signing.keyPath) {
+    const keyPath = join(o.workDir, 'dev-signing-key.pem');
+    if (!existsSync(keyPath)) await writeKeyPair(keyPath);
+    io.err(
+      `WARNING: no signing key configured; using the development key ${keyPath} (public key ${keyPath}.pub). ` +
+        'Set SIGNING_KEY or signing.keyPath for real use.',
+    );
+    config = { ...config, signing: { ...config.signing, keyPath } };
+  }
+
+  let rekorLocal: RekorLocalServer | undefined;
+  if (config.serverUrl === PUBLIC_REKOR && !io.env.REKOR_URL) {
+    const dataDir = join(o.workDir, 'rekor-local');
+    rekorLocal = await startRekorLocal({ port: o.rekorPort, dataDir, faults: true });
+    config = { ...config, serverUrl: rekorLocal.url };
+    say(
+      `rekor     rekor-local at ${rekorLocal.url} (log ${dataDir}, trusted root ${rekorLocal.url}/trusted_root.json)`,
+    );
+  } else {
+    say(`rekor     ${config.serverUrl} (configured)`);
+  }
+
+  let workers: RunningWorkers;
+  try {
+    workers = await runWorkers({
+      config,
+      roles: ['graph', 'edge', 'drain'],
+      log: say,
+      ...(o.metricsPort === undefined ? {} : { metricsPort: o.metricsPort }),
+      ...(o.clock ? { clock: o.clock } : {}),
+    });
+  } catch (e) {
+    await rekorLocal?.close();
+    throw e;
+  }
+  const services = openServices(config);
+  return {
+    config,
+    rekorLocal,
+    workers,
+    services,
+    async close() {
+      await workers.close();
+      await services.close();
+      await rekorLocal?.close();
+    },
+  };
+}

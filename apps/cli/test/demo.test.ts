@@ -1,0 +1,88 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { createTestDatabase, redisUrl, type TestDatabase } from '@rekor-budget/testing';
+import { runCli } from './helpers';
+
+jest.setTimeout(180_000);
+
+/** A Redis logical database of its own: the demo uses the default key prefix. */
+const DEMO_REDIS_DB = 7;
+let t: TestDatabase;
+let dir: string;
+let redis: Redis;
+let redisDbUrl: string;
+
+beforeAll(async () => {
+  t = await createTestDatabase();
+  dir = mkdtempSync(join(tmpdir(), 'rb-demo-'));
+  const u = new URL(redisUrl());
+  u.pathname = `/${DEMO_REDIS_DB}`;
+  redisDbUrl = u.toString();
+  redis = new Redis(redisDbUrl);
+  await redis.flushdb();
+});
+afterAll(async () => {
+  await redis.flushdb();
+  await redis.quit();
+  await t.drop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('`rekor-budget demo --once` runs the workload to completion: nothing lost, nothing logged twice, all verified', async () => {
+  const r = await runCli(['demo', '--once', '--json', '--work-dir', join(dir, 'work')], {
+    cwd: dir,
+    env: { REDIS_URL: redisDbUrl, DATABASE_URL: t.url, REKOR_URL: '', SIGNING_KEY: '' },
+  });
+  expect(r.stderr).toContain('time compression');
+  expect(r.code).toBe(0);
+  const summary = JSON.parse(r.stdout) as {
+    tenants: {
+      tenant: string;
+      submitted: number;
+      refused: number;
+      created: number;
+      duplicates: number;
+      delayedByBudget: number;
+      offlineThenDrained: number;
+      verified: number;
+      lost: number;
+    }[];
+    lost: number;
+    unverified: number;
+  };
+  expect(summary.lost).toBe(0);
+  expect(summary.unverified).toBe(0);
+  const byName = Object.fromEntries(summary.tenants.map((x) => [x.tenant.split(' ')[0], x]));
+  // acme: 45 scans at once against a burst cap of 33, plus one edge bundle
+  expect(byName.acme).toMatchObject({
+    submitted: 46,
+    created: 46,
+    delayedByBudget: 12,
+    lost: 0,
+    verified: 46,
+  });
+  // globex: a re-submitted scan is a duplicate; its outage submissions waited offline
+  expect(byName.globex).toMatchObject({ duplicates: 1, offlineThenDrained: 8, lost: 0 });
+  expect(byName.initech).toMatchObject({ refused: 1, offlineThenDrained: 8, lost: 0 });
+
+  // Postgres holds one receipt per accepted attestation, the log one entry each
+  const receipts = await t.db
+    .selectFrom('attestor.rekor_entries')
+    .select(['content_digest', 'log_index'])
+    .execute();
+  const created = summary.tenants.reduce((a, x) => a + x.created, 0);
+  expect(receipts).toHaveLength(created);
+  expect(new Set(receipts.map((x) => x.content_digest)).size).toBe(created);
+  const log = join(dir, 'work', 'rekor-local', 'entries.jsonl');
+  expect(existsSync(log)).toBe(true);
+  expect(readFileSync(log, 'utf8').trim().split('\n')).toHaveLength(created);
+  expect(await t.db.selectFrom('attestor.rekor_offline_queue').select('id').execute()).toHaveLength(0);
+});
+
+test('`rekor-budget demo` without --once is a usage error', async () => {
+  const r = await runCli(['demo'], { cwd: dir, env: { REDIS_URL: redisDbUrl, DATABASE_URL: t.url } });
+  expect(r.code).toBe(2);
+  expect(r.stderr).toContain('--once');
+});
