@@ -14,6 +14,10 @@ import { renderBudgetPage } from './budget-page';
 import { DashboardError } from './error';
 import { queueBoard } from './queues';
 import { sameOriginWrites, securityHeaders } from './security';
+import { probeRekor } from './probe';
+import { OfflineQueue } from '@rekor-budget/producer';
+import { RekorMetrics } from '@rekor-budget/metrics';
+import { Registry } from 'prom-client';
 
 export interface DashboardOptions {
   /** The loaded configuration: Redis, Postgres, Rekor, budget limits, `dashboard.*`. */
@@ -112,11 +116,65 @@ export async function startDashboard(options: DashboardOptions): Promise<Running
       clock,
     };
 
+    // The scrape-time gauges (queue depth, offline depth, budgets); this
+    // process submits nothing, so its counters stay at zero.
+    const registry = new Registry();
+    const offline = new OfflineQueue(db);
+    new RekorMetrics({
+      registry,
+      sources: {
+        queueDepth: async () => {
+          const out: Record<Tier, number> = { graph: 0, edge: 0 };
+          for (const t of TIERS) {
+            const c = await queues[t].getJobCounts('waiting', 'delayed', 'prioritized', 'active', 'paused');
+            out[t] = Object.values(c).reduce((a, b) => a + b, 0);
+          }
+          return out;
+        },
+        offlineDepth: () => offline.depth(),
+        budgets: async () => {
+          const tenants = await sources.budget.activeTenants();
+          return Promise.all(
+            tenants.map(async (tenantId) => {
+              const st = await sources.budget.peek(tenantId, 'graph');
+              const hour = st.windows.find((w) => w.name === 'hour');
+              return {
+                tenantId,
+                remaining: hour?.remaining ?? 0,
+                utilization: Math.max(...st.windows.map((w) => w.used / w.limit)),
+              };
+            }),
+          );
+        },
+      },
+    });
+
     const app = express();
     app.disable('x-powered-by');
     app.use(securityHeaders);
     app.get('/healthz', (_req, res) => void res.type('text/plain').send('ok\n'));
+    app.get('/readyz', async (_req, res) => {
+      const [r, p, k] = await Promise.allSettled([
+        redis.ping(),
+        db.selectFrom('attestor.rekor_quotas').select('tenant_id').limit(1).execute(),
+        config.offline.airGapped ? Promise.resolve(undefined) : probeRekor(config.serverUrl, 2_000),
+      ]);
+      const check = (x: PromiseSettledResult<unknown>) =>
+        x.status === 'fulfilled'
+          ? { ok: true }
+          : { ok: false, detail: String((x.reason as Error)?.message ?? x.reason) };
+      const rekor =
+        k.status === 'fulfilled' && k.value && (k.value as { state: string }).state !== 'reachable'
+          ? { ok: false, detail: (k.value as { detail: string }).detail }
+          : check(k);
+      const checks = { redis: check(r), postgres: check(p), rekor };
+      const ok = Object.values(checks).every((c) => c.ok);
+      res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'not_ready', checks });
+    });
     if (credentials) app.use(basicAuth(credentials));
+    app.get('/metrics', async (_req, res) => {
+      res.type(registry.contentType).send(await registry.metrics());
+    });
     app.use(sameOriginWrites);
     app.get('/', (_req, res) => res.redirect(302, 'budgets'));
     app.get('/budgets', async (_req, res) => {

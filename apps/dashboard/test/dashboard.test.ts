@@ -91,6 +91,22 @@ describe('dashboard access', () => {
     expect(health.status).toBe(200);
   });
 
+  test('/metrics (behind auth) serves the scrape-time gauges; /readyz reports each dependency', async () => {
+    const d = await start(configWith({ user: 'operator', password: 's3cret pass' }));
+    expect((await http(`${d.url}/metrics`)).status).toBe(401);
+    const m = await http(`${d.url}/metrics`, { auth: AUTH });
+    expect(m.status).toBe(200);
+    expect(m.body).toMatch(/^attestor_rekor_queue_depth\{tier="graph"\} \d+$/m);
+    expect(m.body).toMatch(/^attestor_rekor_offline_queue_depth\{tier="edge"\} 0$/m);
+    // Rekor at 127.0.0.1:9 does not answer: not ready, and it says why
+    const ready = await http(`${d.url}/readyz`);
+    expect(ready.status).toBe(503);
+    expect(JSON.parse(ready.body)).toMatchObject({
+      status: 'not_ready',
+      checks: { redis: { ok: true }, postgres: { ok: true }, rekor: { ok: false } },
+    });
+  });
+
   test('sends the anti-framing and referrer headers', async () => {
     const d = await start(configWith({ user: 'operator', password: 's3cret pass' }));
     for (const path of ['/budgets', '/queues', '/healthz']) {
