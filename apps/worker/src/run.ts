@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import { createRedisKeys, TIERS, type RekorConfig, type Tier } from '@rekor-budget/core';
 import { createDb } from '@rekor-budget/db';
-import { createBudget, createQuotaMirror, syncRedisClock } from '@rekor-budget/budget';
+import { createBudget, createQuotaMirror, syncRedisClock, type Budget } from '@rekor-budget/budget';
 import { RekorMetrics, startMetricsServer, type MetricsServer } from '@rekor-budget/metrics';
 import { OfflineQueue } from '@rekor-budget/producer';
 import {
@@ -40,6 +40,8 @@ export interface RunningWorkers {
   metricsUrl?: string;
   /** The process's metrics, for an in-process producer to record into. */
   metrics: RekorMetrics;
+  /** The process's budget (on the workers' clock), for an in-process producer's estimates. */
+  budget: Budget;
   /** Drains once now (role drain only). */
   drainNow(): Promise<DrainReport | undefined>;
   /** Stops taking jobs, lets running jobs finish, closes every connection. */
@@ -184,6 +186,7 @@ export async function runWorkers(options: RunWorkersOptions): Promise<RunningWor
     return {
       metricsUrl: metricsServer?.url,
       metrics,
+      budget,
       drainNow: async () => drainer?.drainOnce(),
       async close() {
         if (closed) return;

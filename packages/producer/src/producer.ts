@@ -36,6 +36,16 @@ export interface RekorProducerOptions {
   clock?: () => number;
   /** Counts refusals and fired Tier 2 triggers. */
   metrics?: ProducerMetrics;
+  /**
+   * The budget (from @rekor-budget/budget), to estimate when a queued
+   * submission may go to Rekor. Without it, results carry no estimate.
+   */
+  budget?: BudgetPeek;
+}
+
+/** What the producer asks of the budget for `estimatedSubmitAt`. */
+export interface BudgetPeek {
+  peek(tenantId: string, tier: Tier): Promise<{ admissible: boolean; retryAtMs: number | null }>;
 }
 
 /** The metrics the producer records (`RekorMetrics` of @rekor-budget/metrics fits). */
@@ -55,6 +65,12 @@ export interface SubmitResult {
   triggers?: EdgeTrigger[];
   /** For `overflowed`: why it went to Postgres. */
   offlineReason?: OfflineReason;
+  /**
+   * For `queued`, with a budget: the earliest instant the tenant's budget
+   * admits a submission of this tier. Jobs of the tenant already queued ahead
+   * go first, so the real instant may be later.
+   */
+  estimatedSubmitAt?: Date;
 }
 
 export interface RekorProducer {
@@ -192,6 +208,15 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
       return { ...base, ...(await overflow(data, jobId, 'redis_unavailable', e)) };
     }
     if (outcome === 'full') return { ...base, ...(await overflow(data, jobId, 'overflow')) };
+    if (outcome === 'queued' && options.budget) {
+      try {
+        const st = await options.budget.peek(submission.input.tenantId, submission.tier);
+        const at = st.admissible || st.retryAtMs === null ? clock() : st.retryAtMs;
+        return { ...base, status: outcome, estimatedSubmitAt: new Date(at) };
+      } catch {
+        // an estimate is a courtesy: the submission is queued either way
+      }
+    }
     return { ...base, status: outcome };
   }
 

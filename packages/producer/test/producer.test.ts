@@ -11,6 +11,7 @@ import {
 import { createRekorProducer, ProducerError, type RekorProducer } from '@rekor-budget/producer';
 import { createDb } from '@rekor-budget/db';
 import { createRedisKeys, InputError, type RekorConfig } from '@rekor-budget/core';
+import { createBudget } from '@rekor-budget/budget';
 import { edgeInput, graphInput, tenant, testConfig } from './fixtures';
 
 let t: TestDatabase;
@@ -128,6 +129,32 @@ describe('submitGraphAttestation', () => {
       .execute();
     const { producer: fresh } = setup();
     expect((await fresh.submitGraphAttestation(graphInput(tn, 'logged'))).status).toBe('duplicate');
+  });
+});
+
+describe('estimatedSubmitAt', () => {
+  test('with a budget: now while the tenant has room, else the instant the budget frees', async () => {
+    const prefix = uniquePrefix('est');
+    prefixes.push(prefix);
+    const config: RekorConfig = testConfig({
+      redis: { url: redisUrl(), keyPrefix: prefix },
+      budget: { hourlyLimit: 1, burstLimit: 6, burstWindow: '00:10:00' },
+    });
+    const keys = createRedisKeys(prefix);
+    let now = Date.UTC(2025, 11, 20, 10, 0, 0);
+    const clock = () => now;
+    const budget = createBudget({ redis, keys, limits: config.budget, clock });
+    const producer = createRekorProducer({ config, redis, db: t.db, budget, clock });
+    producers.push(producer);
+    const tn = tenant();
+    const first = await producer.submitGraphAttestation(graphInput(tn, 'e1'));
+    expect(first.estimatedSubmitAt?.getTime()).toBe(now);
+    const spent = await budget.tryConsume(tn, 'graph'); // a worker takes the only unit of the hour
+    expect(spent.admitted).toBe(true);
+    now += 60_000;
+    const second = await producer.submitGraphAttestation(graphInput(tn, 'e2'));
+    expect(second.status).toBe('queued');
+    expect(second.estimatedSubmitAt?.getTime()).toBe(now - 60_000 + 3_600_000);
   });
 });
 

@@ -126,6 +126,7 @@ export function registerStart(program: Command, io: CliIo, setExit: (code: numbe
             redis: system.services.redis,
             db: system.services.db,
             metrics: system.workers.metrics,
+            budget: system.workers.budget,
           });
           try {
             const r = await runWorkload(producer, {
