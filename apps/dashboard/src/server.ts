@@ -17,6 +17,7 @@ import { sameOriginWrites, securityHeaders } from './security';
 import { probeRekor } from './probe';
 import { OfflineQueue } from '@rekor-budget/producer';
 import { RekorMetrics } from '@rekor-budget/metrics';
+import { metricsSources } from '@rekor-budget/worker';
 import { Registry } from 'prom-client';
 
 export interface DashboardOptions {
@@ -122,31 +123,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Running
     const offline = new OfflineQueue(db);
     new RekorMetrics({
       registry,
-      sources: {
-        queueDepth: async () => {
-          const out: Record<Tier, number> = { graph: 0, edge: 0 };
-          for (const t of TIERS) {
-            const c = await queues[t].getJobCounts('waiting', 'delayed', 'prioritized', 'active', 'paused');
-            out[t] = Object.values(c).reduce((a, b) => a + b, 0);
-          }
-          return out;
-        },
-        offlineDepth: () => offline.depth(),
-        budgets: async () => {
-          const tenants = await sources.budget.activeTenants();
-          return Promise.all(
-            tenants.map(async (tenantId) => {
-              const st = await sources.budget.peek(tenantId, 'graph');
-              const hour = st.windows.find((w) => w.name === 'hour');
-              return {
-                tenantId,
-                remaining: hour?.remaining ?? 0,
-                utilization: Math.max(...st.windows.map((w) => w.used / w.limit)),
-              };
-            }),
-          );
-        },
-      },
+      sources: metricsSources({ queues, offline, budget: sources.budget }),
     });
 
     const app = express();

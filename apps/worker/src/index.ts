@@ -9,3 +9,4 @@ export { runWorkers, WORKER_ROLES } from './run';
 export type { RunWorkersOptions, RunningWorkers, WorkerRole } from './run';
 export { RunError } from './error';
 export type { WorkerErrorCode } from './error';
+export { metricsSources } from './metrics-sources';

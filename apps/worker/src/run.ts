@@ -14,6 +14,7 @@ import {
 } from '@rekor-budget/rekor';
 import { Drainer, type DrainReport } from './drain';
 import { RunError } from './error';
+import { metricsSources } from './metrics-sources';
 import { createTierWorker } from './tier-worker';
 
 export type WorkerRole = Tier | 'drain';
@@ -79,28 +80,7 @@ export async function runWorkers(options: RunWorkersOptions): Promise<RunningWor
     const registry = new Registry();
     const metrics = new RekorMetrics({
       registry,
-      sources: {
-        queueDepth: async () => {
-          const out: Record<Tier, number> = { graph: 0, edge: 0 };
-          for (const t of TIERS) {
-            const c = await queues[t].getJobCounts('waiting', 'delayed', 'prioritized', 'active', 'paused');
-            out[t] = Object.values(c).reduce((a, b) => a + b, 0);
-          }
-          return out;
-        },
-        offlineDepth: () => offline.depth(),
-        budgets: async () => {
-          const tenants = await budget.activeTenants();
-          return Promise.all(
-            tenants.map(async (tenantId) => {
-              const s = await budget.peek(tenantId, 'graph');
-              const hour = s.windows.find((w) => w.name === 'hour');
-              const utilization = Math.max(...s.windows.map((w) => w.used / w.limit));
-              return { tenantId, remaining: hour?.remaining ?? 0, utilization };
-            }),
-          );
-        },
-      },
+      sources: metricsSources({ queues, offline, budget }),
     });
 
     const tierRoles = roles.filter((r): r is Tier => r !== 'drain');
