@@ -36,13 +36,6 @@ export function createProcessor(ctx: ProcessorContext) {
   const clock = ctx.clock ?? Date.now;
   const { config, budget, client, signer, receipts, quota, metrics, tier } = ctx;
 
-  async function toOffline(
-    job: Job<SubmissionJobData>,
-    reason: 'rekor_unreachable' | 'air_gapped',
-  ): Promise<void> {
-    await ctx.offline.add(job.data, reason);
-  }
-
   async function signOnce(job: Job<SubmissionJobData>): Promise<unknown> {
     if (job.data.envelope !== undefined) return job.data.envelope;
     const { enqueuedAt: _e, envelope: _v, budgetDelays: _b, ...submission } = job.data;
@@ -67,7 +60,7 @@ export function createProcessor(ctx: ProcessorContext) {
     const data = job.data;
     if (config.offline.airGapped) {
       await signOnce(job);
-      await toOffline(job, 'air_gapped');
+      await ctx.offline.add(job.data, 'air_gapped');
       metrics?.submission(tier, 'offline');
       return { status: 'offline', reason: 'air_gapped' };
     }
@@ -154,7 +147,7 @@ export function createProcessor(ctx: ProcessorContext) {
           'PX',
           offlineMarkTtlMs(config.offline.probeIntervalMs),
         );
-        await toOffline(job, 'rekor_unreachable');
+        await ctx.offline.add(job.data, 'rekor_unreachable');
         metrics?.submission(tier, 'offline');
         return { status: 'offline', reason: 'rekor_unreachable' };
       }
