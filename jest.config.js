@@ -8,7 +8,8 @@ const moduleNameMapper = {};
 for (const dir of ['packages', 'apps']) {
   for (const name of readdirSync(join(__dirname, dir))) {
     const pkg = join(__dirname, dir, name, 'package.json');
-    if (existsSync(pkg)) moduleNameMapper[`^${JSON.parse(readFileSync(pkg, 'utf8')).name}$`] = `<rootDir>/${dir}/${name}/src`;
+    if (existsSync(pkg))
+      moduleNameMapper[`^${JSON.parse(readFileSync(pkg, 'utf8')).name}$`] = `<rootDir>/${dir}/${name}/src`;
   }
 }
 moduleNameMapper['^@rekor-budget/db$'] = '<rootDir>/db/src';

@@ -169,14 +169,14 @@ export const rekorSchema = z
         .default('dsse'),
       requestTimeout: duration('00:00:30').default('00:00:30'),
       maxPayloadBytes: posInt(102400).default(102400),
-    pace: section({
-      max: z
-        .number({ message: 'is not a whole number; use 0 (no global pace) or e.g. 50' })
-        .int({ message: 'is not a whole number; use 0 (no global pace) or e.g. 50' })
-        .min(0, { message: 'is negative; use 0 (no global pace) or e.g. 50' })
-        .default(0),
-      window: duration('00:00:01').default('00:00:01'),
-    }),
+      pace: section({
+        max: z
+          .number({ message: 'is not a whole number; use 0 (no global pace) or e.g. 50' })
+          .int({ message: 'is not a whole number; use 0 (no global pace) or e.g. 50' })
+          .min(0, { message: 'is negative; use 0 (no global pace) or e.g. 50' })
+          .default(0),
+        window: duration('00:00:01').default('00:00:01'),
+      }),
       redis: section({
         url: urlWithScheme(['redis', 'rediss'], 'redis://127.0.0.1:6379').default('redis://127.0.0.1:6379'),
         keyPrefix: z
