@@ -1,5 +1,6 @@
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
+import { errorFields, silentLogger, type Logger } from '@rekor-budget/core';
 import type { Database } from './schema';
 
 const { Pool, types } = pg;
@@ -27,6 +28,8 @@ export interface CreateDbOptions {
   max?: number;
   /** `application_name` reported to Postgres. @defaultValue 'rekor-budget' */
   applicationName?: string;
+  /** Where errors of idle connections are reported. @defaultValue silentLogger */
+  logger?: Logger;
 }
 
 /** Opens a kysely instance on a pg pool; `db.destroy()` closes it. */
@@ -38,7 +41,10 @@ export function createDb(options: CreateDbOptions): Kysely<Database> {
     types: typeParsers,
   });
   // An idle client losing its server must not crash the process; the next
-  // query on the pool reports the problem instead.
-  pool.on('error', () => undefined);
+  // query on the pool reports the problem to its caller.
+  const logger = options.logger ?? silentLogger;
+  pool.on('error', (e) =>
+    logger.warn({ component: 'postgres', ...errorFields(e) }, 'an idle Postgres connection failed'),
+  );
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }

@@ -4,15 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import type { Worker } from 'bullmq';
-import { createRedisKeys, loadConfig, TIERS, type RekorConfig } from '@rekor-budget/core';
-import { createBudget, createQuotaMirror } from '@rekor-budget/budget';
-import {
-  clientOptionsFromConfig,
-  createReceiptStore,
-  createRekorClient,
-  loadSigner,
-} from '@rekor-budget/rekor';
+import { loadConfig, TIERS, type RekorConfig } from '@rekor-budget/core';
+import { createReceiptStore, OfflineQueue } from '@rekor-budget/queue';
+import { loadSigner } from '@rekor-budget/rekor';
 import { startRekorLocal, type RekorLocalServer } from '@rekor-budget/rekor-local';
+import { createRuntime } from '@rekor-budget/runtime';
 import {
   createTestDatabase,
   createTestRedis,
@@ -74,42 +70,30 @@ function fetchText(url: string): Promise<string> {
 
 /** Graph and edge tier workers of the air-gapped site, in process; closed before the export. */
 async function runAirGappedWorkers(config: RekorConfig, until: () => Promise<boolean>): Promise<void> {
-  const keys = createRedisKeys(config.redis.keyPrefix);
-  const client = createRekorClient(clientOptionsFromConfig(config));
+  const runtime = await createRuntime({ config, name: 'rekor-budget-test', clock: Date.now });
   const signer = await loadSigner({ keyPath });
-  const budget = createBudget({ redis, keys, limits: config.budget });
   const connections: Redis[] = [];
   const workers: Worker[] = [];
   try {
     for (const tier of TIERS) {
       const connection = createTestRedis();
       connections.push(connection);
-      workers.push(
-        createTierWorker({
-          tier,
-          config,
-          redis: connection,
-          db: gapped.db,
-          budget,
-          client,
-          signer,
-          receipts: createReceiptStore(gapped.db),
-          quota: createQuotaMirror(gapped.db),
-        }),
-      );
+      workers.push(createTierWorker({ runtime, tier, signer, connection }));
     }
     await waitFor(until, 20_000, 'the air-gapped rows');
   } finally {
     for (const w of workers) await w.close();
     for (const c of connections) await c.quit();
-    client.close();
+    await runtime.close();
   }
 }
 
-const offlineRows = (t: TestDatabase) =>
-  t.db.selectFrom('attestor.rekor_offline_queue').selectAll().orderBy('content_digest').execute();
-const receiptRows = (t: TestDatabase) =>
-  t.db.selectFrom('attestor.rekor_entries').selectAll().orderBy('content_digest').execute();
+const offlineRows = async (t: TestDatabase) =>
+  (await new OfflineQueue(t.db).list()).sort((a, b) => (a.content_digest < b.content_digest ? -1 : 1));
+const receiptRows = async (t: TestDatabase) =>
+  (await createReceiptStore(t.db).list({ limit: null })).sort((a, b) =>
+    a.contentDigest < b.contentDigest ? -1 : 1,
+  );
 
 beforeAll(async () => {
   gapped = await createTestDatabase();
@@ -235,7 +219,7 @@ test('air-gapped round trip: submit, sign and store, export a kit, import it, ca
   expect(imported.code).toBe(0);
   expect(imported.stdout).toContain('created 3, duplicate 0, failed 0');
   expect(rekor.treeSize()).toBe(3);
-  expect((await receiptRows(connected)).map((r) => r.content_digest)).toEqual(
+  expect((await receiptRows(connected)).map((r) => r.contentDigest)).toEqual(
     rows.map((r) => r.content_digest),
   );
 
@@ -296,8 +280,8 @@ test('air-gapped round trip: submit, sign and store, export a kit, import it, ca
   expect(back.code).toBe(0);
   expect(JSON.parse(back.stdout)).toEqual({ receipts: 3, stored: 3, closed: 3, verified: 3 });
   expect(await offlineRows(gapped)).toEqual([]);
-  expect((await receiptRows(gapped)).map((r) => r.rekor_uuid)).toEqual(
-    (await receiptRows(connected)).map((r) => r.rekor_uuid),
+  expect((await receiptRows(gapped)).map((r) => r.uuid)).toEqual(
+    (await receiptRows(connected)).map((r) => r.uuid),
   );
 }, 120_000);
 

@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { createReceiptStore, OfflineQueue } from '@rekor-budget/queue';
 import { createTestDatabase, redisUrl, type TestDatabase } from '@rekor-budget/testing';
 import { runCli } from './helpers';
 
@@ -68,17 +69,14 @@ test('`rekor-budget demo --once` runs the workload to completion: nothing lost, 
   expect(byName.initech).toMatchObject({ refused: 1, offlineThenDrained: 8, lost: 0 });
 
   // Postgres holds one receipt per accepted attestation, the log one entry each
-  const receipts = await t.db
-    .selectFrom('attestor.rekor_entries')
-    .select(['content_digest', 'log_index'])
-    .execute();
+  const receipts = await createReceiptStore(t.db).list({ limit: null });
   const created = summary.tenants.reduce((a, x) => a + x.created, 0);
   expect(receipts).toHaveLength(created);
-  expect(new Set(receipts.map((x) => x.content_digest)).size).toBe(created);
+  expect(new Set(receipts.map((x) => x.contentDigest)).size).toBe(created);
   const log = join(dir, 'work', 'rekor-local', 'entries.jsonl');
   expect(existsSync(log)).toBe(true);
   expect(readFileSync(log, 'utf8').trim().split('\n')).toHaveLength(created);
-  expect(await t.db.selectFrom('attestor.rekor_offline_queue').select('id').execute()).toHaveLength(0);
+  expect(await new OfflineQueue(t.db).size()).toBe(0);
 });
 
 test('`rekor-budget demo` without --once is a usage error', async () => {

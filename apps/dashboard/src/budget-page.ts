@@ -2,7 +2,7 @@ import type { WindowStatus } from '@rekor-budget/budget';
 import type { BudgetView, TenantView, TierView } from './budget-view';
 import { MAX_TENANTS } from './budget-view';
 import { html, Raw } from './html';
-import type { RekorReachability } from './probe';
+import type { RekorReachability } from '@rekor-budget/runtime';
 
 const CSS = `
 body{font:14px/1.4 system-ui,sans-serif;margin:0;background:#f6f7f9;color:#1d2330}

@@ -1,10 +1,7 @@
-import { sql, type Kysely } from 'kysely';
 import type { Queue } from 'bullmq';
-import { TIERS, type RekorConfig, type Tier } from '@rekor-budget/core';
-import type { Budget, WindowStatus } from '@rekor-budget/budget';
-import type { Database } from '@rekor-budget/db';
-import type { ReceiptStore } from '@rekor-budget/rekor';
-import { probeRekor, type RekorReachability } from './probe';
+import { TIERS, type Tier } from '@rekor-budget/core';
+import type { WindowStatus } from '@rekor-budget/budget';
+import type { RekorReachability, Runtime } from '@rekor-budget/runtime';
 
 /** Tenants shown at most, most recently active first. */
 export const MAX_TENANTS = 200;
@@ -12,8 +9,6 @@ export const MAX_TENANTS = 200;
 export const MAX_DELAYED_SCAN = 5_000;
 /** Receipts shown per tenant, newest first. */
 export const RECEIPTS_PER_TENANT = 5;
-/** Timeout of the Rekor reachability probe (ms). */
-export const REKOR_PROBE_TIMEOUT_MS = 2_000;
 
 /** One tier of one tenant. */
 export interface TierView {
@@ -37,7 +32,7 @@ export interface ReceiptView {
 export interface TenantView {
   tenantId: string;
   tiers: TierView[];
-  /** Rows of the tenant in `attestor.rekor_offline_queue`. */
+  /** Rows of the tenant in the offline queue. */
   offlineRows: number;
   /** The newest receipts, with their log index. */
   receipts: ReceiptView[];
@@ -54,14 +49,11 @@ export interface BudgetView {
   delayedTruncated: boolean;
 }
 
-export interface BudgetViewSources {
-  config: RekorConfig;
-  budget: Budget;
-  queues: Record<Tier, Queue>;
-  db: Kysely<Database>;
-  receipts: ReceiptStore;
-  clock: () => number;
-}
+/** What the budget view reads: the dashboard process's runtime. */
+export type BudgetViewSources = Pick<
+  Runtime,
+  'budget' | 'queues' | 'offline' | 'receipts' | 'clock' | 'probeRekor'
+>;
 
 async function delayedByTenant(queue: Queue): Promise<{ counts: Map<string, number>; truncated: boolean }> {
   const total = await queue.getDelayedCount();
@@ -74,31 +66,14 @@ async function delayedByTenant(queue: Queue): Promise<{ counts: Map<string, numb
   return { counts, truncated: total > MAX_DELAYED_SCAN };
 }
 
-async function offlineByTenant(db: Kysely<Database>, tenants: string[]): Promise<Map<string, number>> {
-  if (tenants.length === 0) return new Map();
-  const rows = await db
-    .selectFrom('attestor.rekor_offline_queue')
-    .select(['tenant_id', sql<number>`count(*)::int`.as('n')])
-    .where('tenant_id', 'in', tenants)
-    .groupBy('tenant_id')
-    .execute();
-  return new Map(rows.map((r) => [r.tenant_id.toLowerCase(), r.n]));
-}
-
 /** Reads the budget, queues, offline queue and receipts of every active tenant. */
 export async function collectBudgetView(s: BudgetViewSources): Promise<BudgetView> {
-  const rekorPromise: Promise<RekorReachability> = s.config.offline.airGapped
-    ? Promise.resolve({
-        state: 'air-gapped',
-        serverUrl: s.config.serverUrl,
-        detail: 'offline.airGapped is set',
-      })
-    : probeRekor(s.config.serverUrl, REKOR_PROBE_TIMEOUT_MS);
+  const rekorPromise: Promise<RekorReachability> = s.probeRekor();
   const all = await s.budget.activeTenants();
   const tenants = all.slice(0, MAX_TENANTS);
   const [delayed, offline] = await Promise.all([
-    Promise.all(TIERS.map((t) => delayedByTenant(s.queues[t]))),
-    offlineByTenant(s.db, tenants),
+    Promise.all(TIERS.map((t) => delayedByTenant(s.queues.get(t)))),
+    s.offline.countByTenant(tenants),
   ]);
   const delayedOf = Object.fromEntries(TIERS.map((t, i) => [t, delayed[i]!.counts])) as Record<
     Tier,

@@ -1,12 +1,12 @@
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
-import type { Queue } from 'bullmq';
 import type { Router } from 'express';
-import { TIERS, type Tier } from '@rekor-budget/core';
+import { TIERS } from '@rekor-budget/core';
+import type { TierQueues } from '@rekor-budget/queue';
 
 export interface QueueBoardOptions {
-  queues: Record<Tier, Queue>;
+  queues: Pick<TierQueues, 'get'>;
   /** Mount path, e.g. `/queues`. */
   basePath: string;
   /** bull-board's `readOnlyMode`: no retry, clean, pause, add or remove. */
@@ -20,7 +20,7 @@ export function queueBoard(options: QueueBoardOptions): Router {
   createBullBoard({
     queues: TIERS.map(
       (tier) =>
-        new BullMQAdapter(options.queues[tier], {
+        new BullMQAdapter(options.queues.get(tier), {
           readOnlyMode: options.readOnly,
           description: tier === 'graph' ? 'Tier 1: graph attestations' : 'Tier 2: edge bundles',
         }),

@@ -37,7 +37,7 @@ describeBrowser('dashboard in a browser', () => {
     if (!haveChromium) throw new Error(`no Chromium at ${CHROMIUM}: install the Debian package chromium`);
     mkdirSync(ARTIFACTS, { recursive: true });
     fixture = await createFixture();
-    dashboard = await startDashboard({ config: fixture.config, port: 0, host: '127.0.0.1' });
+    dashboard = await startDashboard({ runtime: fixture.runtime, port: 0, host: '127.0.0.1' });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true });
   });
 

@@ -1,68 +1,49 @@
 import { networkInterfaces } from 'node:os';
 import { connect } from 'node:net';
-import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
-import { createRedisKeys, parseConfigObject, type RekorConfig } from '@rekor-budget/core';
-import {
-  createTestDatabase,
-  createTestRedis,
-  deleteKeys,
-  redisUrl,
-  uniquePrefix,
-  type TestDatabase,
-} from '@rekor-budget/testing';
+import type { Queue } from 'bullmq';
+import type { RekorConfig } from '@rekor-budget/core';
+import { createRuntime, type Runtime } from '@rekor-budget/runtime';
+import { createTestServices, type TestServices } from '@rekor-budget/testing';
 import { startDashboard, type RunningDashboard } from '@rekor-budget/dashboard';
 import { http } from './http';
 
 const AUTH = 'operator:s3cret pass';
-let t: TestDatabase;
-let redis: Redis;
-let prefix: string;
+let s: TestServices;
 let graph: Queue;
 
 function configWith(dashboard: Record<string, unknown>, extra: Record<string, unknown> = {}): RekorConfig {
-  return parseConfigObject(
-    {
-      attestor: {
-        rekor: {
-          serverUrl: 'http://127.0.0.1:9',
-          redis: { url: redisUrl(), keyPrefix: prefix },
-          database: { url: t.url },
-          dashboard,
-          ...extra,
-        },
-      },
-    },
-    { source: 'test' },
-  );
+  return s.config({ serverUrl: 'http://127.0.0.1:9', dashboard, ...extra });
+}
+
+const runtimes: Runtime[] = [];
+async function runtimeFor(config: RekorConfig): Promise<Runtime> {
+  const rt = await createRuntime({ config, name: 'rekor-budget-test' });
+  runtimes.push(rt);
+  return rt;
 }
 
 const running: RunningDashboard[] = [];
 async function start(config: RekorConfig, more: { insecureLocal?: boolean; host?: string } = {}) {
-  const d = await startDashboard({ config, port: 0, host: '127.0.0.1', redis, db: t.db, ...more });
+  const d = await startDashboard({ runtime: await runtimeFor(config), port: 0, host: '127.0.0.1', ...more });
   running.push(d);
   return d;
 }
 
 beforeAll(async () => {
-  t = await createTestDatabase();
-  redis = createTestRedis();
-  prefix = uniquePrefix('dash');
-  const keys = createRedisKeys(prefix);
-  graph = new Queue(keys.queueName('graph'), { connection: redis, prefix: keys.queuePrefix });
+  s = await createTestServices('dash');
+  graph = (await runtimeFor(configWith({}))).queues.get('graph');
 });
 
 afterAll(async () => {
   for (const d of running) await d.close();
-  await graph.close();
-  await deleteKeys(redis, prefix);
-  await redis.quit();
-  await t.drop();
+  for (const rt of runtimes) await rt.close();
+  await s.close();
 });
 
 describe('dashboard access', () => {
   test('refuses to start without credentials, with a code', async () => {
-    await expect(startDashboard({ config: configWith({}), port: 0, redis, db: t.db })).rejects.toMatchObject({
+    const runtime = await runtimeFor(configWith({}));
+    await expect(startDashboard({ runtime, port: 0 })).rejects.toMatchObject({
       name: 'DashboardError',
       code: 'DASHBOARD_CREDENTIALS_MISSING',
     });

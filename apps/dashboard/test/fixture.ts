@@ -2,30 +2,18 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Queue, type Worker } from 'bullmq';
+import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { createRedisKeys, parseConfigObject, TIERS, type RekorConfig, type Tier } from '@rekor-budget/core';
-import { createBudget, createQuotaMirror } from '@rekor-budget/budget';
+import { contentDigest, validateGraphInput, type RekorConfig } from '@rekor-budget/core';
 import { createRekorProducer, type RekorProducer } from '@rekor-budget/producer';
-import {
-  clientOptionsFromConfig,
-  createReceiptStore,
-  createRekorClient,
-  loadSigner,
-  writeKeyPair,
-  type RekorClient,
-} from '@rekor-budget/rekor';
+import { loadSigner, writeKeyPair } from '@rekor-budget/rekor';
 import { startRekorLocal, type RekorLocalServer } from '@rekor-budget/rekor-local';
+import { createRuntime, type Runtime } from '@rekor-budget/runtime';
 import {
-  createTestDatabase,
   createTestRedis,
-  deleteKeys,
+  createTestServices,
   graphInput,
-  redisUrl,
-  testDigest,
-  uniquePrefix,
   waitFor,
-  type TestDatabase,
 } from '@rekor-budget/testing';
 import { createTierWorker } from '@rekor-budget/worker';
 
@@ -35,6 +23,8 @@ export const PASSWORD = 'correct horse battery';
 /** A running pipeline with real data, as an operator would find it. */
 export interface Fixture {
   config: RekorConfig;
+  /** The runtime the dashboard under test is given. */
+  runtime: Runtime;
   rekor: RekorLocalServer;
   /** Over budget: 2 jobs went through (burst cap 2), 3 wait delayed, 1 offline row. */
   busyTenant: string;
@@ -52,100 +42,76 @@ export interface Fixture {
  */
 export async function createFixture(): Promise<Fixture> {
   const dir = mkdtempSync(join(tmpdir(), 'rb-dashboard-'));
-  const t: TestDatabase = await createTestDatabase();
-  const redis: Redis = createTestRedis();
+  const s = await createTestServices('dash');
   const workerRedis: Redis = createTestRedis();
-  const prefix = uniquePrefix('dash');
   const rekor = await startRekorLocal({ port: 0, dataDir: join(dir, 'log'), fsync: false });
   const key = await writeKeyPair(join(dir, 'signing.pem'));
-  const config = parseConfigObject(
-    {
-      attestor: {
-        rekor: {
-          serverUrl: rekor.url,
-          redis: { url: redisUrl(), keyPrefix: prefix },
-          database: { url: t.url },
-          signing: { keyPath: key.privateKeyPath },
-          budget: { hourlyLimit: 3, burstLimit: 12, burstWindow: '00:10:00' },
-          requestTimeout: '00:00:02',
-          dashboard: { user: USER, password: PASSWORD },
-        },
-      },
-    },
-    { source: 'test' },
-  );
-  const keys = createRedisKeys(prefix);
-  const budget = createBudget({ redis, keys, limits: config.budget });
-  const client: RekorClient = createRekorClient(clientOptionsFromConfig(config));
-  const receipts = createReceiptStore(t.db);
-  const producer: RekorProducer = createRekorProducer({ config, redis, db: t.db });
-  const queues = Object.fromEntries(
-    TIERS.map((tier) => [
-      tier,
-      new Queue(keys.queueName(tier), { connection: redis, prefix: keys.queuePrefix }),
-    ]),
-  ) as Record<Tier, Queue>;
+  const config = s.config({
+    serverUrl: rekor.url,
+    signing: { keyPath: key.privateKeyPath },
+    budget: { hourlyLimit: 3, burstLimit: 12, burstWindow: '00:10:00' },
+    requestTimeout: '00:00:02',
+    dashboard: { user: USER, password: PASSWORD },
+  });
+  const runtime = await createRuntime({ config, name: 'rekor-budget-test', clock: Date.now });
+  const producer: RekorProducer = createRekorProducer({ config, redis: s.redis, db: s.t.db });
   let worker: Worker | undefined;
 
   const close = async () => {
     await worker?.close();
     await workerRedis.quit();
     await producer.close();
-    for (const q of Object.values(queues)) await q.close();
-    client.close();
+    await runtime.close();
     await rekor.close();
-    await deleteKeys(redis, prefix);
-    await redis.quit();
-    await t.drop();
+    await s.close();
     rmSync(dir, { recursive: true, force: true });
   };
 
   try {
     worker = createTierWorker({
+      runtime,
       tier: 'graph',
-      config,
-      redis: workerRedis,
-      db: t.db,
-      budget,
-      client,
       signer: await loadSigner({ keyPath: key.privateKeyPath }),
-      receipts,
-      quota: createQuotaMirror(t.db),
+      connection: workerRedis,
       concurrency: 1,
     });
     const busyTenant = randomUUID();
     const quietTenant = randomUUID();
     for (let i = 0; i < 5; i++) await producer.submitGraphAttestation(graphInput(busyTenant, `busy-${i}`));
     await producer.submitGraphAttestation(graphInput(quietTenant, 'quiet-0'));
-    await t.db
-      .insertInto('attestor.rekor_offline_queue')
-      .values({
-        tenant_id: busyTenant,
-        tier: 'graph',
-        payload: Buffer.from('{}'),
-        content_digest: testDigest('offline-busy'),
-        reason: 'rekor_unreachable',
-      })
-      .execute();
-    const count = async (tenantId: string) => (await receipts.list({ tenantId })).length;
+    await runtime.offline.add(
+      {
+        ...offlineSubmission(busyTenant),
+        enqueuedAt: Date.now(),
+      },
+      'rekor_unreachable',
+    );
+    const count = async (tenantId: string) => (await runtime.receipts.list({ tenantId })).length;
     await waitFor(
       async () =>
         (await count(busyTenant)) === 2 &&
         (await count(quietTenant)) === 1 &&
-        (await queues.graph.getDelayedCount()) === 3,
+        (await runtime.queues.get('graph').getDelayedCount()) === 3,
       20_000,
       '3 receipts and 3 delayed jobs',
     );
     return {
       config,
+      runtime,
       rekor,
       busyTenant,
       quietTenant,
-      logIndexes: async (tenantId) => (await receipts.list({ tenantId })).map((r) => r.logIndex),
+      logIndexes: async (tenantId) => (await runtime.receipts.list({ tenantId })).map((r) => r.logIndex),
       close,
     };
   } catch (e) {
     await close();
     throw e;
   }
+}
+
+/** A submission that waits in the offline queue (Rekor was unreachable). */
+function offlineSubmission(tenantId: string) {
+  const input = validateGraphInput(graphInput(tenantId, 'offline-busy'));
+  return { version: 1 as const, tier: 'graph' as const, contentDigest: contentDigest('graph', input), input };
 }

@@ -1,17 +1,12 @@
-import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
-import type { Kysely } from 'kysely';
-import { createRedisKeys, TIERS, type RekorConfig, type Tier } from '@rekor-budget/core';
-import type { Database, OfflineReason } from '@rekor-budget/db';
-import { OfflineQueue, SUBMISSION_JOB, submissionJobOptions } from '@rekor-budget/producer';
+import { errorFields, TIERS, type Tier } from '@rekor-budget/core';
+import type { OfflineReason } from '@rekor-budget/db';
+import { OfflineQueue, SUBMISSION_JOB, submissionJobOptions } from '@rekor-budget/queue';
+import type { Runtime } from '@rekor-budget/runtime';
 
 export interface DrainOptions {
-  config: RekorConfig;
-  /** Connection for the tier queues (caller-owned). */
-  redis: Redis;
-  db: Kysely<Database>;
-  /** Is Rekor answering? (GET /api/v1/log) */
-  probe(): Promise<boolean>;
+  runtime: Pick<Runtime, 'config' | 'logger' | 'redis' | 'keys' | 'db' | 'queues' | 'offline' | 'probeRekor'>;
+  /** Drain on a reachable Rekor even when `offline.drainOnConnect` is false (`rekor-budget drain`). */
+  force?: boolean;
   /** Rows moved per transaction. @defaultValue 100 */
   batchSize?: number;
   /** Overflow rows move back while the backlog is below this fraction of maxQueueSize. @defaultValue 0.5 */
@@ -32,52 +27,44 @@ const CONNECTIVITY: OfflineReason[] = ['rekor_unreachable', 'redis_unavailable']
  * then oldest), deleting each row only once its job is in Redis.
  */
 export class Drainer {
-  private readonly queues: Record<Tier, Queue>;
-  private readonly offline: OfflineQueue;
-  private readonly keys;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<unknown> = Promise.resolve();
   private stopped = false;
 
-  constructor(private readonly options: DrainOptions) {
-    this.keys = createRedisKeys(options.config.redis.keyPrefix);
-    const { redis } = options;
-    this.queues = {
-      graph: new Queue(this.keys.queueName('graph'), { connection: redis, prefix: this.keys.queuePrefix }),
-      edge: new Queue(this.keys.queueName('edge'), { connection: redis, prefix: this.keys.queuePrefix }),
-    };
-    this.offline = new OfflineQueue(options.db);
-  }
+  constructor(private readonly options: DrainOptions) {}
 
-  /** Probes and drains every `offline.probeInterval` until `stop()`. */
-  start(onReport?: (r: DrainReport) => void, onError?: (e: unknown) => void): void {
+  /** Probes and drains every `offline.probeInterval` until `stop()`; reports each pass. */
+  start(onReport?: (r: DrainReport) => void): void {
+    const { config, logger } = this.options.runtime;
     const tick = () => {
       if (this.stopped) return;
       this.running = this.drainOnce()
-        .then(onReport, onError)
+        .then(onReport, (e: unknown) =>
+          logger.warn({ component: 'drain', ...errorFields(e) }, 'drain pass failed; trying again'),
+        )
         .finally(() => {
-          if (!this.stopped) this.timer = setTimeout(tick, this.options.config.offline.probeIntervalMs);
+          if (!this.stopped) this.timer = setTimeout(tick, config.offline.probeIntervalMs);
         });
     };
     tick();
   }
 
+  /** Stops probing and waits for a pass in progress. */
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
-    await this.running.catch(() => undefined);
-    await Promise.all(Object.values(this.queues).map((q) => q.close().catch(() => undefined)));
+    await this.running;
   }
 
   /** One probe and, if Rekor answers, one full drain. */
   async drainOnce(): Promise<DrainReport> {
-    const { config } = this.options;
+    const { config, redis, keys, probeRekor } = this.options.runtime;
     const moved: Record<Tier, number> = { graph: 0, edge: 0 };
     if (config.offline.airGapped) return { rekorUp: false, moved };
-    const rekorUp = await this.options.probe().catch(() => false);
+    const rekorUp = (await probeRekor()).state === 'reachable';
     if (!rekorUp) return { rekorUp, moved };
-    await this.options.redis.del(this.keys.rekorState);
-    if (!config.offline.drainOnConnect) return { rekorUp, moved };
+    await redis.del(keys.rekorState);
+    if (!config.offline.drainOnConnect && !this.options.force) return { rekorUp, moved };
     for (const tier of TIERS) moved[tier] += await this.drainRows(tier, CONNECTIVITY);
     for (const tier of TIERS) {
       const room = await this.roomBelowLowWater(tier);
@@ -87,19 +74,19 @@ export class Drainer {
   }
 
   private async roomBelowLowWater(tier: Tier): Promise<number> {
-    const { maxQueueSize } = this.options.config.offline;
-    const counts = await this.queues[tier].getJobCounts('waiting', 'delayed', 'prioritized', 'paused');
-    const backlog = Object.values(counts).reduce((a, b) => a + b, 0);
-    return Math.max(0, Math.floor(maxQueueSize * (this.options.lowWater ?? 0.5)) - backlog);
+    const { config, queues } = this.options.runtime;
+    const lowWater = Math.floor(config.offline.maxQueueSize * (this.options.lowWater ?? 0.5));
+    return Math.max(0, lowWater - (await queues.backlog(tier)));
   }
 
   /** Moves rows of `tier` with one of `reasons` into the queue; returns how many. */
   private async drainRows(tier: Tier, reasons: OfflineReason[], max = Infinity): Promise<number> {
+    const { config, db, queues, offline } = this.options.runtime;
     const batch = this.options.batchSize ?? 100;
     let moved = 0;
     while (moved < max && !this.stopped) {
-      const n = await this.options.db.transaction().execute(async (trx) => {
-        const rows = await this.offline.claim(trx, Math.min(batch, max - moved), {
+      const n = await db.transaction().execute(async (trx) => {
+        const rows = await offline.claim(trx, Math.min(batch, max - moved), {
           reasons,
           exported: false,
           tier,
@@ -110,10 +97,10 @@ export class Drainer {
         const jobs = rows.map((row) => ({
           name: SUBMISSION_JOB,
           data: OfflineQueue.decode(row),
-          opts: submissionJobOptions(this.options.config, row.id),
+          opts: submissionJobOptions(config, row.id),
         }));
-        await this.queues[tier].addBulk(jobs);
-        await this.offline.delete(
+        await queues.get(tier).addBulk(jobs);
+        await offline.delete(
           trx,
           rows.map((r) => r.id),
         );

@@ -1,18 +1,27 @@
-import type { RekorConfig } from '@rekor-budget/core';
-import type { Budget, QuotaMirror } from '@rekor-budget/budget';
-import type { RekorMetrics } from '@rekor-budget/metrics';
-import type { ReceiptStore, RekorClient, Signer } from '@rekor-budget/rekor';
+import type { Tier } from '@rekor-budget/core';
+import type { Runtime } from '@rekor-budget/runtime';
+import type { Signer } from '@rekor-budget/rekor';
 
-/** Everything a tier worker works with; the CLI builds it from the configuration. */
+/** What a tier worker takes from its process's runtime. */
+export type WorkerRuntime = Pick<
+  Runtime,
+  | 'config'
+  | 'logger'
+  | 'keys'
+  | 'redis'
+  | 'clock'
+  | 'budget'
+  | 'quota'
+  | 'offline'
+  | 'receipts'
+  | 'client'
+  | 'metrics'
+>;
+
+/** Everything one tier's processor works with. */
 export interface WorkerDeps {
-  config: RekorConfig;
-  budget: Budget;
-  /** Rekor (one log). */
-  client: RekorClient;
+  runtime: WorkerRuntime;
+  tier: Tier;
+  /** Signs each submission once. */
   signer: Signer;
-  receipts: ReceiptStore;
-  quota: QuotaMirror;
-  metrics?: RekorMetrics;
-  /** Epoch ms. @defaultValue Date.now */
-  clock?: () => number;
 }

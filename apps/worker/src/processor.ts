@@ -1,7 +1,6 @@
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
-import type { RedisKeys, Tier } from '@rekor-budget/core';
-import type { OfflineQueue, SubmissionJobData } from '@rekor-budget/producer';
+import { MINUTE_MS, SECOND_MS, type SignedEnvelope } from '@rekor-budget/core';
+import { submissionOf, type SubmissionJobData } from '@rekor-budget/queue';
 import { buildStatement, receiptFromOutcome, RekorError, signEnvelope } from '@rekor-budget/rekor';
 import type { WorkerDeps } from './ports';
 
@@ -15,17 +14,13 @@ export type JobResult =
 export const MAX_BUDGET_DELAYS = 10_000;
 
 export interface ProcessorContext extends WorkerDeps {
-  tier: Tier;
-  redis: Redis;
-  keys: RedisKeys;
-  offline: OfflineQueue;
   /** Set once the BullMQ worker exists (for `rateLimit`). */
   worker(): Worker;
 }
 
 /** How long a worker trusts a "Rekor offline" mark without a fresh probe. */
 export function offlineMarkTtlMs(probeIntervalMs: number): number {
-  return Math.max(4 * probeIntervalMs, 60_000);
+  return Math.max(4 * probeIntervalMs, MINUTE_MS);
 }
 
 /**
@@ -33,20 +28,19 @@ export function offlineMarkTtlMs(probeIntervalMs: number): number {
  * budget, sign once, POST, and act on Rekor's classified answer.
  */
 export function createProcessor(ctx: ProcessorContext) {
-  const clock = ctx.clock ?? Date.now;
-  const { config, budget, client, signer, receipts, quota, metrics, tier } = ctx;
+  const { tier, signer } = ctx;
+  const { config, budget, client, receipts, quota, metrics, clock, redis, keys, offline } = ctx.runtime;
 
-  async function signOnce(job: Job<SubmissionJobData>): Promise<unknown> {
+  async function signOnce(job: Job<SubmissionJobData>): Promise<SignedEnvelope> {
     if (job.data.envelope !== undefined) return job.data.envelope;
-    const { enqueuedAt: _e, envelope: _v, budgetDelays: _b, ...submission } = job.data;
     let envelope;
     try {
-      envelope = signEnvelope(buildStatement(submission), signer, {
+      envelope = signEnvelope(buildStatement(submissionOf(job.data)), signer, {
         maxPayloadBytes: config.maxPayloadBytes,
       });
     } catch (e) {
       if (e instanceof RekorError) {
-        metrics?.rejected(tier, e.code === 'PAYLOAD_TOO_LARGE' ? 'payload_too_large' : 'invalid_input');
+        metrics.rejected(tier, e.code === 'PAYLOAD_TOO_LARGE' ? 'payload_too_large' : 'invalid_input');
         throw new UnrecoverableError(`${e.message} [${e.code}]`);
       }
       throw e;
@@ -60,33 +54,33 @@ export function createProcessor(ctx: ProcessorContext) {
     const data = job.data;
     if (config.offline.airGapped) {
       await signOnce(job);
-      await ctx.offline.add(job.data, 'air_gapped');
-      metrics?.submission(tier, 'offline');
+      await offline.add(job.data, 'air_gapped');
+      metrics.submission(tier, 'offline');
       return { status: 'offline', reason: 'air_gapped' };
     }
 
-    if ((await ctx.redis.get(ctx.keys.rekorState)) === 'offline') {
-      await ctx.offline.add(data, 'rekor_unreachable');
-      metrics?.submission(tier, 'offline');
+    if ((await redis.get(keys.rekorState)) === 'offline') {
+      await offline.add(data, 'rekor_unreachable');
+      metrics.submission(tier, 'offline');
       return { status: 'offline', reason: 'rekor_offline' };
     }
 
     // One job at a time per content: a drained copy and a fresh submission of
     // the same scan must not both reach Rekor.
-    const lockKey = ctx.keys.inflight(data.contentDigest);
-    const lockMs = 2 * config.requestTimeoutMs + 60_000;
+    const lockKey = keys.inflight(data.contentDigest);
+    const lockMs = 2 * config.requestTimeoutMs + MINUTE_MS;
     const owner = job.id ?? '?';
     // A lock already held under this job's id was left by this job's own run
     // on a worker that died; BullMQ hands a job to one worker at a time.
-    const locked = (await ctx.redis.eval(ACQUIRE, 1, lockKey, owner, String(lockMs))) === 1;
+    const locked = (await redis.eval(ACQUIRE, 1, lockKey, owner, String(lockMs))) === 1;
     if (!locked) {
-      await job.moveToDelayed(clock() + 5_000, token);
+      await job.moveToDelayed(clock() + 5 * SECOND_MS, token);
       throw new DelayedError();
     }
     try {
       return await admitted(job, token);
     } finally {
-      await ctx.redis.eval(RELEASE, 1, lockKey, owner);
+      await redis.eval(RELEASE, 1, lockKey, owner);
     }
   };
 
@@ -94,7 +88,7 @@ export function createProcessor(ctx: ProcessorContext) {
     const data = job.data;
     const tenantId = data.input.tenantId;
     if ((await receipts.find(data.contentDigest, client.logUrl)) !== undefined) {
-      metrics?.submission(tier, 'duplicate');
+      metrics.submission(tier, 'duplicate');
       return { status: 'already_logged' };
     }
     const decision = await budget.tryConsume(tenantId, tier);
@@ -106,14 +100,14 @@ export function createProcessor(ctx: ProcessorContext) {
         );
       }
       await job.updateData({ ...data, budgetDelays: delays });
-      metrics?.rejected(tier, 'budget_exceeded');
+      metrics.rejected(tier, 'budget_exceeded');
       // never earlier than 10 ms from now, so a skewed clock cannot spin
       await job.moveToDelayed(Math.max(decision.retryAtMs, clock() + 10), token);
       throw new DelayedError();
     }
 
     const envelope = await signOnce(job);
-    const outcome = await client.submit(envelope as Parameters<typeof client.submit>[0]);
+    const outcome = await client.submit(envelope);
 
     switch (outcome.kind) {
       case 'created':
@@ -122,43 +116,38 @@ export function createProcessor(ctx: ProcessorContext) {
           receiptFromOutcome(outcome, { tenantId, tier, contentDigest: data.contentDigest }),
         );
         await quota.record(tenantId, tier, new Date(clock()));
-        metrics?.submission(tier, outcome.kind);
-        metrics?.latencySince(tier, data.enqueuedAt, clock());
+        metrics.submission(tier, outcome.kind);
+        metrics.latencySince(tier, data.enqueuedAt, clock());
         return { status: outcome.kind, uuid: outcome.entry.uuid, logIndex: outcome.entry.logIndex };
       }
       case 'rate_limited': {
-        metrics?.error(tier, 'rate_limited');
+        metrics.error(tier, 'rate_limited');
         await ctx.worker().rateLimit(Math.max(outcome.retryAfterMs ?? config.retry.initialDelayMs, 1));
         throw Worker.RateLimitError();
       }
       case 'retryable': {
-        metrics?.error(tier, 'retryable');
+        metrics.error(tier, 'retryable');
         throw new Error(`Rekor answered with a retryable error: ${outcome.message}`);
       }
       case 'unreachable': {
         await budget.refund(tenantId, tier, decision.unitId);
-        metrics?.error(tier, 'unreachable');
+        metrics.error(tier, 'unreachable');
         if (job.attemptsMade + 1 < config.retry.maxAttempts) {
           throw new Error(`Rekor is unreachable (${outcome.code}): ${outcome.message}`);
         }
-        await ctx.redis.set(
-          ctx.keys.rekorState,
-          'offline',
-          'PX',
-          offlineMarkTtlMs(config.offline.probeIntervalMs),
-        );
-        await ctx.offline.add(job.data, 'rekor_unreachable');
-        metrics?.submission(tier, 'offline');
+        await redis.set(keys.rekorState, 'offline', 'PX', offlineMarkTtlMs(config.offline.probeIntervalMs));
+        await offline.add(job.data, 'rekor_unreachable');
+        metrics.submission(tier, 'offline');
         return { status: 'offline', reason: 'rekor_unreachable' };
       }
       case 'rejected': {
-        metrics?.error(tier, 'rejected');
-        metrics?.submission(tier, 'rejected');
+        metrics.error(tier, 'rejected');
+        metrics.submission(tier, 'rejected');
         throw new UnrecoverableError(`Rekor rejected the entry (HTTP ${outcome.status}): ${outcome.message}`);
       }
       case 'frozen': {
-        metrics?.error(tier, 'frozen');
-        metrics?.submission(tier, 'rejected');
+        metrics.error(tier, 'frozen');
+        metrics.submission(tier, 'rejected');
         throw new UnrecoverableError(outcome.message);
       }
     }

@@ -1,22 +1,16 @@
 import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { createRedisKeys, type Tier } from '@rekor-budget/core';
-import {
-  BACKOFF_STRATEGY,
-  backoffDelayMs,
-  OfflineQueue,
-  type SubmissionJobData,
-} from '@rekor-budget/producer';
-import type { Kysely } from 'kysely';
-import type { Database } from '@rekor-budget/db';
+import { errorFields } from '@rekor-budget/core';
+import { BACKOFF_STRATEGY, backoffDelayMs, type SubmissionJobData } from '@rekor-budget/queue';
 import { createProcessor, type JobResult } from './processor';
 import type { WorkerDeps } from './ports';
 
 export interface TierWorkerOptions extends WorkerDeps {
-  tier: Tier;
-  /** Connection for the worker (BullMQ duplicates it for blocking reads). Needs `maxRetriesPerRequest: null`. */
-  redis: Redis;
-  db: Kysely<Database>;
+  /**
+   * Connection for the worker (BullMQ duplicates it for blocking reads); it
+   * needs `maxRetriesPerRequest: null`. @defaultValue runtime.redis
+   */
+  connection?: Redis;
   /** Jobs in flight per process. @defaultValue 8 */
   concurrency?: number;
   /** Start without waiting for `run()`. @defaultValue true */
@@ -33,31 +27,33 @@ const UNBOUNDED_PACE = { max: 1_000_000, duration: 1000 };
 
 /** A BullMQ worker for one tier's queue. */
 export function createTierWorker(options: TierWorkerOptions): Worker<SubmissionJobData, JobResult> {
-  const { tier, config } = options;
-  const keys = createRedisKeys(config.redis.keyPrefix);
+  const { tier, runtime } = options;
+  const { config, keys, metrics } = runtime;
+  const logger = runtime.logger.child({ component: 'worker', tier });
+  const lockDuration = options.lockDurationMs ?? 30_000;
   let worker: Worker<SubmissionJobData, JobResult> | undefined;
-  const processor = createProcessor({
-    ...options,
-    keys,
-    offline: new OfflineQueue(options.db),
-    worker: () => worker!,
-  });
+  const processor = createProcessor({ ...options, worker: () => worker! });
   worker = new Worker<SubmissionJobData, JobResult>(keys.queueName(tier), processor, {
-    connection: options.redis,
+    connection: options.connection ?? runtime.redis,
     prefix: keys.queuePrefix,
     concurrency: options.concurrency ?? 8,
     autorun: options.autorun ?? true,
-    lockDuration: options.lockDurationMs ?? 30_000,
-    stalledInterval: Math.min(30_000, options.lockDurationMs ?? 30_000),
+    lockDuration,
+    stalledInterval: Math.min(30_000, lockDuration),
     limiter: config.pace.max > 0 ? { max: config.pace.max, duration: config.pace.windowMs } : UNBOUNDED_PACE,
     settings: {
       backoffStrategy: (attemptsMade: number, type?: string) =>
         type === BACKOFF_STRATEGY ? backoffDelayMs(config.retry, attemptsMade) : 0,
     },
   });
-  worker.on('failed', (job: Job<SubmissionJobData> | undefined) => {
-    if (job && job.attemptsMade >= (job.opts.attempts ?? 1)) options.metrics?.submission(tier, 'failed');
+  worker.on('failed', (job: Job<SubmissionJobData> | undefined, err: Error) => {
+    const final = job !== undefined && job.attemptsMade >= (job.opts.attempts ?? 1);
+    if (final) metrics.submission(tier, 'failed');
+    logger.warn(
+      { jobId: job?.id, attemptsMade: job?.attemptsMade, final, ...errorFields(err) },
+      final ? 'job failed for good' : 'job attempt failed; it will be retried',
+    );
   });
-  worker.on('error', () => undefined);
+  worker.on('error', (err) => logger.error(errorFields(err), 'worker error'));
   return worker;
 }

@@ -91,8 +91,8 @@ test('a worker killed with SIGKILL mid-batch: after a restart every job complete
   );
   const receipts = await h.receipts();
   expect(receipts).toHaveLength(total);
-  expect(new Set(receipts.map((r) => r.content_digest)).size).toBe(total);
+  expect(new Set(receipts.map((r) => r.contentDigest)).size).toBe(total);
   // one log entry per submission: nothing was logged twice
   expect(await h.treeSize()).toBe(total);
-  expect(new Set(receipts.map((r) => r.log_index)).size).toBe(total);
+  expect(new Set(receipts.map((r) => r.logIndex)).size).toBe(total);
 });

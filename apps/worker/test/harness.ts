@@ -1,29 +1,16 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Queue, type Worker } from 'bullmq';
+import type { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { createRedisKeys, parseConfigObject, TIERS, type RekorConfig, type Tier } from '@rekor-budget/core';
-import { createBudget, createQuotaMirror, type Budget } from '@rekor-budget/budget';
+import type { Receipt, RekorConfig, Tier } from '@rekor-budget/core';
+import type { OfflineRow } from '@rekor-budget/db';
 import { createRekorProducer, type RekorProducer } from '@rekor-budget/producer';
-import {
-  clientOptionsFromConfig,
-  createReceiptStore,
-  createRekorClient,
-  loadSigner,
-  writeKeyPair,
-  type RekorClient,
-  type Signer,
-} from '@rekor-budget/rekor';
+import type { SubmissionJobData } from '@rekor-budget/queue';
+import { loadSigner, writeKeyPair, type Signer } from '@rekor-budget/rekor';
 import { startRekorLocal, type RekorLocalServer } from '@rekor-budget/rekor-local';
-import {
-  createTestDatabase,
-  createTestRedis,
-  deleteKeys,
-  redisUrl,
-  uniquePrefix,
-  type TestDatabase,
-} from '@rekor-budget/testing';
+import { createRuntime, type Runtime } from '@rekor-budget/runtime';
+import { createTestRedis, createTestServices, type TestDatabase } from '@rekor-budget/testing';
 import { createTierWorker, Drainer } from '@rekor-budget/worker';
 
 export { graphInput, waitFor } from '@rekor-budget/testing';
@@ -33,18 +20,18 @@ export interface Harness {
   config: RekorConfig;
   redis: Redis;
   rekor: RekorLocalServer;
-  client: RekorClient;
+  /** The runtime the workers of this harness share (its clock is `clock`). */
+  runtime: Runtime;
   signer: Signer;
-  budget: Budget;
   producer: RekorProducer;
-  queues: Record<Tier, Queue>;
+  queues: Record<Tier, Queue<SubmissionJobData>>;
   /** The budget and worker clock: real time plus `advance()`d offset. */
   clock: () => number;
   advance(ms: number): void;
   startWorker(tier: Tier, options?: { signer?: Signer; concurrency?: number }): Worker;
   drainer(): Drainer;
-  receipts(): Promise<{ content_digest: string; tenant_id: string; log_index: number }[]>;
-  offlineRows(): Promise<{ content_digest: string; reason: string }[]>;
+  receipts(): Promise<Receipt[]>;
+  offlineRows(): Promise<OfflineRow[]>;
   treeSize(): Promise<number>;
   close(): Promise<void>;
 }
@@ -52,56 +39,36 @@ export interface Harness {
 /** Real Redis, a fresh database, a fresh rekor-local with faults, a fresh key. */
 export async function createHarness(rekorOverrides: Record<string, unknown> = {}): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'rb-worker-'));
-  const t = await createTestDatabase();
-  const redis = createTestRedis();
-  const prefix = uniquePrefix('wk');
+  const s = await createTestServices('wk');
   const rekor = await startRekorLocal({ port: 0, dataDir: join(dir, 'log'), faults: true, fsync: false });
   const key = await writeKeyPair(join(dir, 'signing.pem'));
-  const config = parseConfigObject(
-    {
-      attestor: {
-        rekor: {
-          serverUrl: rekor.url,
-          tier: 'with-edges',
-          redis: { url: redisUrl(), keyPrefix: prefix },
-          database: { url: t.url },
-          signing: { keyPath: key.privateKeyPath },
-          retry: { maxAttempts: 3, initialDelay: '00:00:00.050', maxDelay: '00:00:00.200' },
-          offline: { probeInterval: '00:00:00.100' },
-          requestTimeout: '00:00:02',
-          ...rekorOverrides,
-        },
-      },
-    },
-    { source: 'test' },
-  );
+  const config = s.config({
+    serverUrl: rekor.url,
+    tier: 'with-edges',
+    signing: { keyPath: key.privateKeyPath },
+    retry: { maxAttempts: 3, initialDelay: '00:00:00.050', maxDelay: '00:00:00.200' },
+    offline: { probeInterval: '00:00:00.100' },
+    requestTimeout: '00:00:02',
+    ...rekorOverrides,
+  });
   let offset = 0;
   const clock = () => Date.now() + offset;
-  const keys = createRedisKeys(prefix);
-  const budget = createBudget({ redis, keys, limits: config.budget, clock });
-  const client = createRekorClient(clientOptionsFromConfig(config));
+  const runtime = await createRuntime({ config, name: 'rekor-budget-test', clock });
   const signer = await loadSigner({ keyPath: key.privateKeyPath });
-  const producer = createRekorProducer({ config, redis, db: t.db, clock });
-  const queues = Object.fromEntries(
-    TIERS.map((tier) => [
-      tier,
-      new Queue(keys.queueName(tier), { connection: redis, prefix: keys.queuePrefix }),
-    ]),
-  ) as Record<Tier, Queue>;
+  const producer = createRekorProducer({ config, redis: s.redis, db: runtime.db, clock });
   const workers: Worker[] = [];
   const workerConnections: Redis[] = [];
   const drainers: Drainer[] = [];
 
   return {
-    t,
+    t: s.t,
     config,
-    redis,
+    redis: s.redis,
     rekor,
-    client,
+    runtime,
     signer,
-    budget,
     producer,
-    queues,
+    queues: { graph: runtime.queues.get('graph'), edge: runtime.queues.get('edge') },
     clock,
     advance: (ms) => {
       offset += ms;
@@ -110,53 +77,31 @@ export async function createHarness(rekorOverrides: Record<string, unknown> = {}
       const connection = createTestRedis();
       workerConnections.push(connection);
       const w = createTierWorker({
+        runtime,
         tier,
-        config,
-        redis: connection,
-        db: t.db,
-        budget,
-        client,
         signer: options.signer ?? signer,
-        receipts: createReceiptStore(t.db),
-        quota: createQuotaMirror(t.db),
-        clock,
+        connection,
         concurrency: options.concurrency ?? 8,
       });
       workers.push(w);
       return w;
     },
     drainer() {
-      const d = new Drainer({
-        config,
-        redis,
-        db: t.db,
-        probe: async () => {
-          await client.logInfo();
-          return true;
-        },
-      });
+      const d = new Drainer({ runtime });
       drainers.push(d);
       return d;
     },
-    receipts: () =>
-      t.db
-        .selectFrom('attestor.rekor_entries')
-        .select(['content_digest', 'tenant_id', 'log_index'])
-        .execute(),
-    offlineRows: () =>
-      t.db.selectFrom('attestor.rekor_offline_queue').select(['content_digest', 'reason']).execute(),
-    treeSize: async () => ((await client.logInfo()) as { treeSize: number }).treeSize,
+    receipts: () => runtime.receipts.list({ limit: null }),
+    offlineRows: () => runtime.offline.list(),
+    treeSize: async () => (await runtime.client.logInfo()).treeSize,
     async close() {
       for (const d of drainers) await d.stop();
       for (const w of workers) await w.close();
       for (const c of workerConnections) await c.quit();
       await producer.close();
-      for (const q of Object.values(queues)) await q.close();
-      client.close();
+      await runtime.close();
       await rekor.close();
-      await deleteKeys(redis, prefix);
-      await redis.quit();
-      await t.drop();
+      await s.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };

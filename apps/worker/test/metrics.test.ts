@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createRekorProducer, type RekorProducer } from '@rekor-budget/producer';
+import { edgeInput } from '@rekor-budget/testing';
 import { runWorkers, type RunningWorkers } from '@rekor-budget/worker';
 import { createHarness, graphInput, waitFor, type Harness } from './harness';
 
@@ -11,8 +12,13 @@ let producer: RekorProducer;
 
 beforeAll(async () => {
   h = await createHarness();
-  running = await runWorkers({ config: h.config, roles: ['graph', 'edge'], metricsPort: 0 });
-  producer = createRekorProducer({ config: h.config, redis: h.redis, db: h.t.db, metrics: running.metrics });
+  running = await runWorkers({ runtime: h.runtime, roles: ['graph', 'edge'], metricsPort: 0 });
+  producer = createRekorProducer({
+    config: h.config,
+    redis: h.redis,
+    db: h.t.db,
+    metrics: h.runtime.metrics,
+  });
 });
 afterAll(async () => {
   await producer.close();
@@ -39,21 +45,13 @@ async function scrape(): Promise<Map<string, number>> {
 }
 
 function edge(tenantId: string, scan: string, escalation: object, cvss = 9.8) {
-  return {
-    ...graphInput(tenantId, scan),
-    finding: { cveId: 'CVE-2024-3094', cvss, reachable: true },
-    edges: [{ from: 'main', to: 'decode' }],
-    escalation,
-  };
+  return { ...edgeInput(tenantId, scan, cvss), escalation };
 }
 
 test('after a scripted run, every metric on /metrics says what the run did', async () => {
   const a = randomUUID();
   const b = randomUUID();
-  const receipts = async (tier: string) =>
-    (await h.t.db.selectFrom('attestor.rekor_entries').select('tier').execute()).filter(
-      (r) => r.tier === tier,
-    ).length;
+  const receipts = async (tier: string) => (await h.receipts()).filter((r) => r.tier === tier).length;
 
   // B: one graph attestation; Rekor answers 503 once, the retry is created
   h.rekor.faults.set({ mode: '503', count: 1 });
@@ -80,8 +78,10 @@ test('after a scripted run, every metric on /metrics says what the run did', asy
     30_000,
     'all receipts',
   );
+  // A job completes only after its counters are recorded: wait for completions, not receipts.
   await waitFor(async () => (await h.queues.graph.getDelayedCount()) === 2, 10_000, 'two delayed jobs');
-  await waitFor(async () => (await h.queues.graph.getCompletedCount()) === 34, 10_000, 'completions');
+  await waitFor(async () => (await h.queues.graph.getCompletedCount()) === 34, 10_000, 'graph completions');
+  await waitFor(async () => (await h.queues.edge.getCompletedCount()) === 2, 10_000, 'edge completions');
 
   const m = await scrape();
   const v = (key: string) => m.get(key);

@@ -32,7 +32,7 @@ describe('pipeline on real Redis, Postgres and rekor-local', () => {
     for (let i = 0; i < 5; i++) await harness.producer.submitGraphAttestation(graphInput(b, `b-${i}`));
 
     const count = async (tenant: string) =>
-      (await harness.receipts()).filter((r) => r.tenant_id === tenant).length;
+      (await harness.receipts()).filter((r) => r.tenantId === tenant).length;
     await settled(harness);
     await waitFor(async () => (await count(b)) === 5, 10_000, "tenant B's receipts");
     // burst cap: floor(200 x 10 min / 1 h) = 33
@@ -156,7 +156,7 @@ describe('pipeline on real Redis, Postgres and rekor-local', () => {
     const report = await h.drainer().drainOnce();
     expect(report).toEqual({ rekorUp: true, moved: { graph: 10, edge: 0 } });
     await waitFor(async () => (await h!.receipts()).length === 10, 20_000, 'ten receipts');
-    expect((await h.receipts()).map((r) => r.content_digest).sort()).toEqual([...ids].sort());
+    expect((await h.receipts()).map((r) => r.contentDigest).sort()).toEqual([...ids].sort());
     expect(await h.offlineRows()).toHaveLength(0);
     expect(await h.treeSize()).toBe(10);
   });
@@ -180,7 +180,7 @@ describe('pipeline on real Redis, Postgres and rekor-local', () => {
       'twenty receipts',
     );
     expect(await h.offlineRows()).toHaveLength(0);
-    expect(new Set((await h.receipts()).map((r) => r.content_digest)).size).toBe(20);
+    expect(new Set((await h.receipts()).map((r) => r.contentDigest)).size).toBe(20);
     expect(await h.treeSize()).toBe(20);
   });
 });

@@ -21,7 +21,7 @@
  * - **receipt**: Rekor's proof that a submission is in the log: entry uuid,
  *   log index, integrated time and the sigstore bundle, kept in
  *   `attestor.rekor_entries`.
- * - **offline queue**: `attestor.rekor_offline_queue` in Postgres, where
+ * - **offline queue**: a Postgres table (owned by `@rekor-budget/queue`) where
  *   submissions wait when Redis is full or away, when Rekor is unreachable,
  *   or when the site is air-gapped.
  * - **drain**: replaying the offline queue into the tier queues once Rekor
@@ -45,20 +45,6 @@ export type EdgeTrigger = (typeof EDGE_TRIGGERS)[number];
 
 /** A `sha256:<64 hex>` digest. */
 export type Sha256Digest = `sha256:${string}`;
-
-/** A receipt: where a submission landed in the log. */
-export interface Receipt {
-  tenantId: string;
-  tier: Tier;
-  /** sha256 of the signed envelope's payload: the submission's identity. */
-  contentDigest: Sha256Digest;
-  uuid: string;
-  logIndex: number;
-  integratedTime: Date;
-  logUrl: string;
-  /** The sigstore bundle (JSON), verifiable offline. */
-  bundle: unknown;
-}
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const SHA256_RE = /^sha256:[0-9a-f]{64}$/;

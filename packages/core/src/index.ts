@@ -1,10 +1,15 @@
 export { TIERS, TIER_MODES, EDGE_TRIGGERS, isTier, isTenantId, isSha256Digest } from './domain';
-export type { Tier, TierMode, TenantId, EdgeTrigger, Sha256Digest, Receipt } from './domain';
+export type { Tier, TierMode, TenantId, EdgeTrigger, Sha256Digest } from './domain';
+export type { KeyAlgorithm, DsseEnvelopeJson, SignedEnvelope, Receipt } from './envelope';
+
+export { silentLogger, errorFields } from './logger';
+export type { Logger, LogFn } from './logger';
 
 export { RekorBudgetError, ConfigError, InputError } from './errors';
 export type { ConfigIssue, ConfigErrorCode, InputErrorCode } from './errors';
 
 export { parseDuration, formatDuration } from './duration';
+export { SECOND_MS, MINUTE_MS, HOUR_MS, DAY_MS } from './time';
 
 export { loadConfig, parseConfigText, parseConfigObject, ENV_OVERRIDES } from './config/load';
 export type { LoadConfigOptions, LoadedConfig, Env } from './config/load';

@@ -7,6 +7,8 @@ export { BudgetMetrics, selectTenants } from './budget-metrics';
 export { EdgeTriggerMetrics } from './edge-trigger-metrics';
 
 export { ScrapeSource } from './sources';
+export { metricsSources } from './tier-sources';
+export type { MetricsSourceParts } from './tier-sources';
 export type { MetricsSources, TenantBudget, SourceName, SourceErrorHandler } from './sources';
 
 export {

@@ -57,7 +57,7 @@ export class QueueMetrics {
     depthGauge(
       registry,
       METRIC_NAMES.offlineQueueDepth,
-      'Submissions waiting in attestor.rekor_offline_queue for Rekor to answer again.',
+      'Submissions waiting in the offline queue (Postgres) for Redis or Rekor to answer again, or for an offline kit.',
       sources.offlineDepth,
     );
   }

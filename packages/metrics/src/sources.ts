@@ -18,7 +18,7 @@ export interface TenantBudget {
 export interface MetricsSources {
   /** Jobs waiting or active per tier queue. */
   queueDepth?(): Promise<Record<Tier, number>>;
-  /** Rows of `attestor.rekor_offline_queue` per tier. */
+  /** Rows of the offline queue (Postgres) per tier. */
   offlineDepth?(): Promise<Record<Tier, number>>;
   /** Budgets of the active tenants. */
   budgets?(): Promise<TenantBudget[]>;

@@ -5,6 +5,7 @@ import {
   type EdgeBundleInput,
   type GraphAttestationInput,
   type Sha256Digest,
+  type SignedEnvelope,
   type Tier,
 } from '@rekor-budget/core';
 import {
@@ -12,7 +13,6 @@ import {
   IN_TOTO_PAYLOAD_TYPE,
   PREDICATE_TYPES,
   STATEMENT_TYPE,
-  type SignedEnvelope,
   type Statement,
 } from '@rekor-budget/rekor';
 import { sha256 } from './digest';

@@ -5,7 +5,7 @@ import { dirname, join, basename } from 'node:path';
 import type { Kysely } from 'kysely';
 import type { Sha256Digest } from '@rekor-budget/core';
 import type { Database, OfflineRow } from '@rekor-budget/db';
-import { OfflineQueue } from '@rekor-budget/producer';
+import { OfflineQueue, submissionOf } from '@rekor-budget/queue';
 import { buildStatement, RekorError, signEnvelope, type Signer } from '@rekor-budget/rekor';
 import { sha256 } from './digest';
 import { OfflineKitError } from './error';
@@ -82,17 +82,9 @@ async function signPending(
   maxPayloadBytes: number | undefined,
   limit: number,
 ): Promise<{ signed: number; skipped: SkippedRow[] }> {
+  const offline = new OfflineQueue(db);
   return db.transaction().execute(async (trx) => {
-    const rows = await trx
-      .selectFrom('attestor.rekor_offline_queue')
-      .selectAll()
-      .where('envelope', 'is', null)
-      .orderBy('priority', 'desc')
-      .orderBy('created_at', 'asc')
-      .limit(limit)
-      .forUpdate()
-      .skipLocked()
-      .execute();
+    const rows = await offline.claim(trx, limit, { signed: false });
     const skipped: SkippedRow[] = [];
     let signed = 0;
     for (const row of rows) {
@@ -105,16 +97,11 @@ async function signPending(
         });
         continue;
       }
-      const { enqueuedAt: _e, envelope: _v, budgetDelays: _b, ...submission } = OfflineQueue.decode(row);
       try {
-        const envelope = signEnvelope(buildStatement(submission), signer, {
+        const envelope = signEnvelope(buildStatement(submissionOf(OfflineQueue.decode(row))), signer, {
           ...(maxPayloadBytes === undefined ? {} : { maxPayloadBytes }),
         });
-        await trx
-          .updateTable('attestor.rekor_offline_queue')
-          .set({ envelope: Buffer.from(JSON.stringify(envelope)) })
-          .where('id', '=', row.id)
-          .execute();
+        await offline.setEnvelope(trx, row.id, envelope);
         signed += 1;
       } catch (e) {
         if (!(e instanceof RekorError)) throw e;
@@ -144,7 +131,7 @@ function entryOf(row: OfflineRow, bytes: Buffer): KitEntry {
 }
 
 /**
- * Writes the pending attestations of `attestor.rekor_offline_queue` into a
+ * Writes the pending attestations of the offline queue into a
  * new kit directory and marks the rows exported (`exported_at`), in one
  * transaction that locks the rows (`FOR UPDATE SKIP LOCKED`). The rows stay
  * in the table until their receipts come back. The kit appears under
@@ -158,8 +145,9 @@ export async function exportKit(options: ExportKitOptions): Promise<ExportKitRep
   const pending = await signPending(db, options.signer, options.maxPayloadBytes, limit);
   const staging = join(dirname(outDir), `.${basename(outDir)}.partial-${randomBytes(4).toString('hex')}`);
   try {
+    const offline = new OfflineQueue(db);
     const manifest = await db.transaction().execute(async (trx) => {
-      const rows = await new OfflineQueue(db).claim(trx, limit, {
+      const rows = await offline.claim(trx, limit, {
         ...(options.includeExported ? {} : { exported: false }),
       });
       const signedRows = rows.filter((r) => r.envelope !== null);
@@ -179,17 +167,11 @@ export async function exportKit(options: ExportKitOptions): Promise<ExportKitRep
         entries,
       });
       await writeFile(join(staging, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
-      if (entries.length > 0) {
-        await trx
-          .updateTable('attestor.rekor_offline_queue')
-          .set({ exported_at: at })
-          .where(
-            'id',
-            'in',
-            entries.map((e) => e.id),
-          )
-          .execute();
-      }
+      await offline.markExported(
+        trx,
+        entries.map((e) => e.id),
+        at,
+      );
       // before the commit: if the commit fails, the rows are simply exported again
       await rename(staging, outDir);
       return manifest;

@@ -1,14 +1,8 @@
 import type { Kysely } from 'kysely';
-import type { RekorConfig, Sha256Digest, Tier } from '@rekor-budget/core';
+import type { RekorConfig, Sha256Digest, SignedEnvelope, Tier } from '@rekor-budget/core';
 import type { Database } from '@rekor-budget/db';
-import { backoffDelayMs } from '@rekor-budget/producer';
-import {
-  createReceiptStore,
-  receiptFromOutcome,
-  type RekorClient,
-  type SignedEnvelope,
-  type SubmitOutcome,
-} from '@rekor-budget/rekor';
+import { backoffDelayMs, createReceiptStore } from '@rekor-budget/queue';
+import { receiptFromOutcome, type RekorClient, type SubmitOutcome } from '@rekor-budget/rekor';
 import type { KitEntry } from './manifest';
 import { readKit } from './read-kit';
 
@@ -68,7 +62,7 @@ function reasonOf(o: Exclude<SubmitOutcome, { kind: 'created' | 'duplicate' }>):
  * (`readKit`); nothing is sent or stored if any check fails. Then each
  * envelope is sent as it was signed, so a kit imported twice yields
  * `duplicate` and no second log entry, and each receipt is stored
- * (idempotently) in `attestor.rekor_entries`. Transient outcomes are retried
+ * (idempotently) with the receipts. Transient outcomes are retried
  * with the configured backoff; what still fails is reported, and the kit can
  * simply be imported again.
  */

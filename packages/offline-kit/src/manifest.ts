@@ -13,7 +13,7 @@ export const ENVELOPE_DIR = 'envelopes';
 
 /** One pending attestation in a kit. */
 export interface KitEntry {
-  /** Row id in the exporting site's `attestor.rekor_offline_queue`. */
+  /** Row id in the exporting site's offline queue. */
   id: string;
   tenantId: string;
   tier: Tier;

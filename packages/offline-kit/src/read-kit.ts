@@ -1,6 +1,6 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
-import type { SignedEnvelope } from '@rekor-budget/rekor';
+import type { SignedEnvelope } from '@rekor-budget/core';
 import { sha256 } from './digest';
 import { checkEnvelope } from './envelope-check';
 import { OfflineKitError } from './error';

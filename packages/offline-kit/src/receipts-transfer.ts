@@ -1,7 +1,8 @@
 import type { Kysely } from 'kysely';
+import type { Receipt } from '@rekor-budget/core';
 import type { Database } from '@rekor-budget/db';
-import { createReceiptStore, RekorError, verifyBundle, type RekorReceipt } from '@rekor-budget/rekor';
-import type { SerializedBundle } from '@sigstore/bundle';
+import { createReceiptStore, OfflineQueue } from '@rekor-budget/queue';
+import { RekorError, verifyBundle } from '@rekor-budget/rekor';
 import { OfflineKitError } from './error';
 import {
   parseReceiptsFile,
@@ -24,10 +25,12 @@ export interface ExportReceiptsOptions {
 
 /** The receipts of this site (oldest first) as a sealed receipts file. */
 export async function exportReceipts(options: ExportReceiptsOptions): Promise<ReceiptsFile> {
-  let q = options.db.selectFrom('attestor.rekor_entries').selectAll();
-  if (options.since) q = q.where('created_at', '>=', options.since);
-  if (options.tenantId) q = q.where('tenant_id', '=', options.tenantId.toLowerCase());
-  const rows = await q.orderBy('created_at', 'asc').orderBy('log_index', 'asc').execute();
+  const rows = await createReceiptStore(options.db).list({
+    ...(options.since ? { since: options.since } : {}),
+    ...(options.tenantId ? { tenantId: options.tenantId.toLowerCase() } : {}),
+    order: 'oldest',
+    limit: null,
+  });
   return sealReceiptsFile({
     kind: RECEIPTS_KIND,
     formatVersion: RECEIPTS_FORMAT_VERSION,
@@ -36,15 +39,15 @@ export async function exportReceipts(options: ExportReceiptsOptions): Promise<Re
       ...(options.since ? { since: options.since.toISOString() } : {}),
       ...(options.tenantId ? { tenantId: options.tenantId.toLowerCase() } : {}),
     },
-    receipts: rows.map((r) => ({
-      tenantId: r.tenant_id,
+    receipts: rows.map((r): ReceiptRecord => ({
+      tenantId: r.tenantId,
       tier: r.tier,
-      contentDigest: r.content_digest as ReceiptRecord['contentDigest'],
-      uuid: r.rekor_uuid,
-      logIndex: r.log_index,
-      integratedTime: r.integrated_time.toISOString(),
-      logId: r.log_id,
-      logUrl: r.log_url,
+      contentDigest: r.contentDigest,
+      uuid: r.uuid,
+      logIndex: r.logIndex,
+      integratedTime: r.integratedTime.toISOString(),
+      logId: r.logId,
+      logUrl: r.logUrl,
       bundle: r.bundle,
     })),
   });
@@ -135,23 +138,11 @@ export async function importReceipts(options: ImportReceiptsOptions): Promise<Im
     const store = createReceiptStore(trx);
     let stored = 0;
     for (const r of file.receipts) {
-      const receipt: RekorReceipt = {
-        ...r,
-        integratedTime: new Date(r.integratedTime),
-        bundle: r.bundle as SerializedBundle,
-      };
+      const receipt: Receipt = { ...r, integratedTime: new Date(r.integratedTime) };
       if (await store.save(receipt)) stored += 1;
     }
     const digests = [...new Set(file.receipts.map((r) => r.contentDigest))];
-    let closed = 0;
-    if (digests.length > 0) {
-      const res = await trx
-        .deleteFrom('attestor.rekor_offline_queue')
-        .where('content_digest', 'in', digests)
-        .where((eb) => eb.or([eb('reason', '=', 'air_gapped'), eb('exported_at', 'is not', null)]))
-        .executeTakeFirst();
-      closed = Number(res.numDeletedRows);
-    }
+    const closed = await new OfflineQueue(trx).closeAnswered(trx, digests);
     return { receipts: file.receipts.length, stored, closed, verified };
   });
 }

@@ -7,7 +7,7 @@ import {
   type GraphAttestationInput,
   type Sha256Digest,
 } from '@rekor-budget/core';
-import { OfflineQueue, type SubmissionJobData } from '@rekor-budget/producer';
+import { createReceiptStore, OfflineQueue, submissionOf, type SubmissionJobData } from '@rekor-budget/queue';
 import {
   buildStatement,
   createRekorClient,
@@ -96,8 +96,7 @@ export async function createSites(): Promise<Sites> {
     signer,
     publicKeyPem: signer.publicKeyPem,
     async addAirGapped(data) {
-      const { enqueuedAt: _e, envelope: _v, budgetDelays: _b, ...submission } = data;
-      const envelope = signEnvelope(buildStatement(submission), signer);
+      const envelope = signEnvelope(buildStatement(submissionOf(data)), signer);
       await queue.add({ ...data, envelope }, 'air_gapped');
     },
     async close() {
@@ -112,15 +111,11 @@ export async function createSites(): Promise<Sites> {
 
 /** Every row of the tables a kit or receipts import may write, for before/after comparisons. */
 export async function snapshot(t: TestDatabase): Promise<unknown> {
-  const entries = await t.db
-    .selectFrom('attestor.rekor_entries')
-    .selectAll()
-    .orderBy('content_digest')
-    .execute();
-  const rows = await t.db
-    .selectFrom('attestor.rekor_offline_queue')
-    .selectAll()
-    .orderBy('content_digest')
-    .execute();
+  const byDigest = (a: { contentDigest: string }, b: { contentDigest: string }) =>
+    a.contentDigest < b.contentDigest ? -1 : 1;
+  const entries = (await createReceiptStore(t.db).list({ limit: null })).sort(byDigest);
+  const rows = (await new OfflineQueue(t.db).list())
+    .map((r) => ({ ...r, contentDigest: r.content_digest }))
+    .sort(byDigest);
   return { entries, rows };
 }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { appendFileSync, cpSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { canonicalJson } from '@rekor-budget/core';
-import { OfflineQueue } from '@rekor-budget/producer';
+import { createReceiptStore, OfflineQueue } from '@rekor-budget/queue';
 import { buildStatement, createRekorClient, signEnvelope } from '@rekor-budget/rekor';
 import {
   exportKit,
@@ -64,7 +64,7 @@ describe('exportKit', () => {
     const verified = await readKit(kit);
     expect(verified.manifest.entries).toHaveLength(3);
     expect(verified.manifest.site).toEqual(site);
-    const rows = await s.gapped.db.selectFrom('attestor.rekor_offline_queue').selectAll().execute();
+    const rows = await new OfflineQueue(s.gapped.db).list();
     expect(rows.every((r) => r.exported_at !== null && r.reason === 'air_gapped')).toBe(true);
     for (const e of verified.manifest.entries) {
       const row = rows.find((r) => r.id === e.id)!;
@@ -111,7 +111,7 @@ describe('exportKit', () => {
     const entry = again.manifest.entries.find((e) => e.contentDigest === data.contentDigest)!;
     expect(again.signed).toBe(0);
     expect(entry.sha256).toBe(first.manifest.entries[0]!.sha256);
-    await s.gapped.db.deleteFrom('attestor.rekor_offline_queue').where('id', '=', entry.id).execute();
+    await queue.delete(s.gapped.db, [entry.id]);
   });
 });
 
@@ -214,7 +214,7 @@ describe('importKit', () => {
         'not_attempted',
       ]);
       expect(sleeps).toEqual([1]);
-      expect(await s.connected.db.selectFrom('attestor.rekor_entries').selectAll().execute()).toEqual([]);
+      expect(await createReceiptStore(s.connected.db).count()).toBe(0);
     } finally {
       down.close();
     }
@@ -229,8 +229,8 @@ describe('importKit', () => {
     expect(second).toMatchObject({ created: 0, duplicate: 3, failed: 0 });
     expect(second.entries.every((e) => e.status === 'duplicate' && !e.receiptStored)).toBe(true);
     expect(s.rekor.treeSize()).toBe(tree + 3);
-    const receipts = await s.connected.db.selectFrom('attestor.rekor_entries').selectAll().execute();
-    expect(receipts.map((r) => r.content_digest).sort()).toEqual(
+    const receipts = await createReceiptStore(s.connected.db).list({ limit: null });
+    expect(receipts.map((r) => r.contentDigest).sort()).toEqual(
       first.entries.map((e) => e.contentDigest).sort(),
     );
   });

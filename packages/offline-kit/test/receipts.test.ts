@@ -1,5 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { OfflineQueue } from '@rekor-budget/queue';
 import { writeKeyPair } from '@rekor-budget/rekor';
 import {
   exportKit,
@@ -86,7 +87,7 @@ describe('receipts files', () => {
       publicKeyPem: s.publicKeyPem,
     });
     expect(report).toEqual({ receipts: 2, stored: 2, closed: 2, verified: 2 });
-    expect(await s.gapped.db.selectFrom('attestor.rekor_offline_queue').selectAll().execute()).toEqual([]);
+    expect(await new OfflineQueue(s.gapped.db).list()).toEqual([]);
     const again = await importReceipts({ db: s.gapped.db, text });
     expect(again).toEqual({ receipts: 2, stored: 0, closed: 0, verified: 0 });
   });

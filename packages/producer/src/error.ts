@@ -10,6 +10,8 @@ export type ProducerErrorCode =
   /** The backlog is full (or Redis is away) and the offline queue is disabled or not configured. */
   | 'QUEUE_FULL'
   | 'REDIS_UNAVAILABLE'
+  /** Redis did not answer in time (`redisTimeoutMs`); the submission went to the offline queue, or this is the cause of `REDIS_UNAVAILABLE`. */
+  | 'REDIS_TIMEOUT'
   /** Redis could not take the submission and Postgres could not either: nothing was stored. */
   | 'OFFLINE_QUEUE_UNAVAILABLE'
   | 'CLOSED';

@@ -1,24 +1,33 @@
-import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
 import {
   contentDigest,
   createRedisKeys,
+  errorFields,
   firedTriggers,
   InputError,
   canonicalJson,
+  silentLogger,
   validateEdgeInput,
   validateGraphInput,
   type EdgeTrigger,
+  type Logger,
   type RekorConfig,
   type Sha256Digest,
   type Submission,
   type Tier,
 } from '@rekor-budget/core';
 import type { Database, OfflineReason } from '@rekor-budget/db';
+import {
+  createReceiptStore,
+  createTierQueues,
+  jobIdFor,
+  OfflineQueue,
+  SUBMISSION_JOB,
+  submissionJobOptions,
+  type SubmissionJobData,
+} from '@rekor-budget/queue';
 import { ProducerError } from './error';
-import { jobIdFor, SUBMISSION_JOB, submissionJobOptions, type SubmissionJobData } from './jobs';
-import { OfflineQueue } from './offline-queue';
 
 export interface RekorProducerOptions {
   /** Validated configuration (`attestor.rekor`). */
@@ -41,6 +50,8 @@ export interface RekorProducerOptions {
    * submission may go to Rekor. Without it, results carry no estimate.
    */
   budget?: BudgetPeek;
+  /** Where skipped work is reported (a receipt look-up that failed, Redis errors). @defaultValue silentLogger */
+  logger?: Logger;
 }
 
 /** What the producer asks of the budget for `estimatedSubmitAt`. */
@@ -79,13 +90,12 @@ export interface RekorProducer {
   close(): Promise<void>;
 }
 
-class RedisTimeout extends Error {}
-
 /** Creates the producer scanners use to submit attestations. */
 export function createRekorProducer(options: RekorProducerOptions): RekorProducer {
   const { config, db } = options;
   const clock = options.clock ?? Date.now;
   const timeoutMs = options.redisTimeoutMs ?? 2000;
+  const logger = options.logger ?? silentLogger;
   const keys = createRedisKeys(config.redis.keyPrefix);
   const ownsRedis = options.redis === undefined;
   const redis =
@@ -96,27 +106,20 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
       maxRetriesPerRequest: 1,
       connectTimeout: timeoutMs,
     });
-  if (ownsRedis) redis.on('error', () => undefined);
-  // Queues are made once Redis is ready: a BullMQ queue built on a connection
-  // that never comes up leaves rejected promises behind.
-  const queues: Partial<Record<Tier, Queue>> = {};
-  function queueFor(tier: Tier): Queue {
-    let q = queues[tier];
-    if (!q) {
-      q = new Queue(keys.queueName(tier), { connection: redis, prefix: keys.queuePrefix });
-      q.on('error', () => undefined);
-      queues[tier] = q;
-    }
-    return q;
+  if (ownsRedis) {
+    redis.on('error', (e) => logger.debug({ component: 'producer', ...errorFields(e) }, 'Redis error'));
   }
+  // Queues are made on first use, once Redis answered (see createTierQueues).
+  const queues = createTierQueues({ redis, keys, logger });
   const offline = db ? new OfflineQueue(db) : undefined;
+  const receipts = db ? createReceiptStore(db) : undefined;
   let closed = false;
 
   function withTimeout<T>(work: Promise<T>): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
-        () => reject(new RedisTimeout(`Redis did not answer within ${timeoutMs} ms`)),
+        () => reject(new ProducerError('REDIS_TIMEOUT', `Redis did not answer within ${timeoutMs} ms`)),
         timeoutMs,
       );
     });
@@ -157,7 +160,10 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
   /** Resolves once the connection is ready, or rejects after the Redis timeout. */
   function ready(): Promise<void> {
     if (redis.status === 'ready') return Promise.resolve();
-    if (redis.status === 'wait') redis.connect().catch(() => undefined);
+    if (redis.status === 'wait') {
+      // a failed connect is reported through the 'error' event and the timeout below
+      redis.connect().catch((e: unknown) => logger.debug(errorFields(e), 'Redis connect failed'));
+    }
     return new Promise<void>((resolve, reject) => {
       const onReady = () => {
         clearTimeout(timer);
@@ -165,21 +171,26 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
       };
       const timer = setTimeout(() => {
         redis.off('ready', onReady);
-        reject(new RedisTimeout(`Redis is not connected (${redis.status}) after ${timeoutMs} ms`));
+        reject(
+          new ProducerError(
+            'REDIS_TIMEOUT',
+            `Redis is not connected (${redis.status}) after ${timeoutMs} ms`,
+          ),
+        );
       }, timeoutMs);
       redis.once('ready', onReady);
     });
   }
 
+  /** Whether the content already has a receipt. A failed look-up is no answer: the worker checks again. */
   async function alreadyLogged(digest: Sha256Digest): Promise<boolean> {
-    if (!db) return false;
-    const row = await db
-      .selectFrom('attestor.rekor_entries')
-      .select('id')
-      .where('content_digest', '=', digest)
-      .executeTakeFirst()
-      .catch(() => undefined);
-    return row !== undefined;
+    if (!receipts) return false;
+    try {
+      return await receipts.has(digest);
+    } catch (e) {
+      logger.warn({ contentDigest: digest, ...errorFields(e) }, 'receipt look-up failed; submitting anyway');
+      return false;
+    }
   }
 
   async function submit(submission: Submission): Promise<SubmitResult> {
@@ -193,13 +204,11 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
     let outcome: 'queued' | 'duplicate' | 'full';
     try {
       await ready();
-      const queue = queueFor(submission.tier);
+      const queue = queues.get(submission.tier);
       outcome = await withTimeout(
         (async () => {
           if (await queue.getJob(jobId)) return 'duplicate';
-          const counts = await queue.getJobCounts('waiting', 'delayed', 'prioritized', 'paused');
-          const backlog = Object.values(counts).reduce((a, b) => a + b, 0);
-          if (backlog >= config.offline.maxQueueSize) return 'full';
+          if ((await queues.backlog(submission.tier)) >= config.offline.maxQueueSize) return 'full';
           await queue.add(SUBMISSION_JOB, data, submissionJobOptions(config, jobId));
           return 'queued';
         })(),
@@ -213,8 +222,9 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
         const st = await options.budget.peek(submission.input.tenantId, submission.tier);
         const at = st.admissible || st.retryAtMs === null ? clock() : st.retryAtMs;
         return { ...base, status: outcome, estimatedSubmitAt: new Date(at) };
-      } catch {
+      } catch (e) {
         // an estimate is a courtesy: the submission is queued either way
+        logger.debug({ jobId, ...errorFields(e) }, 'no estimate of the submit time');
       }
     }
     return { ...base, status: outcome };
@@ -274,7 +284,7 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
     async close() {
       if (closed) return;
       closed = true;
-      await Promise.all(Object.values(queues).map((q) => q.close().catch(() => undefined)));
+      await queues.close();
       if (ownsRedis) redis.disconnect();
     },
   };

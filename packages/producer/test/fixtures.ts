@@ -1,20 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { parseConfigObject, type RekorConfig } from '@rekor-budget/core';
 
-import { graphInput } from '@rekor-budget/testing';
-
-export { graphInput };
-
-export function edgeInput(tenantId: string, scanId: string, cvss = 9.8) {
-  return {
-    ...graphInput(tenantId, scanId),
-    finding: { cveId: 'CVE-2024-3094', cvss, reachable: true },
-    edges: [
-      { from: 'main', to: 'decompress' },
-      { from: 'decompress', to: 'lzma_decode' },
-    ],
-  };
-}
+export { edgeInput, graphInput } from '@rekor-budget/testing';
 
 /** A configuration with test-specific overrides of `attestor.rekor`. */
 export function testConfig(

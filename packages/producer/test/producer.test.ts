@@ -1,4 +1,3 @@
-import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
   createTestDatabase,
@@ -9,6 +8,7 @@ import {
   type TestDatabase,
 } from '@rekor-budget/testing';
 import { createRekorProducer, ProducerError, type RekorProducer } from '@rekor-budget/producer';
+import { createReceiptStore, createTierQueues, OfflineQueue } from '@rekor-budget/queue';
 import { createDb } from '@rekor-budget/db';
 import { createRedisKeys, InputError, type RekorConfig } from '@rekor-budget/core';
 import { createBudget } from '@rekor-budget/budget';
@@ -47,11 +47,7 @@ function setup(rekor: Record<string, unknown> = {}, opts: { db?: boolean; redis?
 }
 
 async function offlineRows(tenantId: string) {
-  return t.db
-    .selectFrom('attestor.rekor_offline_queue')
-    .selectAll()
-    .where('tenant_id', '=', tenantId)
-    .execute();
+  return (await new OfflineQueue(t.db).list()).filter((r) => r.tenant_id === tenantId);
 }
 
 async function errorOf(p: Promise<unknown>): Promise<{ code: string }> {
@@ -76,7 +72,8 @@ describe('submitGraphAttestation', () => {
     expect(other.status).toBe('queued');
     expect(other.jobId).not.toBe(first.jobId);
 
-    const q = new Queue(keys.queueName('graph'), { connection: redis, prefix: keys.queuePrefix });
+    const queues = createTierQueues({ redis, keys });
+    const q = queues.get('graph');
     const job = await q.getJob(first.jobId);
     expect(job?.data).toMatchObject({
       tier: 'graph',
@@ -84,7 +81,7 @@ describe('submitGraphAttestation', () => {
       input: { scanId: 's1' },
     });
     expect(await q.getWaitingCount()).toBe(2);
-    await q.close();
+    await queues.close();
   });
 
   test('bad input is refused with a typed error and nothing is queued', async () => {
@@ -113,20 +110,17 @@ describe('submitGraphAttestation', () => {
     const { producer } = setup();
     const tn = tenant();
     const first = await producer.submitGraphAttestation(graphInput(tn, 'logged'));
-    await t.db
-      .insertInto('attestor.rekor_entries')
-      .values({
-        tenant_id: tn,
-        tier: 'graph',
-        content_digest: first.contentDigest,
-        rekor_uuid: 'u',
-        log_index: 1,
-        integrated_time: new Date(),
-        log_id: 'l',
-        log_url: 'http://rekor',
-        bundle: '{}',
-      })
-      .execute();
+    await createReceiptStore(t.db).save({
+      tenantId: tn,
+      tier: 'graph',
+      contentDigest: first.contentDigest,
+      uuid: 'u',
+      logIndex: 1,
+      integratedTime: new Date(),
+      logId: 'l',
+      logUrl: 'http://rekor',
+      bundle: {},
+    });
     const { producer: fresh } = setup();
     expect((await fresh.submitGraphAttestation(graphInput(tn, 'logged'))).status).toBe('duplicate');
   });

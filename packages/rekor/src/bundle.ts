@@ -6,7 +6,7 @@ import {
   type TransparencyLogEntry as TLogEntry,
 } from '@sigstore/bundle';
 import { TransparencyLogEntry } from '@sigstore/protobuf-specs';
-import type { SignedEnvelope } from './envelope';
+import type { SignedEnvelope } from '@rekor-budget/core';
 import type { RekorV1Entry } from './external/rekor';
 import type { LogEntryRef } from './outcome';
 

@@ -1,7 +1,8 @@
 import { entryRef, tlogEntryFromV1, tlogEntryFromV2, toBundleJson } from './bundle';
 import { classifyFailure } from './classify';
 import { dsseEntryV1, dsseRequestV2, intotoEntryV1 } from './entries';
-import { assertSignedEnvelope, type SignedEnvelope } from './envelope';
+import type { SignedEnvelope } from '@rekor-budget/core';
+import { assertSignedEnvelope } from './envelope';
 import { RekorError } from './error';
 import { HTTPError, HttpTransport } from './external/http';
 import { RekorApi, type RekorLogInfo, type RekorV1Entry } from './external/rekor';

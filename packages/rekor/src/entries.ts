@@ -2,7 +2,7 @@ import { createHash, createPublicKey } from 'node:crypto';
 import { json } from '@sigstore/core';
 import { PublicKeyDetails } from '@sigstore/protobuf-specs';
 import { CreateEntryRequest } from '@sigstore/protobuf-specs/rekor/v2';
-import type { SignedEnvelope } from './envelope';
+import type { SignedEnvelope } from '@rekor-budget/core';
 import { RekorError } from './error';
 
 /**

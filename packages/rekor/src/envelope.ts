@@ -1,33 +1,12 @@
 import { createHash } from 'node:crypto';
 import { dsse } from '@sigstore/core';
-import type { Sha256Digest } from '@rekor-budget/core';
+import type { SignedEnvelope } from '@rekor-budget/core';
 import { RekorError } from './error';
-import type { KeyAlgorithm, Signer } from './signer';
+import type { Signer } from './signer';
 import { IN_TOTO_PAYLOAD_TYPE, statementPayload, type Statement } from './statement';
 
 /** The default of `maxPayloadBytes`: 100 KiB. */
 export const DEFAULT_MAX_PAYLOAD_BYTES = 102_400;
-
-/** A DSSE envelope in its JSON form (payload and signature base64). */
-export interface DsseEnvelopeJson {
-  payloadType: string;
-  payload: string;
-  signatures: [{ keyid: string; sig: string }];
-}
-
-/**
- * A statement signed once, as plain JSON: safe to keep in job data and to
- * re-send byte for byte on every retry.
- */
-export interface SignedEnvelope {
-  envelope: DsseEnvelopeJson;
-  /** The signer's public key, SPKI PEM. */
-  publicKeyPem: string;
-  keyHint: string;
-  algorithm: KeyAlgorithm;
-  /** sha256 of the payload (the statement bytes). */
-  payloadDigest: Sha256Digest;
-}
 
 export interface SignEnvelopeOptions {
   /** Largest statement accepted, in bytes. @defaultValue 102 400 */

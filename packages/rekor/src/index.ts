@@ -11,10 +11,10 @@ export {
 export type { Statement, StatementSubject, GraphPredicate, EdgeBundlePredicate } from './statement';
 
 export { createSigner, loadSigner, keyHintOf, writeKeyPair } from './signer';
-export type { Signer, LoadSignerOptions, KeyAlgorithm, KeyPairFiles } from './signer';
+export type { Signer, LoadSignerOptions, KeyPairFiles } from './signer';
 
 export { signEnvelope, assertSignedEnvelope, DEFAULT_MAX_PAYLOAD_BYTES } from './envelope';
-export type { SignedEnvelope, DsseEnvelopeJson, SignEnvelopeOptions } from './envelope';
+export type { SignEnvelopeOptions } from './envelope';
 
 export { createRekorClient, clientOptionsFromConfig } from './client';
 export type { RekorClient, RekorClientOptions } from './client';
@@ -23,8 +23,7 @@ export type { RekorLogInfo } from './external/rekor';
 export { parseRetryAfter, SUBMIT_OUTCOME_KINDS } from './outcome';
 export type { SubmitOutcome, SubmitOutcomeKind, LogEntryRef } from './outcome';
 
-export { createReceiptStore, receiptFromOutcome } from './receipts';
-export type { ReceiptStore, RekorReceipt, ListReceiptsOptions } from './receipts';
+export { receiptFromOutcome } from './receipts';
 
 export { verifyBundle } from './verify';
 export type { VerifyBundleOptions, VerifyBundleResult } from './verify';

@@ -7,10 +7,8 @@ import {
   type KeyObject,
 } from 'node:crypto';
 import { chmod, readFile, stat, unlink, writeFile } from 'node:fs/promises';
+import type { KeyAlgorithm } from '@rekor-budget/core';
 import { RekorError } from './error';
-
-/** Key types a signer may use. */
-export type KeyAlgorithm = 'ecdsa-p256' | 'ed25519';
 
 /** Signs DSSE pre-authentication encodings with one private key. */
 export interface Signer {

@@ -3,10 +3,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startRekorLocal, type RekorLocalServer } from '@rekor-budget/rekor-local';
+import { createReceiptStore } from '@rekor-budget/queue';
 import { createTestDatabase, type TestDatabase } from '@rekor-budget/testing';
 import {
   buildStatement,
-  createReceiptStore,
   createRekorClient,
   createSigner,
   receiptFromOutcome,

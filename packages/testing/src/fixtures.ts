@@ -15,6 +15,18 @@ export function graphInput(tenantId: string, scanId: string) {
   };
 }
 
+/** A valid Tier 2 input: a reachable finding (CVSS `cvss`) and its call path. */
+export function edgeInput(tenantId: string, scanId: string, cvss = 9.8) {
+  return {
+    ...graphInput(tenantId, scanId),
+    finding: { cveId: 'CVE-2024-3094', cvss, reachable: true },
+    edges: [
+      { from: 'main', to: 'decompress' },
+      { from: 'decompress', to: 'lzma_decode' },
+    ],
+  };
+}
+
 /** Polls `check` every 25 ms until it holds (no fixed sleeps); fails after `timeoutMs`. */
 export async function waitFor(
   check: () => Promise<boolean> | boolean,

@@ -9,4 +9,6 @@ export {
 export { createTestDatabase } from './database';
 export type { TestDatabase } from './database';
 export { createTestRedis, uniquePrefix, deleteKeys } from './redis';
-export { testDigest, graphInput, waitFor } from './fixtures';
+export { testDigest, graphInput, edgeInput, waitFor } from './fixtures';
+export { createTestServices, testConfig } from './context';
+export type { TestServices } from './context';

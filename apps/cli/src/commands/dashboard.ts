@@ -1,8 +1,10 @@
 import type { Command } from 'commander';
-import { DashboardError, startDashboard } from '@rekor-budget/dashboard';
+import { dashboardCredentials, DashboardError, startDashboard } from '@rekor-budget/dashboard';
 import { configFor, type GlobalOptions } from '../context';
 import { EXIT, type CliIo } from '../io';
+import { createCliLogger } from '../logger';
 import { untilSignal, whole } from '../util';
+import { APP_NAME, serviceRuntime } from '../wiring';
 
 interface DashboardFlags {
   port?: number;
@@ -29,20 +31,27 @@ export function registerDashboard(program: Command, io: CliIo, setExit: (code: n
     .action(async (flags: DashboardFlags, cmd: Command) => {
       const { config } = configFor(cmd.optsWithGlobals<GlobalOptions>(), io);
       if (flags.readOnly) config.dashboard.readOnly = true;
+      try {
+        dashboardCredentials(config.dashboard, flags.insecureLocal);
+      } catch (e) {
+        if (e instanceof DashboardError) {
+          io.err(`rekor-budget: ${e.message} [${e.code}]`);
+          setExit(EXIT.USAGE);
+          return;
+        }
+        throw e;
+      }
+      const runtime = await serviceRuntime(config, createCliLogger(io), APP_NAME.dashboard);
       let running;
       try {
         running = await startDashboard({
-          config,
+          runtime,
           port: flags.port ?? config.dashboard.port,
           ...(flags.host === undefined ? {} : { host: flags.host }),
           insecureLocal: flags.insecureLocal ?? false,
         });
       } catch (e) {
-        if (e instanceof DashboardError && e.code === 'DASHBOARD_CREDENTIALS_MISSING') {
-          io.err(`rekor-budget: ${e.message} [${e.code}]`);
-          setExit(EXIT.USAGE);
-          return;
-        }
+        await runtime.close();
         throw e;
       }
       const auth = config.dashboard.user === undefined ? 'no authentication (127.0.0.1 only)' : 'basic auth';
@@ -54,6 +63,7 @@ export function registerDashboard(program: Command, io: CliIo, setExit: (code: n
       const signal = await untilSignal();
       io.out(`dashboard: ${signal}, stopping`);
       await running.close();
+      await runtime.close();
       setExit(EXIT.OK);
     });
 }

@@ -1,15 +1,17 @@
 import { createPublicKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { InputError } from '@rekor-budget/core';
-import { createRekorProducer, type SubmissionJobData } from '@rekor-budget/producer';
-import { createReceiptStore, verifyBundle } from '@rekor-budget/rekor';
+import { InputError, TIERS } from '@rekor-budget/core';
+import { createRekorProducer } from '@rekor-budget/producer';
+import type { SubmissionJobData } from '@rekor-budget/queue';
+import { verifyBundle } from '@rekor-budget/rekor';
 import { configFor, type GlobalOptions } from '../context';
 import { startLocalSystem, type LocalSystem } from '../demo/system';
 import { DEMO_TENANTS, runWorkload } from '../demo/workload';
 import { EXIT, type CliIo } from '../io';
 import { waitUntil, whole } from '../util';
-import { progressLine, stamp, tierQueues } from './start';
+import { createCliLogger } from '../logger';
+import { progressLine, stamp } from './start';
 
 interface DemoFlags {
   once?: boolean;
@@ -63,6 +65,7 @@ export function registerDemo(program: Command, io: CliIo, setExit: (code: number
         source: loaded.source,
         io,
         say,
+        logger: createCliLogger(io, { pretty: true, stream: flags.json ? 'err' : 'out' }),
         workDir: flags.workDir,
         rekorPort: flags.rekorPort,
         metricsPort: null,
@@ -73,19 +76,19 @@ export function registerDemo(program: Command, io: CliIo, setExit: (code: number
       say(
         'time compression: once only budget-delayed jobs are left, the budget clock jumps 10 minutes ahead; all else runs in real time',
       );
-      const queues = tierQueues(system);
+      const { runtime } = system;
+      const queues = TIERS.map((t) => runtime.queues.get(t));
       const idle = async () => {
         const c = await Promise.all(queues.map((q) => q.getJobCounts('waiting', 'active', 'prioritized')));
         return c.every((x) => (x.waiting ?? 0) + (x.active ?? 0) + (x.prioritized ?? 0) === 0);
       };
-      const offlineRows = async () =>
-        (await system.services.db.selectFrom('attestor.rekor_offline_queue').select('id').execute()).length;
+      const offlineRows = () => runtime.offline.size();
       try {
         const producer = createRekorProducer({
           config: system.config,
-          redis: system.services.redis,
-          db: system.services.db,
-          metrics: system.workers.metrics,
+          db: runtime.db,
+          metrics: runtime.metrics,
+          logger: runtime.logger,
         });
         let result;
         try {
@@ -116,7 +119,7 @@ export function registerDemo(program: Command, io: CliIo, setExit: (code: number
             120_000,
             'the queues to settle',
           );
-          say(await progressLine(system, queues));
+          say(await progressLine(runtime));
           const delayed = (await Promise.all(queues.map((q) => q.getDelayedCount()))).reduce(
             (a, b) => a + b,
             0,
@@ -142,7 +145,6 @@ export function registerDemo(program: Command, io: CliIo, setExit: (code: number
         else io.out(renderTable(rows, lost, unverified));
         setExit(lost === 0 && unverified === 0 ? EXIT.OK : EXIT.FAILURE);
       } finally {
-        await Promise.all(queues.map((q) => q.close().catch(() => undefined)));
         await system.close();
       }
 
@@ -156,7 +158,7 @@ export function registerDemo(program: Command, io: CliIo, setExit: (code: number
           .export({ type: 'spki', format: 'pem' })
           .toString();
         const trustedRoot = await (await fetch(`${system.config.serverUrl}/trusted_root.json`)).json();
-        const receipts = (await createReceiptStore(system.services.db).list({ limit: 100_000 })).filter((r) =>
+        const receipts = (await system.runtime.receipts.list({ limit: null })).filter((r) =>
           accepted.has(r.contentDigest),
         );
         const jobs = (await Promise.all(queues.map((q) => q.getCompleted(0, 100_000)))).flat();

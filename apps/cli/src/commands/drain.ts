@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
-import { createRekorClient, clientOptionsFromConfig } from '@rekor-budget/rekor';
 import { Drainer } from '@rekor-budget/worker';
 import { configFor, type GlobalOptions } from '../context';
 import { EXIT, type CliIo } from '../io';
-import { openServices } from '../services';
+import { createCliLogger } from '../logger';
+import { commandRuntime } from '../wiring';
 
 export function registerDrain(program: Command, io: CliIo, setExit: (code: number) => void): void {
   program
@@ -12,17 +12,8 @@ export function registerDrain(program: Command, io: CliIo, setExit: (code: numbe
     .option('--json', 'print the result as JSON')
     .action(async (flags: { json?: boolean }, cmd: Command) => {
       const { config } = configFor(cmd.optsWithGlobals<GlobalOptions>(), io);
-      const services = openServices(config);
-      const client = createRekorClient(clientOptionsFromConfig(config));
-      const drainer = new Drainer({
-        config: { ...config, offline: { ...config.offline, drainOnConnect: true } },
-        redis: services.redis,
-        db: services.db,
-        probe: async () => {
-          await client.logInfo();
-          return true;
-        },
-      });
+      const runtime = await commandRuntime(config, createCliLogger(io, { stream: 'err' }));
+      const drainer = new Drainer({ runtime, force: true });
       try {
         const report = await drainer.drainOnce();
         if (flags.json) io.out(JSON.stringify(report));
@@ -36,8 +27,7 @@ export function registerDrain(program: Command, io: CliIo, setExit: (code: numbe
         setExit(report.rekorUp ? EXIT.OK : EXIT.FAILURE);
       } finally {
         await drainer.stop();
-        client.close();
-        await services.close();
+        await runtime.close();
       }
     });
 }

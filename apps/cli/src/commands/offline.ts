@@ -1,6 +1,5 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { createDb } from '@rekor-budget/db';
 import {
   exportKit,
   importKit,
@@ -12,6 +11,8 @@ import {
 import { clientOptionsFromConfig, createRekorClient, loadSigner } from '@rekor-budget/rekor';
 import { configFor, type GlobalOptions } from '../context';
 import { EXIT, type CliIo } from '../io';
+import { createCliLogger } from '../logger';
+import { commandDb } from '../wiring';
 import { reportKitError } from '../kit-errors';
 
 interface ExportFlags {
@@ -69,7 +70,7 @@ export function registerOffline(program: Command, io: CliIo, setExit: (code: num
       const signer = config.signing.keyPath
         ? await loadSigner({ keyPath: config.signing.keyPath, keyHint: config.signing.keyHint })
         : undefined;
-      const db = createDb({ url: config.database.url, max: 2, applicationName: 'rekor-budget-cli' });
+      const db = commandDb(config, createCliLogger(io, { stream: 'err' }));
       try {
         const report = await exportKit({
           db,
@@ -114,7 +115,7 @@ export function registerOffline(program: Command, io: CliIo, setExit: (code: num
         );
         return;
       }
-      const db = createDb({ url: config.database.url, max: 2, applicationName: 'rekor-budget-cli' });
+      const db = commandDb(config, createCliLogger(io, { stream: 'err' }));
       const client = createRekorClient(clientOptionsFromConfig(config));
       const dir = resolve(io.cwd, flags.in);
       try {

@@ -2,10 +2,11 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { InputError, isTenantId } from '@rekor-budget/core';
-import { createDb } from '@rekor-budget/db';
 import { exportReceipts, importReceipts, OfflineKitError } from '@rekor-budget/offline-kit';
 import { configFor, type GlobalOptions } from '../context';
 import { EXIT, type CliIo } from '../io';
+import { createCliLogger } from '../logger';
+import { commandDb } from '../wiring';
 import { reportKitError } from '../kit-errors';
 
 interface ExportFlags {
@@ -61,7 +62,7 @@ export function registerReceiptsKit(receipts: Command, io: CliIo, setExit: (code
         throw new InputError('INVALID_TENANT', '--tenant', `${JSON.stringify(flags.tenant)} is not a UUID`);
       }
       const { config } = configFor(flags, io);
-      const db = createDb({ url: config.database.url, max: 1, applicationName: 'rekor-budget-cli' });
+      const db = commandDb(config, createCliLogger(io, { stream: 'err' }));
       const out = resolve(io.cwd, flags.out);
       try {
         const file = await exportReceipts({
@@ -132,7 +133,7 @@ export function registerReceiptsKit(receipts: Command, io: CliIo, setExit: (code
           }
           verify = { trustedRoot, publicKeyPem };
         }
-        db = createDb({ url: config.database.url, max: 1, applicationName: 'rekor-budget-cli' });
+        db = commandDb(config, createCliLogger(io, { stream: 'err' }));
         const report = await importReceipts({ db, text, ...verify });
         io.out(
           flags.json

@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
 import { isTenantId, InputError } from '@rekor-budget/core';
-import { createDb } from '@rekor-budget/db';
-import { createReceiptStore } from '@rekor-budget/rekor';
+import { createReceiptStore } from '@rekor-budget/queue';
 import { configFor, type GlobalOptions } from '../context';
 import { EXIT, type CliIo } from '../io';
+import { createCliLogger } from '../logger';
+import { commandDb } from '../wiring';
 import { whole } from '../util';
 import { registerReceiptsKit } from './receipts-kit';
 
@@ -29,7 +30,7 @@ export function registerReceipts(program: Command, io: CliIo, setExit: (code: nu
         throw new InputError('INVALID_TENANT', '--tenant', `${JSON.stringify(flags.tenant)} is not a UUID`);
       }
       const { config } = configFor(cmd.optsWithGlobals<GlobalOptions>(), io);
-      const db = createDb({ url: config.database.url, max: 1, applicationName: 'rekor-budget-cli' });
+      const db = commandDb(config, createCliLogger(io, { stream: 'err' }));
       try {
         const list = await createReceiptStore(db).list({
           ...(flags.tenant ? { tenantId: flags.tenant.toLowerCase() } : {}),

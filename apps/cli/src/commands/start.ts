@@ -1,14 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
-import { Queue } from 'bullmq';
-import { sql } from 'kysely';
-import { createRedisKeys, TIERS } from '@rekor-budget/core';
+import { errorFields, TIERS } from '@rekor-budget/core';
 import { startDashboard, type RunningDashboard } from '@rekor-budget/dashboard';
 import { createRekorProducer } from '@rekor-budget/producer';
+import type { Runtime } from '@rekor-budget/runtime';
 import { configFor, type GlobalOptions } from '../context';
-import { startLocalSystem, type LocalSystem } from '../demo/system';
+import { startLocalSystem } from '../demo/system';
 import { runWorkload } from '../demo/workload';
 import { EXIT, type CliIo } from '../io';
+import { createCliLogger } from '../logger';
 import { whole } from '../util';
 
 interface StartFlags {
@@ -20,33 +20,21 @@ interface StartFlags {
 export const stamp = () => new Date().toISOString().slice(11, 19);
 
 /** One line per tier (queue states), the offline queue and the receipts. */
-export async function progressLine(system: LocalSystem, queues: Queue[]): Promise<string> {
-  const counts = await Promise.all(
-    queues.map((q) => q.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed')),
-  );
-  const db = system.services.db;
-  const [offline, receipts] = await Promise.all([
-    db
-      .selectFrom('attestor.rekor_offline_queue')
-      .select(sql<number>`count(*)::int`.as('n'))
-      .executeTakeFirst(),
-    db
-      .selectFrom('attestor.rekor_entries')
-      .select(sql<number>`count(*)::int`.as('n'))
-      .executeTakeFirst(),
+export async function progressLine(runtime: Runtime): Promise<string> {
+  const [counts, offline, receipts] = await Promise.all([
+    Promise.all(
+      TIERS.map((t) =>
+        runtime.queues.get(t).getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed'),
+      ),
+    ),
+    runtime.offline.size(),
+    runtime.receipts.count(),
   ]);
   const tiers = TIERS.map((t, i) => {
     const c = counts[i]!;
     return `${t}: ${c.waiting ?? 0} waiting, ${c.active ?? 0} active, ${c.delayed ?? 0} delayed by budget, ${c.completed ?? 0} finished, ${c.failed ?? 0} failed`;
   });
-  return `progress  ${tiers.join(' | ')} | offline queue ${offline?.n ?? 0} | receipts ${receipts?.n ?? 0}`;
-}
-
-export function tierQueues(system: LocalSystem): Queue[] {
-  const keys = createRedisKeys(system.config.redis.keyPrefix);
-  return TIERS.map(
-    (t) => new Queue(keys.queueName(t), { connection: system.services.redis, prefix: keys.queuePrefix }),
-  );
+  return `progress  ${tiers.join(' | ')} | offline queue ${offline} | receipts ${receipts}`;
 }
 
 export function registerStart(program: Command, io: CliIo, setExit: (code: number) => void): void {
@@ -61,12 +49,14 @@ export function registerStart(program: Command, io: CliIo, setExit: (code: numbe
     .action(async (flags: StartFlags, cmd: Command) => {
       const loaded = configFor(cmd.optsWithGlobals<GlobalOptions>(), io);
       const say = (line: string) => io.out(`[${stamp()}] ${line}`);
+      const logger = createCliLogger(io, { pretty: true });
       say(`configuration: ${loaded.source}`);
       const system = await startLocalSystem({
         config: loaded.config,
         source: loaded.source,
         io,
         say,
+        logger,
         workDir: flags.workDir,
         rekorPort: flags.rekorPort,
       });
@@ -94,39 +84,36 @@ export function registerStart(program: Command, io: CliIo, setExit: (code: numbe
           };
         });
 
-      let config = system.config;
+      const { config, runtime } = system;
       let dashboard: RunningDashboard | undefined;
       let progress: NodeJS.Timeout | undefined;
-      const queues = tierQueues(system);
       try {
-        if (!config.dashboard.user || !config.dashboard.password) {
-          // A fresh password for this run; the dashboard listens on 127.0.0.1 only.
-          config = {
-            ...config,
-            dashboard: { ...config.dashboard, user: 'admin', password: randomBytes(9).toString('base64url') },
-          };
-        }
-        dashboard = await startDashboard({
-          config,
-          host: '127.0.0.1',
-          redis: system.services.redis,
-          db: system.services.db,
-        });
+        // Without configured credentials, a fresh password for this run; the
+        // dashboard listens on 127.0.0.1 only.
+        const credentials =
+          config.dashboard.user && config.dashboard.password
+            ? { user: config.dashboard.user, password: config.dashboard.password }
+            : { user: 'admin', password: randomBytes(9).toString('base64url') };
+        dashboard = await startDashboard({ runtime, host: '127.0.0.1', credentials });
         say(
-          `dashboard ${dashboard.url}/budgets and ${dashboard.url}/queues  (user ${config.dashboard.user}, password ${config.dashboard.password})`,
+          `dashboard ${dashboard.url}/budgets and ${dashboard.url}/queues  (user ${credentials.user}, password ${credentials.password})`,
         );
         say(
           `ready     metrics ${system.workers.metricsUrl ?? '(off)'}/metrics; \`npx rekor-budget status\` in another terminal shows budgets`,
         );
-        progress = setInterval(() => void progressLine(system, queues).then(say, () => undefined), 3_000);
+        progress = setInterval(() => {
+          progressLine(runtime).then(say, (e: unknown) =>
+            logger.warn(errorFields(e), 'progress line skipped: a service did not answer'),
+          );
+        }, 3_000);
 
         if (flags.demo) {
           const producer = createRekorProducer({
             config,
-            redis: system.services.redis,
-            db: system.services.db,
-            metrics: system.workers.metrics,
-            budget: system.workers.budget,
+            db: runtime.db,
+            metrics: runtime.metrics,
+            budget: runtime.budget,
+            logger,
           });
           try {
             const r = await runWorkload(producer, {
@@ -156,7 +143,6 @@ export function registerStart(program: Command, io: CliIo, setExit: (code: numbe
         say(`${s}: stopping (jobs in flight finish first)`);
       } finally {
         clearInterval(progress);
-        await Promise.all(queues.map((q) => q.close().catch(() => undefined)));
         await dashboard?.close();
         await system.close();
       }

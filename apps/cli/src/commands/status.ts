@@ -1,13 +1,12 @@
 import type { Command } from 'commander';
-import { Queue } from 'bullmq';
-import { sql } from 'kysely';
-import { createRedisKeys, TIERS, type RekorConfig, type Tier } from '@rekor-budget/core';
-import { createBudget, syncRedisClock, type BudgetStatus } from '@rekor-budget/budget';
+import { TIERS, type Tier } from '@rekor-budget/core';
+import type { BudgetStatus } from '@rekor-budget/budget';
+import type { Runtime } from '@rekor-budget/runtime';
 import { configFor, type GlobalOptions } from '../context';
 import { EXIT, type CliIo } from '../io';
-import { probeRekor } from '../probe';
-import { openServices, type Services } from '../services';
+import { createCliLogger } from '../logger';
 import { whole } from '../util';
+import { commandRuntime } from '../wiring';
 
 interface StatusFlags {
   json?: boolean;
@@ -29,55 +28,42 @@ export interface StatusReport {
   }[];
 }
 
-async function collect(config: RekorConfig, s: Services, maxTenants: number): Promise<StatusReport> {
-  const keys = createRedisKeys(config.redis.keyPrefix);
-  const queues = TIERS.map(
-    (t) => new Queue(keys.queueName(t), { connection: s.redis, prefix: keys.queuePrefix }),
-  );
-  try {
-    const clock = await syncRedisClock(s.redis);
-    const budget = createBudget({ redis: s.redis, keys, limits: config.budget, clock: clock.now });
-    const counts = await Promise.all(queues.map((q) => q.getJobCounts(...STATES)));
-    const offline = await s.db
-      .selectFrom('attestor.rekor_offline_queue')
-      .select(['tier', 'reason', sql<number>`count(*)::int`.as('rows')])
-      .groupBy(['tier', 'reason'])
-      .orderBy('tier')
-      .execute();
-    const rekor = config.offline.airGapped
-      ? { ok: false, detail: 'air-gapped: never contacted' }
-      : await probeRekor(config.serverUrl);
-    const tenants: StatusReport['tenants'] = [];
-    for (const tenantId of (await budget.activeTenants()).slice(0, maxTenants)) {
-      for (const tier of TIERS) {
-        const st: BudgetStatus = await budget.peek(tenantId, tier);
-        if (st.windows.every((w) => w.used === 0)) continue;
-        tenants.push({
-          tenantId,
-          tier,
-          windows: st.windows.map((w) => ({ name: w.name, used: w.used, limit: w.limit })),
-          nextFreeAt: st.admissible ? null : new Date(st.retryAtMs!).toISOString(),
-        });
-      }
+/** How long `status` waits for Rekor to answer its probe (ms). */
+const STATUS_PROBE_TIMEOUT_MS = 3_000;
+
+async function collect(rt: Runtime, maxTenants: number): Promise<StatusReport> {
+  const { config, budget } = rt;
+  const counts = await Promise.all(TIERS.map((t) => rt.queues.get(t).getJobCounts(...STATES)));
+  const offline = await rt.offline.counts();
+  const rekor = await rt.probeRekor(STATUS_PROBE_TIMEOUT_MS);
+  const tenants: StatusReport['tenants'] = [];
+  for (const tenantId of (await budget.activeTenants()).slice(0, maxTenants)) {
+    for (const tier of TIERS) {
+      const st: BudgetStatus = await budget.peek(tenantId, tier);
+      if (st.windows.every((w) => w.used === 0)) continue;
+      tenants.push({
+        tenantId,
+        tier,
+        windows: st.windows.map((w) => ({ name: w.name, used: w.used, limit: w.limit })),
+        nextFreeAt: st.admissible ? null : new Date(st.retryAtMs!).toISOString(),
+      });
     }
-    return {
-      at: new Date(clock.now()).toISOString(),
-      rekor: {
-        url: config.serverUrl,
-        reachable: rekor.ok,
-        detail: rekor.detail,
-        airGapped: config.offline.airGapped,
-        markedOffline: (await s.redis.get(keys.rekorState)) === 'offline',
-      },
-      queues: Object.fromEntries(
-        TIERS.map((t, i) => [t, Object.fromEntries(STATES.map((st) => [st, counts[i]![st] ?? 0]))]),
-      ) as StatusReport['queues'],
-      offline: offline.map((o) => ({ tier: o.tier, reason: o.reason, rows: o.rows })),
-      tenants,
-    };
-  } finally {
-    await Promise.all(queues.map((q) => q.close().catch(() => undefined)));
   }
+  return {
+    at: new Date(rt.clock()).toISOString(),
+    rekor: {
+      url: config.serverUrl,
+      reachable: rekor.state === 'reachable',
+      detail: rekor.detail,
+      airGapped: config.offline.airGapped,
+      markedOffline: (await rt.redis.get(rt.keys.rekorState)) === 'offline',
+    },
+    queues: Object.fromEntries(
+      TIERS.map((t, i) => [t, Object.fromEntries(STATES.map((st) => [st, counts[i]![st] ?? 0]))]),
+    ) as StatusReport['queues'],
+    offline,
+    tenants,
+  };
 }
 
 function bar(used: number, limit: number, width = 20): string {
@@ -119,13 +105,13 @@ export function registerStatus(program: Command, io: CliIo, setExit: (code: numb
     .option('--tenants <n>', 'show at most this many tenants', whole('--tenants', 10_000, 1), 50)
     .action(async (flags: StatusFlags, cmd: Command) => {
       const { config } = configFor(cmd.optsWithGlobals<GlobalOptions>(), io);
-      const services = openServices(config);
+      const runtime = await commandRuntime(config, createCliLogger(io, { stream: 'err' }));
       try {
-        const report = await collect(config, services, flags.tenants);
+        const report = await collect(runtime, flags.tenants);
         io.out(flags.json ? JSON.stringify(report, null, 2) : render(report));
         setExit(EXIT.OK);
       } finally {
-        await services.close();
+        await runtime.close();
       }
     });
 }

@@ -4,7 +4,8 @@ import { InputError } from '@rekor-budget/core';
 import { createRekorProducer } from '@rekor-budget/producer';
 import { configFor, type GlobalOptions } from '../context';
 import { EXIT, type CliIo } from '../io';
-import { openServices } from '../services';
+import { createCliLogger } from '../logger';
+import { commandDb } from '../wiring';
 import { whole } from '../util';
 
 interface CommonFlags {
@@ -99,8 +100,9 @@ export function registerSubmit(program: Command, io: CliIo, setExit: (code: numb
     send: (p: ReturnType<typeof createRekorProducer>, base: object) => Promise<unknown>,
   ) {
     const { config } = configFor(cmd.optsWithGlobals<GlobalOptions>(), io);
-    const services = openServices(config);
-    const producer = createRekorProducer({ config, redis: services.redis, db: services.db });
+    const logger = createCliLogger(io, { stream: 'err' });
+    const db = commandDb(config, logger);
+    const producer = createRekorProducer({ config, db, logger });
     try {
       const base = {
         tenantId: flags.tenant,
@@ -116,7 +118,7 @@ export function registerSubmit(program: Command, io: CliIo, setExit: (code: numb
       setExit(EXIT.OK);
     } finally {
       await producer.close();
-      await services.close();
+      await db.destroy();
     }
   }
 

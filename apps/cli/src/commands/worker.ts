@@ -2,7 +2,9 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { runWorkers, WORKER_ROLES, type WorkerRole } from '@rekor-budget/worker';
 import { configFor, type GlobalOptions } from '../context';
 import { EXIT, type CliIo } from '../io';
+import { createCliLogger } from '../logger';
 import { untilSignal, whole } from '../util';
+import { APP_NAME, serviceRuntime } from '../wiring';
 
 interface WorkerFlags {
   role: (typeof WORKER_ROLES)[number];
@@ -42,17 +44,24 @@ export function registerWorker(program: Command, io: CliIo, setExit: (code: numb
     .action(async (flags: WorkerFlags, cmd: Command) => {
       const { config } = configFor(cmd.optsWithGlobals<GlobalOptions>(), io);
       const roles: WorkerRole[] = flags.role === 'all' ? ['graph', 'edge', 'drain'] : [flags.role];
-      const running = await runWorkers({
-        config,
-        roles,
-        concurrency: flags.concurrency,
-        lockDurationMs: flags.lockDuration,
-        metricsPort: flags.metrics ? (flags.metricsPort ?? config.metrics.port) : null,
-        log: (line) => io.out(`[${new Date().toISOString()}] ${line}`),
-      });
+      const runtime = await serviceRuntime(config, createCliLogger(io), `${APP_NAME.worker}-${flags.role}`);
+      let running;
+      try {
+        running = await runWorkers({
+          runtime,
+          roles,
+          concurrency: flags.concurrency,
+          lockDurationMs: flags.lockDuration,
+          metricsPort: flags.metrics ? (flags.metricsPort ?? config.metrics.port) : null,
+        });
+      } catch (e) {
+        await runtime.close();
+        throw e;
+      }
       const signal = await untilSignal();
       io.out(`worker: ${signal}, finishing jobs in flight`);
       await running.close();
+      await runtime.close();
       io.out('worker: stopped');
       setExit(EXIT.OK);
     });

@@ -1,14 +1,15 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { RekorConfig } from '@rekor-budget/core';
+import type { Logger, RekorConfig } from '@rekor-budget/core';
 import { writeKeyPair } from '@rekor-budget/rekor';
 import { startRekorLocal, type RekorLocalServer } from '@rekor-budget/rekor-local';
+import type { Runtime } from '@rekor-budget/runtime';
 import { runWorkers, type RunningWorkers } from '@rekor-budget/worker';
 import { redactUrl } from '../context';
 import type { CliIo } from '../io';
 import { probePostgres, probeRedis } from '../probe';
-import { openServices, type Services } from '../services';
 import { runMigrations } from '../commands/migrate';
+import { APP_NAME, serviceRuntime } from '../wiring';
 
 const PUBLIC_REKOR = 'https://rekor.sigstore.dev';
 const HOW_TO_START = {
@@ -24,6 +25,8 @@ export interface LocalSystemOptions {
   source: string;
   io: CliIo;
   say(line: string): void;
+  /** Where the workers and the runtime log. */
+  logger: Logger;
   /** Development key and rekor-local log live here. */
   workDir: string;
   rekorPort: number;
@@ -38,8 +41,9 @@ export interface LocalSystemOptions {
 export interface LocalSystem {
   config: RekorConfig;
   rekorLocal?: RekorLocalServer;
+  /** The one runtime of the process: workers, producer and dashboard share it. */
+  runtime: Runtime;
   workers: RunningWorkers;
-  services: Services;
   close(): Promise<void>;
 }
 
@@ -106,28 +110,29 @@ export async function startLocalSystem(o: LocalSystemOptions): Promise<LocalSyst
     say(`rekor     ${config.serverUrl} (configured)`);
   }
 
+  let runtime: Runtime | undefined;
   let workers: RunningWorkers;
   try {
+    runtime = await serviceRuntime(config, o.logger, APP_NAME.local, o.clock ? { clock: o.clock } : {});
     workers = await runWorkers({
-      config,
+      runtime,
       roles: ['graph', 'edge', 'drain'],
-      log: say,
       ...(o.metricsPort === undefined ? {} : { metricsPort: o.metricsPort }),
-      ...(o.clock ? { clock: o.clock } : {}),
     });
   } catch (e) {
+    await runtime?.close();
     await rekorLocal?.close();
     throw e;
   }
-  const services = openServices(config);
+  const rt = runtime;
   return {
     config,
     rekorLocal,
+    runtime: rt,
     workers,
-    services,
     async close() {
       await workers.close();
-      await services.close();
+      await rt.close();
       await rekorLocal?.close();
     },
   };

@@ -1,5 +1,10 @@
 import type { JobsOptions } from 'bullmq';
-import type { RekorConfig, Sha256Digest, Submission, Tier } from '@rekor-budget/core';
+import type { RekorConfig, Sha256Digest, SignedEnvelope, Submission, Tier } from '@rekor-budget/core';
+
+/**
+ * The job contract between the producer, the drain and the tier workers:
+ * one BullMQ job per submission, its data, its options and its retry delays.
+ */
 
 /** BullMQ job name of every submission. */
 export const SUBMISSION_JOB = 'submit';
@@ -17,10 +22,16 @@ export type SubmissionJobData = Submission & {
   /** Epoch ms of the first enqueue (kept across overflow and drain), for latency. */
   enqueuedAt: number;
   /** The signed DSSE envelope, saved before the first POST (sign once). */
-  envelope?: unknown;
+  envelope?: SignedEnvelope;
   /** How many times the job was delayed for budget (guard against endless loops). */
   budgetDelays?: number;
 };
+
+/** The submission a job carries, without the fields the job adds. */
+export function submissionOf(data: SubmissionJobData): Submission {
+  const { enqueuedAt: _e, envelope: _v, budgetDelays: _b, ...submission } = data;
+  return submission;
+}
 
 /** Options of every submission job. */
 export function submissionJobOptions(config: RekorConfig, jobId: string): JobsOptions {

@@ -1,6 +1,9 @@
-import { createTestDatabase, type TestDatabase } from '@rekor-budget/testing';
-import { createReceiptStore, type RekorReceipt } from '@rekor-budget/rekor';
-import { D, TENANT } from './fixtures';
+import type { Receipt } from '@rekor-budget/core';
+import { createReceiptStore } from '@rekor-budget/queue';
+import { createTestDatabase, testDigest, type TestDatabase } from '@rekor-budget/testing';
+
+const TENANT = '3f1c2a9e-8b7d-4e6f-9a1b-2c3d4e5f6a7b';
+const D = (seed: string) => testDigest(seed) as Receipt['contentDigest'];
 
 let t: TestDatabase;
 beforeAll(async () => {
@@ -10,7 +13,7 @@ afterAll(async () => {
   await t.drop();
 });
 
-function receipt(patch: Partial<RekorReceipt> = {}): RekorReceipt {
+function receipt(patch: Partial<Receipt> = {}): Receipt {
   return {
     tenantId: TENANT,
     tier: 'graph',
@@ -20,7 +23,7 @@ function receipt(patch: Partial<RekorReceipt> = {}): RekorReceipt {
     integratedTime: new Date('2025-12-20T10:00:01.000Z'),
     logId: 'ab'.repeat(32),
     logUrl: 'http://127.0.0.1:3001',
-    bundle: { mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json' } as RekorReceipt['bundle'],
+    bundle: { mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json' },
     ...patch,
   };
 }
@@ -30,13 +33,8 @@ describe('receipt store', () => {
     const store = createReceiptStore(t.db);
     expect(await store.save(receipt())).toBe(true);
     expect(await store.save(receipt({ uuid: 'another', logIndex: 8 }))).toBe(false);
-    const rows = await t.db
-      .selectFrom('attestor.rekor_entries')
-      .selectAll()
-      .where('content_digest', '=', D('1'))
-      .execute();
-    expect(rows).toHaveLength(1);
-    expect(rows[0]!.log_index).toBe(7);
+    expect(await store.find(D('1'), 'http://127.0.0.1:3001')).toMatchObject({ logIndex: 7 });
+    expect(await store.count()).toBe(1);
     // the same submission in another log is another receipt
     expect(await store.save(receipt({ logUrl: 'http://127.0.0.1:3002' }))).toBe(true);
   });
@@ -59,5 +57,16 @@ describe('receipt store', () => {
     expect(mine.every((r) => r.tenantId === TENANT)).toBe(true);
     expect(await store.list({ tenantId: other, limit: 10 })).toHaveLength(1);
     expect(await store.list({ limit: 2 })).toHaveLength(2);
+  });
+
+  test('has sees a receipt from any log; list orders newest or oldest first, and since filters', async () => {
+    const store = createReceiptStore(t.db);
+    expect(await store.has(D('1'))).toBe(true);
+    expect(await store.has(D('never'))).toBe(false);
+    const all = await store.list({ limit: null });
+    expect(all).toHaveLength(await store.count());
+    const oldest = await store.list({ limit: null, order: 'oldest' });
+    expect(oldest.map((r) => r.contentDigest)).toEqual(all.map((r) => r.contentDigest).reverse());
+    expect(await store.list({ since: new Date(Date.now() + 60_000) })).toEqual([]);
   });
 });

@@ -1,0 +1,34 @@
+import pino from 'pino';
+import { prettyFactory } from 'pino-pretty';
+import type { Logger } from '@rekor-budget/core';
+import type { CliIo } from './io';
+
+const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/**
+ * The process logger: JSON lines (pino) for long-running commands, the form
+ * log collectors read; `pretty` for `start` and `demo`, where a person reads
+ * them. Level from LOG_LEVEL (default `info`). Lines go through `io`: to
+ * stdout for services, to stderr for one-shot commands (whose stdout is their
+ * result, often JSON).
+ */
+export function createCliLogger(
+  io: CliIo,
+  options: { pretty?: boolean; stream?: 'out' | 'err' } = {},
+): Logger {
+  const write = options.stream === 'err' ? io.err : io.out;
+  const wanted = io.env.LOG_LEVEL?.toLowerCase();
+  const level = (LEVELS as readonly string[]).includes(wanted ?? '') ? wanted! : 'info';
+  const prettify = options.pretty
+    ? prettyFactory({
+        colorize: false,
+        translateTime: 'SYS:HH:MM:ss',
+        ignore: 'pid,hostname,component,tier',
+        singleLine: true,
+      })
+    : undefined;
+  return pino(
+    { level, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime },
+    { write: (line: string) => write(prettify ? prettify(line) : line) },
+  );
+}

@@ -1,0 +1,18 @@
+export {
+  SUBMISSION_JOB,
+  BACKOFF_STRATEGY,
+  jobIdFor,
+  submissionOf,
+  submissionJobOptions,
+  backoffDelayMs,
+} from './jobs';
+export type { SubmissionJobData } from './jobs';
+
+export { createTierQueues, BACKLOG_STATES, DEPTH_STATES } from './tier-queues';
+export type { TierQueues, TierQueuesOptions } from './tier-queues';
+
+export { OfflineQueue } from './offline-queue';
+export type { OfflineAddResult, OfflineFilter, OfflineCount } from './offline-queue';
+
+export { createReceiptStore } from './receipts';
+export type { ReceiptStore, ListReceiptsOptions } from './receipts';

@@ -1,0 +1,165 @@
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { SignedEnvelope, Tier } from '@rekor-budget/core';
+import type { Database, OfflineReason, OfflineRow } from '@rekor-budget/db';
+import type { SubmissionJobData } from './jobs';
+
+export interface OfflineAddResult {
+  id: string;
+  /** false when a row with the same content digest was already there. */
+  inserted: boolean;
+}
+
+/** Which rows a claim or a listing takes. Every field narrows; none means all rows. */
+export interface OfflineFilter {
+  tier?: Tier;
+  reasons?: OfflineReason[];
+  /** `false`: rows not yet written into an offline kit; `true`: rows that were. */
+  exported?: boolean;
+  /** `false`: rows still waiting to be signed; `true`: rows that carry their envelope. */
+  signed?: boolean;
+}
+
+/** Rows of one tier and reason. */
+export interface OfflineCount {
+  tier: Tier;
+  reason: OfflineReason;
+  rows: number;
+}
+
+const TABLE = 'attestor.rekor_offline_queue';
+
+/**
+ * `attestor.rekor_offline_queue`: submissions waiting outside Redis (backlog
+ * overflow, Redis or Rekor away, air-gapped sites). The only code that reads
+ * or writes the table.
+ */
+export class OfflineQueue {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  /** Stores a submission once per content digest. */
+  async add(data: SubmissionJobData, reason: OfflineReason): Promise<OfflineAddResult> {
+    const { envelope, budgetDelays: _d, ...rest } = data;
+    const inserted = await this.db
+      .insertInto(TABLE)
+      .values({
+        tenant_id: data.input.tenantId,
+        tier: data.tier,
+        payload: Buffer.from(JSON.stringify(rest)),
+        priority: data.input.priority ?? 0,
+        content_digest: data.contentDigest,
+        reason,
+        envelope: envelope === undefined ? null : Buffer.from(JSON.stringify(envelope)),
+      })
+      .onConflict((oc) => oc.column('content_digest').doNothing())
+      .returning('id')
+      .executeTakeFirst();
+    if (inserted) return { id: inserted.id, inserted: true };
+    const existing = await this.db
+      .selectFrom(TABLE)
+      .select('id')
+      .where('content_digest', '=', data.contentDigest)
+      .executeTakeFirst();
+    return { id: existing?.id ?? '', inserted: false };
+  }
+
+  /**
+   * Locks up to `limit` rows in drain order (priority desc, then oldest),
+   * skipping rows another transaction holds. Call inside a transaction and
+   * delete or update each row before it commits.
+   */
+  async claim(trx: Transaction<Database>, limit: number, filter: OfflineFilter = {}): Promise<OfflineRow[]> {
+    return this.select(trx, filter).limit(limit).forUpdate().skipLocked().execute();
+  }
+
+  /** Rows in drain order, without locking them (for reports and tests). */
+  async list(filter: OfflineFilter = {}, limit?: number): Promise<OfflineRow[]> {
+    const q = this.select(this.db, filter);
+    return (limit === undefined ? q : q.limit(limit)).execute();
+  }
+
+  /** Stores the envelope a claimed row was signed into. */
+  async setEnvelope(trx: Transaction<Database>, id: string, envelope: SignedEnvelope): Promise<void> {
+    await trx
+      .updateTable(TABLE)
+      .set({ envelope: Buffer.from(JSON.stringify(envelope)) })
+      .where('id', '=', id)
+      .execute();
+  }
+
+  /** Marks claimed rows as written into an offline kit at `at`. */
+  async markExported(trx: Transaction<Database>, ids: string[], at: Date): Promise<void> {
+    if (ids.length === 0) return;
+    await trx.updateTable(TABLE).set({ exported_at: at }).where('id', 'in', ids).execute();
+  }
+
+  async delete(trx: Transaction<Database> | Kysely<Database>, ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await trx.deleteFrom(TABLE).where('id', 'in', ids).execute();
+  }
+
+  /**
+   * Closes the rows whose receipts arrived from a connected site: rows of
+   * these content digests that are air-gapped or were exported in a kit.
+   * Returns how many were closed.
+   */
+  async closeAnswered(trx: Transaction<Database>, contentDigests: string[]): Promise<number> {
+    if (contentDigests.length === 0) return 0;
+    const res = await trx
+      .deleteFrom(TABLE)
+      .where('content_digest', 'in', contentDigests)
+      .where((eb) => eb.or([eb('reason', '=', 'air_gapped'), eb('exported_at', 'is not', null)]))
+      .executeTakeFirst();
+    return Number(res.numDeletedRows);
+  }
+
+  /** Rows per tier. */
+  async depth(): Promise<Record<Tier, number>> {
+    const out: Record<Tier, number> = { graph: 0, edge: 0 };
+    for (const c of await this.counts()) out[c.tier] += c.rows;
+    return out;
+  }
+
+  /** Rows in all. */
+  async size(): Promise<number> {
+    return (await this.counts()).reduce((a, c) => a + c.rows, 0);
+  }
+
+  /** Rows per tier and reason, by tier. */
+  async counts(): Promise<OfflineCount[]> {
+    return this.db
+      .selectFrom(TABLE)
+      .select(['tier', 'reason', sql<number>`count(*)::int`.as('rows')])
+      .groupBy(['tier', 'reason'])
+      .orderBy('tier')
+      .orderBy('reason')
+      .execute();
+  }
+
+  /** Rows per tenant (lower-case id), for the given tenants. */
+  async countByTenant(tenantIds: string[]): Promise<Map<string, number>> {
+    if (tenantIds.length === 0) return new Map();
+    const rows = await this.db
+      .selectFrom(TABLE)
+      .select(['tenant_id', sql<number>`count(*)::int`.as('n')])
+      .where('tenant_id', 'in', tenantIds)
+      .groupBy('tenant_id')
+      .execute();
+    return new Map(rows.map((r) => [r.tenant_id.toLowerCase(), r.n]));
+  }
+
+  /** Decodes a row back into job data. */
+  static decode(row: OfflineRow): SubmissionJobData {
+    const data = JSON.parse(row.payload.toString('utf8')) as SubmissionJobData;
+    if (row.envelope) data.envelope = JSON.parse(row.envelope.toString('utf8')) as SignedEnvelope;
+    return data;
+  }
+
+  private select(db: Kysely<Database>, filter: OfflineFilter) {
+    let q = db.selectFrom(TABLE).selectAll();
+    if (filter.tier) q = q.where('tier', '=', filter.tier);
+    if (filter.reasons) q = q.where('reason', 'in', filter.reasons);
+    if (filter.exported !== undefined) q = q.where('exported_at', filter.exported ? 'is not' : 'is', null);
+    if (filter.signed !== undefined) q = q.where('envelope', filter.signed ? 'is not' : 'is', null);
+    return q.orderBy('priority', 'desc').orderBy('created_at', 'asc');
+  }
+}

@@ -1,0 +1,214 @@
+import { Redis, type RedisOptions } from 'ioredis';
+import { sql, type Kysely } from 'kysely';
+import { Registry } from 'prom-client';
+import {
+  createRedisKeys,
+  errorFields,
+  MINUTE_MS,
+  silentLogger,
+  type Logger,
+  type RedisKeys,
+  type RekorConfig,
+} from '@rekor-budget/core';
+import { createDb, type Database } from '@rekor-budget/db';
+import {
+  createBudget,
+  createQuotaMirror,
+  syncRedisClock,
+  type Budget,
+  type QuotaMirror,
+} from '@rekor-budget/budget';
+import {
+  createReceiptStore,
+  createTierQueues,
+  OfflineQueue,
+  type ReceiptStore,
+  type TierQueues,
+} from '@rekor-budget/queue';
+import { clientOptionsFromConfig, createRekorClient, type RekorClient } from '@rekor-budget/rekor';
+import { metricsSources, RekorMetrics, type CheckResult } from '@rekor-budget/metrics';
+
+/** How a process uses Redis. */
+export type RedisMode =
+  /** Long-running workers and servers: wait for Redis through outages (BullMQ workers need this). */
+  | 'worker'
+  /** One-shot commands: fail within seconds when Redis does not answer. */
+  | 'command';
+
+export interface RuntimeOptions {
+  /** The loaded configuration; nothing else is read. */
+  config: RekorConfig;
+  /** Names the process in Postgres (`application_name`), e.g. `rekor-budget-worker`. */
+  name: string;
+  /** @defaultValue silentLogger */
+  logger?: Logger;
+  /**
+   * The budget and worker clock (epoch ms). @defaultValue the Redis server's
+   * clock (`TIME`), re-synced every minute; a demo or a test may pass its own.
+   */
+  clock?: () => number;
+  /** @defaultValue 'worker' */
+  redisMode?: RedisMode;
+  /** Postgres connections at most. @defaultValue 10 */
+  dbPoolSize?: number;
+}
+
+/** Where the configured Rekor stands, as a probe just saw it. */
+export interface RekorReachability {
+  state: 'reachable' | 'unreachable' | 'air-gapped';
+  serverUrl: string;
+  /** e.g. `tree size 12`, `HTTP 503`, `ECONNREFUSED`. */
+  detail: string;
+  /** Entries in the log, when Rekor answered with its log info. */
+  treeSize?: number;
+  /** How long the probe took (ms). */
+  latencyMs?: number;
+}
+
+/** Everything a rekor-budget process works with, built once from the configuration. */
+export interface Runtime {
+  readonly config: RekorConfig;
+  readonly logger: Logger;
+  readonly keys: RedisKeys;
+  readonly redis: Redis;
+  readonly db: Kysely<Database>;
+  /** The budget and worker clock (epoch ms). */
+  readonly clock: () => number;
+  readonly budget: Budget;
+  readonly quota: QuotaMirror;
+  readonly queues: TierQueues;
+  readonly offline: OfflineQueue;
+  readonly receipts: ReceiptStore;
+  /** The configured Rekor log. */
+  readonly client: RekorClient;
+  /** The process's metrics, on its own registry; the gauges read this runtime's queues and budgets. */
+  readonly metrics: RekorMetrics;
+  readonly registry: Registry;
+  /** Probes Rekor (never throws); `air-gapped` without a request when `offline.airGapped`. */
+  probeRekor(timeoutMs?: number): Promise<RekorReachability>;
+  /** Redis, Postgres and Rekor, each checked now: what `/readyz` serves. */
+  readiness(): Promise<Record<string, CheckResult>>;
+  /** Closes everything the runtime opened, in reverse order. */
+  close(): Promise<void>;
+}
+
+/** How long the reachability probe waits by default (ms). */
+export const PROBE_TIMEOUT_MS = 2_000;
+
+const REDIS_OPTIONS: Record<RedisMode, RedisOptions> = {
+  worker: { maxRetriesPerRequest: null },
+  command: { maxRetriesPerRequest: 1, connectTimeout: 3_000, enableOfflineQueue: true },
+};
+
+/** Builds the runtime of one process. Resolves once Redis answered the clock sync. */
+export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
+  const { config } = options;
+  const logger = options.logger ?? silentLogger;
+  const keys = createRedisKeys(config.redis.keyPrefix);
+  const redis = new Redis(config.redis.url, REDIS_OPTIONS[options.redisMode ?? 'worker']);
+  redis.on('error', (e) => logger.warn({ component: 'redis', ...errorFields(e) }, 'Redis connection error'));
+  const db = createDb({
+    url: config.database.url,
+    applicationName: options.name,
+    max: options.dbPoolSize ?? 10,
+    logger,
+  });
+  const client = createRekorClient(clientOptionsFromConfig(config));
+  const queues = createTierQueues({ redis, keys, logger });
+  let clockTimer: NodeJS.Timeout | undefined;
+
+  async function release(): Promise<void> {
+    clearInterval(clockTimer);
+    const steps: [string, () => Promise<unknown>][] = [
+      ['tier queues', () => queues.close()],
+      ['Postgres pool', () => db.destroy()],
+      ['Redis connection', () => redis.quit()],
+    ];
+    client.close();
+    for (const [what, step] of steps) {
+      try {
+        await step();
+      } catch (e) {
+        logger.warn({ ...errorFields(e) }, `${what} did not close cleanly`);
+      }
+    }
+    if (redis.status !== 'end') redis.disconnect();
+  }
+
+  let clock = options.clock;
+  if (clock === undefined) {
+    try {
+      const redisClock = await syncRedisClock(redis);
+      clockTimer = setInterval(() => {
+        redisClock
+          .sync()
+          .catch((e: unknown) =>
+            logger.warn({ ...errorFields(e) }, 'Redis clock not re-synced; keeping the last offset'),
+          );
+      }, MINUTE_MS);
+      clockTimer.unref();
+      clock = redisClock.now;
+    } catch (e) {
+      await release();
+      throw e;
+    }
+  }
+
+  const budget = createBudget({ redis, keys, limits: config.budget, clock });
+  const offline = new OfflineQueue(db);
+  const registry = new Registry();
+  const metrics = new RekorMetrics({
+    registry,
+    sources: metricsSources({ queues, offline, budget }),
+    onSourceError: (source, e) => logger.warn({ source, ...errorFields(e) }, 'metrics source failed'),
+  });
+
+  async function probeRekor(timeoutMs = PROBE_TIMEOUT_MS): Promise<RekorReachability> {
+    const serverUrl = config.serverUrl;
+    if (config.offline.airGapped) {
+      return { state: 'air-gapped', serverUrl, detail: 'offline.airGapped is set: never contacted' };
+    }
+    const p = await client.probe({ timeoutMs });
+    return {
+      state: p.reachable ? 'reachable' : 'unreachable',
+      serverUrl,
+      detail: p.detail,
+      latencyMs: p.latencyMs,
+      ...(p.treeSize === undefined ? {} : { treeSize: p.treeSize }),
+    };
+  }
+
+  let closed: Promise<void> | undefined;
+  return {
+    config,
+    logger,
+    keys,
+    redis,
+    db,
+    clock,
+    budget,
+    quota: createQuotaMirror(db),
+    queues,
+    offline,
+    receipts: createReceiptStore(db),
+    client,
+    metrics,
+    registry,
+    probeRekor,
+    async readiness() {
+      const [r, p, k] = await Promise.allSettled([redis.ping(), sql`SELECT 1`.execute(db), probeRekor()]);
+      const check = (s: PromiseSettledResult<unknown>): CheckResult =>
+        s.status === 'fulfilled'
+          ? { ok: true }
+          : { ok: false, detail: s.reason instanceof Error ? s.reason.message : String(s.reason) };
+      const rekor: CheckResult =
+        k.status === 'fulfilled'
+          ? k.value.state === 'unreachable'
+            ? { ok: false, detail: k.value.detail }
+            : { ok: true, detail: k.value.detail }
+          : check(k);
+      return { redis: check(r), postgres: check(p), rekor };
+    },
+    close: () => (closed ??= release()),
+  };
+}

@@ -1,0 +1,79 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createRuntime, type Runtime } from '@rekor-budget/runtime';
+import { startRekorLocal, type RekorLocalServer } from '@rekor-budget/rekor-local';
+import { createTestServices, testConfig, type TestServices } from '@rekor-budget/testing';
+
+jest.setTimeout(30_000);
+
+const dir = mkdtempSync(join(tmpdir(), 'rb-runtime-'));
+let s: TestServices;
+let rekor: RekorLocalServer;
+
+beforeAll(async () => {
+  s = await createTestServices('rt');
+  rekor = await startRekorLocal({ port: 0, dataDir: join(dir, 'log'), fsync: false, faults: true });
+});
+afterAll(async () => {
+  await rekor.close();
+  await s.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Sockets and referenced timers of this process, by kind. */
+function handles(): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const r of process.getActiveResourcesInfo()) out[r] = (out[r] ?? 0) + 1;
+  return out;
+}
+
+describe('createRuntime', () => {
+  test('is ready against live services, and close() returns every socket and timer it opened', async () => {
+    const before = handles();
+    const rt: Runtime = await createRuntime({ config: s.config({ serverUrl: rekor.url }), name: 'rt-test' });
+    expect(await rt.readiness()).toEqual({
+      redis: { ok: true },
+      postgres: { ok: true },
+      rekor: { ok: true, detail: expect.any(String) },
+    });
+    const probe = await rt.probeRekor();
+    expect(probe).toMatchObject({ state: 'reachable', serverUrl: rekor.url });
+    // the parts work together: a tenant's budget, the queues, the offline queue, receipts
+    expect((await rt.budget.tryConsume('3f1c2a9e-8b7d-4e6f-9a1b-2c3d4e5f6a7b', 'graph')).admitted).toBe(true);
+    expect(await rt.queues.depth()).toEqual({ graph: 0, edge: 0 });
+    expect(await rt.offline.size()).toBe(0);
+    expect(await rt.receipts.count()).toBe(0);
+    expect(Math.abs(rt.clock() - Date.now())).toBeLessThan(5_000);
+    expect(await rt.registry.metrics()).toContain('attestor_rekor_budget_remaining');
+    await rt.close();
+    await rt.close(); // idempotent
+    expect(handles()).toEqual(before);
+  });
+
+  test('reports Rekor down as not ready, and air-gapped as ready without a request', async () => {
+    const down = await createRuntime({ config: s.config({ serverUrl: 'http://127.0.0.1:9' }), name: 'rt-test' });
+    const gapped = await createRuntime({
+      config: s.config({ serverUrl: 'http://127.0.0.1:9', offline: { airGapped: true } }),
+      name: 'rt-test',
+    });
+    try {
+      expect((await down.readiness()).rekor).toMatchObject({ ok: false });
+      expect(await down.probeRekor()).toMatchObject({ state: 'unreachable' });
+      expect((await gapped.readiness()).rekor).toMatchObject({ ok: true });
+      expect(await gapped.probeRekor()).toMatchObject({ state: 'air-gapped' });
+    } finally {
+      await down.close();
+      await gapped.close();
+    }
+  });
+
+  test('a one-shot command against a Redis that does not answer fails with a code and leaves nothing open', async () => {
+    const before = handles();
+    const config = testConfig({ prefix: s.prefix, databaseUrl: s.t.url, redis: { url: 'redis://127.0.0.1:9' } });
+    await expect(createRuntime({ config, name: 'rt-test', redisMode: 'command' })).rejects.toMatchObject({
+      code: 'BUDGET_UNAVAILABLE',
+    });
+    expect(handles()).toEqual(before);
+  });
+});
