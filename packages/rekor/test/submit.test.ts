@@ -171,6 +171,17 @@ describe('submit to rekor-local (Rekor v1 API)', () => {
     });
     expect(await client.submit(big)).toMatchObject({ kind: 'rejected', status: 413 });
   });
+
+  test('invalid_response: a 201 that is not a log entry', async () => {
+    const size = (await client.logInfo()).treeSize;
+    server.faults.set({ mode: 'malformed', count: 1 });
+    expect(await client.submit(freshEnvelope())).toMatchObject({
+      kind: 'invalid_response',
+      logUrl: server.url,
+      status: 201,
+    });
+    expect((await client.logInfo()).treeSize).toBe(size);
+  });
 });
 
 describe('submit to rekor-local (Rekor v2 API)', () => {
@@ -223,6 +234,8 @@ describe('submit to rekor-local (Rekor v2 API)', () => {
       envelope: { ...signed.envelope, signatures: other.envelope.signatures },
     };
     expect(await v2.submit(tampered)).toMatchObject({ kind: 'rejected', status: 400 });
+    server.faults.set({ mode: 'malformed', count: 1 });
+    expect(await v2.submit(freshEnvelope())).toMatchObject({ kind: 'invalid_response', status: 201 });
   });
 });
 
