@@ -14,7 +14,7 @@ import {
   type Signer,
   type SubmitOutcome,
 } from '@rekor-budget/rekor';
-import { edgeSubmission, graphSubmission } from './fixtures';
+import { codeOf, edgeSubmission, graphSubmission } from './fixtures';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'rb-rekor-submit-'));
 let server: RekorLocalServer;
@@ -221,7 +221,7 @@ describe('submit to rekor-local (Rekor v2 API)', () => {
     expect(verifies(outcome, ed).verified).toBe(true);
   });
 
-  test('v2 outcomes: 429 with Retry-After, 503, a tampered signature rejected', async () => {
+  test('v2 outcomes: 429 with Retry-After, 503, a tampered signature rejected, a malformed 201', async () => {
     const v2 = clientFor({ apiVersion: 2 });
     server.faults.set({ mode: '429', count: 1, retryAfterSeconds: 3 });
     expect(await v2.submit(freshEnvelope())).toMatchObject({ kind: 'rate_limited', retryAfterMs: 3_000 });
@@ -276,6 +276,20 @@ describe('offline verification of stored bundles', () => {
     expect(
       verifyBundle({ bundle, trustedRoot: server.trustedRoot(), publicKeyPem: signer.publicKeyPem }),
     ).toMatchObject({ verified: false, code });
+  });
+
+  test('a bundle whose timestamp is not one is INVALID_BUNDLE', async () => {
+    const outcome = await client.submit(freshEnvelope());
+    if (outcome.kind !== 'created') throw new Error(outcome.kind);
+    const bundle = JSON.parse(JSON.stringify(outcome.bundle));
+    bundle.verificationMaterial.timestampVerificationData = {
+      rfc3161Timestamps: [{ signedTimestamp: 'AAAA' }],
+    };
+    expect(
+      await codeOf(() =>
+        verifyBundle({ bundle, trustedRoot: server.trustedRoot(), publicKeyPem: signer.publicKeyPem }),
+      ),
+    ).toBe('INVALID_BUNDLE');
   });
 
   test('another key does not verify (SIGNATURE_ERROR)', async () => {
