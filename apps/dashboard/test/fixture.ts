@@ -9,12 +9,7 @@ import { createRekorProducer, type RekorProducer } from '@rekor-budget/producer'
 import { loadSigner, writeKeyPair } from '@rekor-budget/rekor';
 import { startRekorLocal, type RekorLocalServer } from '@rekor-budget/rekor-local';
 import { createRuntime, type Runtime } from '@rekor-budget/runtime';
-import {
-  createTestRedis,
-  createTestServices,
-  graphInput,
-  waitFor,
-} from '@rekor-budget/testing';
+import { createTestRedis, createTestServices, graphInput, waitFor } from '@rekor-budget/testing';
 import { createTierWorker } from '@rekor-budget/worker';
 
 export const USER = 'operator';

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { FaultController, type ActiveFault } from './faults';
 import { ADMIN_FAULTS_PATH, routeAdmin } from './http/admin';
 import { Listener } from './http/listener';
-import { sendError, sendFailure } from './http/respond';
+import { sendError, sendFailure, sendJson } from './http/respond';
 import { routeApi } from './http/router';
 import { TransparencyLog } from './log/transparency-log';
 import { resolveOptions, type RekorLocalOptions } from './options';
@@ -123,6 +123,11 @@ async function withFault(
       // a frozen Rekor v2 shard: read-only, writes answer 405
       if (req.method === 'POST') return sendError(res, 405, 'this log shard is frozen (injected fault)');
       return next();
+    case 'malformed':
+      // a success that is not what the API describes (a broken log or proxy); nothing is logged
+      return sendJson(res, req.method === 'POST' ? 201 : 200, {
+        message: 'this is not a log entry nor log info (injected fault)',
+      });
     case 'offline':
       req.socket.destroy();
       return;

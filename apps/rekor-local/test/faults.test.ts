@@ -50,6 +50,19 @@ describe('fault injection', () => {
     expect((await call(`${server.url}/api/v1/log`)).status).toBe(200);
   });
 
+  test('malformed answers 201 to writes and 200 to reads with neither an entry nor log info; nothing is logged', async () => {
+    const size = server.treeSize();
+    server.faults.set({ mode: 'malformed', count: 2 });
+    const created = await post(`${server.url}/api/v1/log/entries`, dsseEntry(key, Buffer.from('{"m":1}')));
+    expect(created.status).toBe(201);
+    expect(created.body).toEqual({ message: expect.any(String) });
+    const info = await call(`${server.url}/api/v1/log`);
+    expect(info.status).toBe(200);
+    expect(info.body).not.toHaveProperty('treeSize');
+    expect((await call(`${server.url}/api/v1/log`)).body.treeSize).toBe(size);
+    expect(server.treeSize()).toBe(size);
+  });
+
   test('slow delays the answer', async () => {
     server.faults.set({ mode: 'slow', delayMs: 300, count: 1 });
     const started = Date.now();

@@ -150,6 +150,13 @@ export function createProcessor(ctx: ProcessorContext) {
         metrics.submission(tier, 'rejected');
         throw new UnrecoverableError(outcome.message);
       }
+      case 'invalid_response': {
+        metrics.error(tier, 'invalid_response');
+        metrics.submission(tier, 'rejected');
+        throw new UnrecoverableError(
+          `the log at ${outcome.logUrl} answered with a malformed response, not retried: ${outcome.message}`,
+        );
+      }
     }
   }
 }

@@ -41,9 +41,18 @@ export type RejectionReason = (typeof REJECTION_REASONS)[number];
 /**
  * Why a request to Rekor failed, for `..._errors_total{reason}`: `unreachable`
  * (connection refused, DNS), `retryable` (5xx), `rejected` (400/413/422),
- * `frozen` (405 from a frozen v2 shard), `timeout`, `other`.
+ * `frozen` (405 from a frozen v2 shard), `invalid_response` (a 2xx answer that
+ * is not what the API describes), `timeout`, `other`.
  */
-export const ERROR_REASONS = ['unreachable', 'retryable', 'rejected', 'frozen', 'timeout', OTHER] as const;
+export const ERROR_REASONS = [
+  'unreachable',
+  'retryable',
+  'rejected',
+  'frozen',
+  'invalid_response',
+  'timeout',
+  OTHER,
+] as const;
 export type ErrorReason = (typeof ERROR_REASONS)[number];
 
 /**

@@ -65,7 +65,7 @@ export class SubmissionMetrics {
       () =>
         new Counter({
           name: METRIC_NAMES.submissionErrorsTotal,
-          help: 'Failed requests to Rekor, by tier and reason (unreachable, retryable, rejected, frozen, timeout).',
+          help: 'Failed requests to Rekor, by tier and reason (unreachable, retryable, rejected, frozen, invalid_response, timeout).',
           labelNames: ['tier', 'reason'] as const,
           registers: [registry],
         }),

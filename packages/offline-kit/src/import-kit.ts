@@ -54,6 +54,7 @@ function reasonOf(o: Exclude<SubmitOutcome, { kind: 'created' | 'duplicate' }>):
   if (o.kind === 'retryable')
     return `the log answered with a retryable error (${o.status ?? o.code}): ${o.message}`;
   if (o.kind === 'rate_limited') return `the log rate-limited the import (429): ${o.message}`;
+  if (o.kind === 'invalid_response') return `the log's answer was malformed: ${o.message}`;
   return `the log refused the entry (HTTP ${o.status}): ${o.message}`;
 }
 

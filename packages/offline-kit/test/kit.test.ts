@@ -269,6 +269,25 @@ describe('importKit retries transient outcomes with backoff', () => {
     expect(sleeps).toEqual(expectedSleeps);
   });
 
+  test('a malformed answer is not retried: failed as invalid_response after one attempt', async () => {
+    const dir = await freshKit('malformed-once');
+    const before = await snapshot(s.connected);
+    // one malformed answer: a retry would be answered normally
+    s.rekor.faults.set({ mode: 'malformed', count: 1 });
+    const sleeps: number[] = [];
+    const report = await importKit({
+      db: s.connected.db,
+      kitDir: dir,
+      client: s.client,
+      retry,
+      sleep: async (ms) => void sleeps.push(ms),
+    });
+    expect(report).toMatchObject({ created: 0, failed: 1 });
+    expect(report.entries[0]).toMatchObject({ status: 'failed', outcome: 'invalid_response', attempts: 1 });
+    expect(sleeps).toEqual([]);
+    expect(await snapshot(s.connected)).toEqual(before);
+  });
+
   test('still failing after maxAttempts: failed with its reason, nothing stored; a later import succeeds', async () => {
     const dir = await freshKit('transient-persistent');
     const before = await snapshot(s.connected);

@@ -7,22 +7,51 @@ import {
 } from '@sigstore/bundle';
 import { TransparencyLogEntry } from '@sigstore/protobuf-specs';
 import type { SignedEnvelope } from '@rekor-budget/core';
+import { RekorError } from './error';
 import type { RekorV1Entry } from './external/rekor';
 import type { LogEntryRef } from './outcome';
 
-/** A Rekor v1 entry as a sigstore bundle `TransparencyLogEntry`. */
-export function tlogEntryFromV1(entry: RekorV1Entry): TLogEntry {
-  const body = JSON.parse(Buffer.from(entry.body, 'base64').toString('utf8')) as {
-    kind: string;
-    apiVersion: string;
-  };
+/** The answer of a log that could not be read: `INVALID_RESPONSE`. */
+function invalid(status: number | undefined, problem: string, cause?: unknown): RekorError {
+  const answered = status === undefined ? 'answered' : `answered HTTP ${status}`;
+  return new RekorError(
+    'INVALID_RESPONSE',
+    `the log ${answered} with an entry that cannot be read: ${problem}`,
+    {
+      status,
+      ...(cause === undefined ? {} : { cause }),
+    },
+  );
+}
+
+/** The `kind` and `apiVersion` of a v1 entry's body (base64 canonical JSON). */
+function kindVersionOf(body: string, status: number | undefined): { kind: string; version: string } {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(body, 'base64').toString('utf8'));
+  } catch (cause) {
+    throw invalid(status, 'its body is not base64 JSON', cause);
+  }
+  const { kind, apiVersion } = (parsed ?? {}) as { kind?: unknown; apiVersion?: unknown };
+  if (typeof kind !== 'string' || typeof apiVersion !== 'string') {
+    throw invalid(status, 'its body has no kind and apiVersion');
+  }
+  return { kind, version: apiVersion };
+}
+
+/**
+ * A Rekor v1 entry as a sigstore bundle `TransparencyLogEntry`. A body that
+ * is not an entry body throws `INVALID_RESPONSE` (with `status`, the answer's).
+ */
+export function tlogEntryFromV1(entry: RekorV1Entry, status?: number): TLogEntry {
+  const kindVersion = kindVersionOf(entry.body, status);
   const set = entry.verification?.signedEntryTimestamp;
   const proof = entry.verification?.inclusionProof;
   return {
     logIndex: String(entry.logIndex),
     logId: { keyId: Buffer.from(entry.logID, 'hex') },
     integratedTime: String(entry.integratedTime),
-    kindVersion: { kind: body.kind, version: body.apiVersion },
+    kindVersion,
     inclusionPromise: set ? { signedEntryTimestamp: Buffer.from(set, 'base64') } : undefined,
     inclusionProof: proof
       ? {
@@ -37,12 +66,24 @@ export function tlogEntryFromV1(entry: RekorV1Entry): TLogEntry {
   };
 }
 
-/** A Rekor v2 answer (protobuf JSON) as a `TransparencyLogEntry`. */
-export function tlogEntryFromV2(body: unknown): TLogEntry {
-  const entry = TransparencyLogEntry.fromJSON(body);
-  if (entry.logId === undefined || entry.kindVersion === undefined) {
-    throw new Error('the log answered an entry without logId or kindVersion');
+/**
+ * A Rekor v2 answer (protobuf JSON) as a `TransparencyLogEntry`. An answer
+ * that is not one throws `INVALID_RESPONSE` (with `status`, the answer's).
+ */
+export function tlogEntryFromV2(body: unknown, status?: number): TLogEntry {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+    throw invalid(status, 'the body is not a JSON object');
   }
+  let entry: TransparencyLogEntry;
+  try {
+    entry = TransparencyLogEntry.fromJSON(body);
+  } catch (cause) {
+    throw invalid(status, 'the body is not a TransparencyLogEntry', cause);
+  }
+  if (entry.logId === undefined || entry.kindVersion === undefined) {
+    throw invalid(status, 'it has no logId or kindVersion');
+  }
+  if (entry.canonicalizedBody.length === 0) throw invalid(status, 'it has no canonicalizedBody');
   return { ...entry, logId: entry.logId, kindVersion: entry.kindVersion };
 }
 

@@ -1,3 +1,4 @@
+import { RekorError } from './error';
 import { HTTPError } from './external/http';
 import { parseRetryAfter, type SubmitOutcome } from './outcome';
 
@@ -73,26 +74,40 @@ function classifyHttp(err: HTTPError, logUrl: string, apiVersion: 1 | 2, now: nu
 }
 
 /**
- * Decides the outcome of a failed request from its HTTP status or its error
- * codes, never from message text.
+ * The code that names a transport failure: the first code (or `AbortError`/
+ * `TimeoutError` name) in its cause chain that says whether the request
+ * reached the log, else any code, else `UNKNOWN`.
+ */
+export function transportCode(err: unknown): { code: string; reachedLog: boolean } {
+  const links = chain(err);
+  for (const l of links) {
+    if (typeof l.code === 'string' && UNREACHABLE_CODES.has(l.code)) {
+      return { code: l.code, reachedLog: false };
+    }
+  }
+  for (const l of links) {
+    if (typeof l.code === 'string' && RETRYABLE_CODES.has(l.code)) return { code: l.code, reachedLog: true };
+    if (typeof l.name === 'string' && RETRYABLE_NAMES.has(l.name)) return { code: l.name, reachedLog: true };
+  }
+  const code = links.find((l) => typeof l.code === 'string')?.code;
+  return { code: typeof code === 'string' ? code : 'UNKNOWN', reachedLog: true };
+}
+
+/**
+ * Decides the outcome of a failed request from its HTTP status, the
+ * `INVALID_RESPONSE` code of an answer that could not be read, or its error
+ * codes; never from message text.
  */
 export function classifyFailure(err: unknown, logUrl: string, apiVersion: 1 | 2, now: number): SubmitOutcome {
   if (err instanceof HTTPError) return classifyHttp(err, logUrl, apiVersion, now);
   const message = err instanceof Error ? err.message : String(err);
-  const links = chain(err);
-  for (const l of links) {
-    if (typeof l.code === 'string' && UNREACHABLE_CODES.has(l.code)) {
-      return { kind: 'unreachable', logUrl, code: l.code, message };
-    }
+  if (err instanceof RekorError && err.code === 'INVALID_RESPONSE') {
+    return err.status === undefined
+      ? { kind: 'invalid_response', logUrl, message }
+      : { kind: 'invalid_response', logUrl, status: err.status, message };
   }
-  for (const l of links) {
-    if (typeof l.code === 'string' && RETRYABLE_CODES.has(l.code)) {
-      return { kind: 'retryable', logUrl, code: l.code, message };
-    }
-    if (typeof l.name === 'string' && RETRYABLE_NAMES.has(l.name)) {
-      return { kind: 'retryable', logUrl, code: l.name, message };
-    }
-  }
-  const code = links.find((l) => typeof l.code === 'string')?.code;
-  return { kind: 'retryable', logUrl, code: typeof code === 'string' ? code : 'UNKNOWN', message };
+  const { code, reachedLog } = transportCode(err);
+  return reachedLog
+    ? { kind: 'retryable', logUrl, code, message }
+    : { kind: 'unreachable', logUrl, code, message };
 }

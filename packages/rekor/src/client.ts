@@ -5,8 +5,9 @@ import type { SignedEnvelope } from '@rekor-budget/core';
 import { assertSignedEnvelope } from './envelope';
 import { RekorError } from './error';
 import { HTTPError, HttpTransport } from './external/http';
-import { RekorApi, type RekorLogInfo, type RekorV1Entry } from './external/rekor';
+import { RekorApi, type RekorLogInfo, type RekorV1Answer } from './external/rekor';
 import type { SubmitOutcome } from './outcome';
+import { failureDetail, probeLog, type RekorProbeOptions, type RekorProbeResult } from './probe';
 import type { RekorConfig } from '@rekor-budget/core';
 
 export interface RekorClientOptions {
@@ -28,7 +29,18 @@ export interface RekorClient {
   readonly logUrl: string;
   /** Sends the envelope once; never throws for Rekor or network conditions. */
   submit(envelope: SignedEnvelope): Promise<SubmitOutcome>;
-  /** `GET /api/v1/log` (tree size, root hash): a cheap probe of the log. */
+  /**
+   * Asks the log once (`GET /api/v1/log`) whether it answers; never throws for
+   * network or HTTP conditions. `detail` says what happened, e.g. `tree size 12`,
+   * `HTTP 503`, `ECONNREFUSED`, `no answer within 2000 ms`.
+   */
+  probe(options?: RekorProbeOptions): Promise<RekorProbeResult>;
+  /**
+   * `GET /api/v1/log`: tree size, root hash, signed tree head. Throws
+   * `LOG_UNAVAILABLE` when the log does not answer (`status` for an HTTP error)
+   * and `INVALID_RESPONSE` for an answer that is not log info. To ask whether
+   * the log is up, use `probe()`.
+   */
   logInfo(): Promise<RekorLogInfo>;
   /** Closes the client's connections. */
   close(): void;
@@ -72,9 +84,18 @@ export function createRekorClient(options: RekorClientOptions): RekorClient {
   const http = new HttpTransport();
   const api = new RekorApi(http, logUrl, timeoutMs);
 
-  function fromV1(kind: 'created' | 'duplicate', signed: SignedEnvelope, e: RekorV1Entry): SubmitOutcome {
-    const tlog = tlogEntryFromV1(e);
-    return { kind, logUrl, entry: entryRef(tlog, e.uuid, now()), bundle: toBundleJson(signed, tlog) };
+  function fromV1(
+    kind: 'created' | 'duplicate',
+    signed: SignedEnvelope,
+    answer: RekorV1Answer,
+  ): SubmitOutcome {
+    const tlog = tlogEntryFromV1(answer.entry, answer.status);
+    return {
+      kind,
+      logUrl,
+      entry: entryRef(tlog, answer.entry.uuid, now()),
+      bundle: toBundleJson(signed, tlog),
+    };
   }
 
   async function submitV1(signed: SignedEnvelope): Promise<SubmitOutcome> {
@@ -104,7 +125,7 @@ export function createRekorClient(options: RekorClientOptions): RekorClient {
     const request = dsseRequestV2(signed);
     try {
       const res = await api.createEntryV2(request);
-      const tlog = tlogEntryFromV2(res.body);
+      const tlog = tlogEntryFromV2(res.body, res.status);
       return {
         kind: res.status === 200 ? 'duplicate' : 'created',
         logUrl,
@@ -122,7 +143,19 @@ export function createRekorClient(options: RekorClientOptions): RekorClient {
       assertSignedEnvelope(signed);
       return apiVersion === 2 ? submitV2(signed) : submitV1(signed);
     },
-    logInfo: () => api.logInfoV1(),
+    probe: (probeOptions) => probeLog(api, probeOptions),
+    async logInfo() {
+      try {
+        return await api.logInfoV1();
+      } catch (err) {
+        if (err instanceof RekorError) throw err;
+        throw new RekorError(
+          'LOG_UNAVAILABLE',
+          `the log at ${logUrl} did not answer GET /api/v1/log (${failureDetail(err)}); check attestor.rekor.serverUrl and that the log is up`,
+          { cause: err, ...(err instanceof HTTPError ? { status: err.status } : {}) },
+        );
+      }
+    },
     close: () => http.close(),
   };
 }

@@ -1,5 +1,5 @@
 export { RekorError } from './error';
-export type { RekorErrorCode } from './error';
+export type { RekorErrorCode, RekorErrorOptions } from './error';
 
 export {
   buildStatement,
@@ -19,6 +19,8 @@ export type { SignEnvelopeOptions } from './envelope';
 export { createRekorClient, clientOptionsFromConfig } from './client';
 export type { RekorClient, RekorClientOptions } from './client';
 export type { RekorLogInfo } from './external/rekor';
+export { DEFAULT_PROBE_TIMEOUT_MS } from './probe';
+export type { RekorProbeOptions, RekorProbeResult } from './probe';
 
 export { parseRetryAfter, SUBMIT_OUTCOME_KINDS } from './outcome';
 export type { SubmitOutcome, SubmitOutcomeKind, LogEntryRef } from './outcome';

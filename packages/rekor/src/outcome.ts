@@ -22,6 +22,9 @@ export interface LogEntryRef {
  * - `unreachable`: the request never reached Rekor (connection refused, DNS).
  * - `rejected`: 4xx such as 400/413/422: permanent, `message` is Rekor's reason.
  * - `frozen`: Rekor v2 answered 405: the log shard is frozen (read-only).
+ * - `invalid_response`: the log answered 2xx with something that is not what
+ *   its API describes (not a log entry, not JSON). Never retried: each retry
+ *   would spend budget on a log that answers so; `message` says what was wrong.
  */
 export type SubmitOutcome =
   | { kind: 'created'; logUrl: string; entry: LogEntryRef; bundle: SerializedBundle }
@@ -30,7 +33,8 @@ export type SubmitOutcome =
   | { kind: 'retryable'; logUrl: string; status?: number; code?: string; message: string }
   | { kind: 'unreachable'; logUrl: string; code: string; message: string }
   | { kind: 'rejected'; logUrl: string; status: number; message: string }
-  | { kind: 'frozen'; logUrl: string; status: 405; message: string };
+  | { kind: 'frozen'; logUrl: string; status: 405; message: string }
+  | { kind: 'invalid_response'; logUrl: string; status?: number; message: string };
 
 export type SubmitOutcomeKind = SubmitOutcome['kind'];
 
@@ -43,6 +47,7 @@ export const SUBMIT_OUTCOME_KINDS: readonly SubmitOutcomeKind[] = [
   'unreachable',
   'rejected',
   'frozen',
+  'invalid_response',
 ];
 
 /**

@@ -38,7 +38,12 @@ function algorithmOf(key: KeyObject): KeyAlgorithm | undefined {
 
 /** The default key hint: sha256 of the public key's SPKI DER, in hex. */
 export function keyHintOf(publicKeyPem: string): string {
-  const der = createPublicKey(publicKeyPem).export({ type: 'spki', format: 'der' });
+  let der: Buffer;
+  try {
+    der = createPublicKey(publicKeyPem).export({ type: 'spki', format: 'der' });
+  } catch (cause) {
+    throw new RekorError('KEY_UNSUPPORTED', 'the public key is not a PEM public key', { cause });
+  }
   return createHash('sha256').update(der).digest('hex');
 }
 

@@ -58,7 +58,9 @@ export function verifyBundle(options: VerifyBundleOptions): VerifyBundleResult {
       ctlogThreshold: 0,
       timestampThreshold: hasPromise ? 1 : 0,
     });
-    verifier.verify(toSignedEntity(bundle));
+    // certificates and timestamps are parsed here: garbage in them is an unparseable bundle
+    const entity = parse('INVALID_BUNDLE', () => toSignedEntity(bundle));
+    verifier.verify(entity);
   } catch (err) {
     if (err instanceof VerificationError || err instanceof PolicyError) {
       return { verified: false, code: err.code, message: err.message };

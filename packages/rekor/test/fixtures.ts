@@ -1,3 +1,4 @@
+import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer } from 'node:net';
 import {
   contentDigest,
@@ -67,4 +68,53 @@ export async function closedPort(): Promise<number> {
   const { port } = srv.address() as { port: number };
   await new Promise<void>((r) => srv.close(() => r()));
   return port;
+}
+
+/** A log whose every answer is scripted: `url`, the requests it received, `close()`. */
+export interface ScriptedLog {
+  readonly url: string;
+  /** `METHOD path` of each request received, in order. */
+  readonly requests: string[];
+  /** Stops listening and resets every open connection. */
+  close(): Promise<void>;
+}
+
+/**
+ * A node:http server answering each request with `script` (which may also
+ * never answer, or destroy the socket). For what rekor-local cannot do.
+ */
+export async function scriptedLog(
+  script: (req: IncomingMessage, res: ServerResponse, n: number) => void,
+): Promise<ScriptedLog> {
+  const requests: string[] = [];
+  const server = createHttpServer((req, res) => {
+    requests.push(`${req.method} ${req.url}`);
+    // the request body is read whatever the script does, so a reset is a reset and not a half-sent body
+    req.resume();
+    script(req, res, requests.length);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((e) => (e ? reject(e) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
+}
+
+/** Answers `status` with `body` (JSON unless a string) and `headers`. */
+export function answer(
+  res: ServerResponse,
+  status: number,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): void {
+  const text = body === undefined ? '' : typeof body === 'string' ? body : JSON.stringify(body);
+  const type = typeof body === 'string' ? 'text/html' : 'application/json';
+  res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(text), ...headers });
+  res.end(text);
 }

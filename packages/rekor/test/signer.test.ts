@@ -78,6 +78,10 @@ describe('loadSigner', () => {
     writeFileSync(garbage, 'not a key', { mode: 0o600 });
     expect(await codeOf(() => loadSigner({ keyPath: garbage }))).toBe('KEY_UNSUPPORTED');
   });
+
+  test('the key hint of something that is not a PEM public key is KEY_UNSUPPORTED', async () => {
+    expect(await codeOf(() => keyHintOf('not a key'))).toBe('KEY_UNSUPPORTED');
+  });
 });
 
 test('a key pair that cannot be written is KEY_UNWRITABLE', async () => {

@@ -2,6 +2,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { SignedEnvelope } from '@rekor-budget/core';
 import { startRekorLocal, type RekorLocalServer } from '@rekor-budget/rekor-local';
 import {
   buildStatement,
@@ -10,11 +11,10 @@ import {
   signEnvelope,
   verifyBundle,
   type RekorClient,
-  type SignedEnvelope,
   type Signer,
   type SubmitOutcome,
 } from '@rekor-budget/rekor';
-import { edgeSubmission, graphSubmission } from './fixtures';
+import { codeOf, edgeSubmission, graphSubmission } from './fixtures';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'rb-rekor-submit-'));
 let server: RekorLocalServer;
@@ -171,6 +171,17 @@ describe('submit to rekor-local (Rekor v1 API)', () => {
     });
     expect(await client.submit(big)).toMatchObject({ kind: 'rejected', status: 413 });
   });
+
+  test('invalid_response: a 201 that is not a log entry', async () => {
+    const size = (await client.logInfo()).treeSize;
+    server.faults.set({ mode: 'malformed', count: 1 });
+    expect(await client.submit(freshEnvelope())).toMatchObject({
+      kind: 'invalid_response',
+      logUrl: server.url,
+      status: 201,
+    });
+    expect((await client.logInfo()).treeSize).toBe(size);
+  });
 });
 
 describe('submit to rekor-local (Rekor v2 API)', () => {
@@ -210,7 +221,7 @@ describe('submit to rekor-local (Rekor v2 API)', () => {
     expect(verifies(outcome, ed).verified).toBe(true);
   });
 
-  test('v2 outcomes: 429 with Retry-After, 503, a tampered signature rejected', async () => {
+  test('v2 outcomes: 429 with Retry-After, 503, a tampered signature rejected, a malformed 201', async () => {
     const v2 = clientFor({ apiVersion: 2 });
     server.faults.set({ mode: '429', count: 1, retryAfterSeconds: 3 });
     expect(await v2.submit(freshEnvelope())).toMatchObject({ kind: 'rate_limited', retryAfterMs: 3_000 });
@@ -223,6 +234,8 @@ describe('submit to rekor-local (Rekor v2 API)', () => {
       envelope: { ...signed.envelope, signatures: other.envelope.signatures },
     };
     expect(await v2.submit(tampered)).toMatchObject({ kind: 'rejected', status: 400 });
+    server.faults.set({ mode: 'malformed', count: 1 });
+    expect(await v2.submit(freshEnvelope())).toMatchObject({ kind: 'invalid_response', status: 201 });
   });
 });
 
@@ -263,6 +276,20 @@ describe('offline verification of stored bundles', () => {
     expect(
       verifyBundle({ bundle, trustedRoot: server.trustedRoot(), publicKeyPem: signer.publicKeyPem }),
     ).toMatchObject({ verified: false, code });
+  });
+
+  test('a bundle whose timestamp is not one is INVALID_BUNDLE', async () => {
+    const outcome = await client.submit(freshEnvelope());
+    if (outcome.kind !== 'created') throw new Error(outcome.kind);
+    const bundle = JSON.parse(JSON.stringify(outcome.bundle));
+    bundle.verificationMaterial.timestampVerificationData = {
+      rfc3161Timestamps: [{ signedTimestamp: 'AAAA' }],
+    };
+    expect(
+      await codeOf(() =>
+        verifyBundle({ bundle, trustedRoot: server.trustedRoot(), publicKeyPem: signer.publicKeyPem }),
+      ),
+    ).toBe('INVALID_BUNDLE');
   });
 
   test('another key does not verify (SIGNATURE_ERROR)', async () => {

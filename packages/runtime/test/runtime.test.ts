@@ -52,7 +52,10 @@ describe('createRuntime', () => {
   });
 
   test('reports Rekor down as not ready, and air-gapped as ready without a request', async () => {
-    const down = await createRuntime({ config: s.config({ serverUrl: 'http://127.0.0.1:9' }), name: 'rt-test' });
+    const down = await createRuntime({
+      config: s.config({ serverUrl: 'http://127.0.0.1:9' }),
+      name: 'rt-test',
+    });
     const gapped = await createRuntime({
       config: s.config({ serverUrl: 'http://127.0.0.1:9', offline: { airGapped: true } }),
       name: 'rt-test',
@@ -70,7 +73,11 @@ describe('createRuntime', () => {
 
   test('a one-shot command against a Redis that does not answer fails with a code and leaves nothing open', async () => {
     const before = handles();
-    const config = testConfig({ prefix: s.prefix, databaseUrl: s.t.url, redis: { url: 'redis://127.0.0.1:9' } });
+    const config = testConfig({
+      prefix: s.prefix,
+      databaseUrl: s.t.url,
+      redis: { url: 'redis://127.0.0.1:9' },
+    });
     await expect(createRuntime({ config, name: 'rt-test', redisMode: 'command' })).rejects.toMatchObject({
       code: 'BUDGET_UNAVAILABLE',
     });

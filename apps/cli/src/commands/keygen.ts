@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { RekorError, writeKeyPair, type KeyAlgorithm } from '@rekor-budget/rekor';
+import type { KeyAlgorithm } from '@rekor-budget/core';
+import { RekorError, writeKeyPair } from '@rekor-budget/rekor';
 import { EXIT, type CliIo } from '../io';
 
 const ALGORITHMS: readonly KeyAlgorithm[] = ['ecdsa-p256', 'ed25519'];

@@ -1,5 +1,5 @@
 import { createHash, createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
-import { canonicalize } from '../crypto/canonical-json';
+import { json } from '@sigstore/core';
 import { pae, verifySignature } from '../crypto/public-key';
 import { RekorLocalError, badRequest } from '../errors';
 import { array, base64, object, string } from './fields';
@@ -40,7 +40,7 @@ export function canonicalizeDsseV2(input: unknown): CanonicalEntry {
       },
     },
   };
-  return { kind: 'dsse', apiVersion: '0.0.2', body: Buffer.from(canonicalize(body), 'utf8') };
+  return { kind: 'dsse', apiVersion: '0.0.2', body: Buffer.from(json.canonicalize(body), 'utf8') };
 }
 
 const KEY_DETAILS = /^[A-Z0-9_]+$/;
@@ -68,7 +68,10 @@ function parseVerifierV2(value: unknown, path: string): { key: KeyObject; stored
       { cause: e },
     );
   }
-  return { key, stored: { [kind]: { rawBytes: raw.toString('base64') }, keyDetails } };
+  // no undefined values: canonical JSON would write them
+  const stored: Record<string, unknown> = { [kind]: { rawBytes: raw.toString('base64') } };
+  if (keyDetails !== undefined) stored.keyDetails = keyDetails;
+  return { key, stored };
 }
 
 /** True when the bytes parse as a DER X.509 certificate. */

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { canonicalize } from '../crypto/canonical-json';
+import { json } from '@sigstore/core';
 import { parseVerifier, pae, verifySignature } from '../crypto/public-key';
 import { RekorLocalError, badRequest } from '../errors';
 import { array, base64, object, string } from './fields';
@@ -52,7 +52,7 @@ export function canonicalizeDsse(spec: Record<string, unknown>): CanonicalEntry 
       signatures,
     },
   };
-  return { kind: 'dsse', apiVersion: '0.0.1', body: Buffer.from(canonicalize(body), 'utf8') };
+  return { kind: 'dsse', apiVersion: '0.0.1', body: Buffer.from(json.canonicalize(body), 'utf8') };
 }
 
 function sha256Hex(data: Buffer): string {

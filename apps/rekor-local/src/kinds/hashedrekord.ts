@@ -1,6 +1,6 @@
 import { constants, publicDecrypt } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
-import { canonicalize } from '../crypto/canonical-json';
+import { json } from '@sigstore/core';
 import { verifyP256Digest } from '../crypto/p256-prehash';
 import { parseVerifier } from '../crypto/public-key';
 import { RekorLocalError, badRequest } from '../errors';
@@ -34,7 +34,7 @@ export function canonicalizeHashedRekord(spec: Record<string, unknown>): Canonic
       signature: { content, publicKey: { content: Buffer.from(pem, 'utf8').toString('base64') } },
     },
   };
-  return { kind: 'hashedrekord', apiVersion: '0.0.1', body: Buffer.from(canonicalize(body), 'utf8') };
+  return { kind: 'hashedrekord', apiVersion: '0.0.1', body: Buffer.from(json.canonicalize(body), 'utf8') };
 }
 
 /** DER DigestInfo prefix of SHA-256 (RFC 8017 §9.2). */

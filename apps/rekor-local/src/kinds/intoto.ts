@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { canonicalize } from '../crypto/canonical-json';
+import { json } from '@sigstore/core';
 import { parseVerifier, pae, verifySignature } from '../crypto/public-key';
 import { RekorLocalError } from '../errors';
 import { array, base64, hash, object, string } from './fields';
@@ -33,7 +33,10 @@ export function canonicalizeIntoto(spec: Record<string, unknown>): CanonicalEntr
   const signatures = raw.map((s) => {
     const verifier = raw.find((k) => verifySignature(k.key.key, message, s.sig));
     if (!verifier) throw new RekorLocalError('INVALID_SIGNATURE', `${s.path}: no public key verifies it`);
-    return { keyid: s.keyid, publicKey: s.publicKey, sig: s.sigB64 };
+    // no undefined values: canonical JSON would write them
+    return s.keyid === undefined
+      ? { publicKey: s.publicKey, sig: s.sigB64 }
+      : { keyid: s.keyid, publicKey: s.publicKey, sig: s.sigB64 };
   });
 
   const body = {
@@ -47,5 +50,5 @@ export function canonicalizeIntoto(spec: Record<string, unknown>): CanonicalEntr
       },
     },
   };
-  return { kind: 'intoto', apiVersion: '0.0.2', body: Buffer.from(canonicalize(body), 'utf8') };
+  return { kind: 'intoto', apiVersion: '0.0.2', body: Buffer.from(json.canonicalize(body), 'utf8') };
 }

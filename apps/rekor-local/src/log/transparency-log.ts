@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { canonicalize } from '../crypto/canonical-json';
+import { json } from '@sigstore/core';
 import { RekorLocalError } from '../errors';
 import type { LogKey } from '../crypto/log-key';
 import type { CanonicalEntry } from '../kinds';
@@ -83,7 +83,7 @@ export class TransparencyLog {
     const index = this.entries.length;
     const b = entry.body.toString('base64');
     const t = Math.floor(this.now() / 1000);
-    const set = canonicalize({ body: b, integratedTime: t, logID: this.logIdHex, logIndex: index });
+    const set = json.canonicalize({ body: b, integratedTime: t, logID: this.logIdHex, logIndex: index });
     const stored: StoredEntry = { i: index, t, b, s: this.key.sign(set).toString('base64') };
     this.add(stored, leaf);
     const durable = this.file.append(stored).then(

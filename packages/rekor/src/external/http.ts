@@ -29,7 +29,7 @@ export class HTTPError extends Error {
 /** The request took longer than its timeout. */
 export class HttpTimeoutError extends Error {
   readonly code = 'ETIMEDOUT';
-  constructor(timeoutMs: number) {
+  constructor(readonly timeoutMs: number) {
     super(`no complete answer within ${timeoutMs} ms`);
     this.name = 'TimeoutError';
   }

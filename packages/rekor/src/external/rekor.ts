@@ -1,37 +1,54 @@
-import type { HttpTransport } from './http';
+import type { LogEntry } from '@sigstore/rekor-types';
+// 3.x re-exports LogEntry but not LogInfo from its index; the generated models have both
+import type { LogInfo } from '@sigstore/rekor-types/dist/__generated__';
+import { RekorError } from '../error';
+import type { HttpResponse, HttpTransport } from './http';
 
-/** A Rekor v1 log entry as the API returns it (`{ <uuid>: LogEntry }`). */
-export interface RekorV1Entry {
-  uuid: string;
-  body: string;
-  integratedTime: number;
-  logID: string;
-  logIndex: number;
-  verification?: {
-    signedEntryTimestamp?: string;
-    inclusionProof?: {
-      checkpoint: string;
-      hashes: string[];
-      logIndex: number;
-      rootHash: string;
-      treeSize: number;
-    };
-  };
-}
+/** A Rekor v1 log entry as the API returns it (`{ <uuid>: LogEntry }`), with its uuid. */
+export type RekorV1Entry = { uuid: string } & LogEntry[string];
 
 /** `GET /api/v1/log`. */
-export interface RekorLogInfo {
-  treeSize: number;
-  rootHash: string;
-  signedTreeHead?: string;
-  treeID?: string;
+export type RekorLogInfo = LogInfo;
+
+/** A v1 entry and the status it came with. */
+export interface RekorV1Answer {
+  status: number;
+  entry: RekorV1Entry;
 }
 
-function entryFrom(body: unknown): RekorV1Entry {
-  const entries = Object.entries((body ?? {}) as Record<string, Omit<RekorV1Entry, 'uuid'>>);
-  if (entries.length !== 1) throw new Error(`expected one log entry, got ${entries.length}`);
-  const [uuid, entry] = entries[0]!;
-  return { ...entry, uuid };
+const HEX = /^(?:[0-9a-fA-F]{2})+$/;
+
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  v !== null && typeof v === 'object' && !Array.isArray(v);
+const isIndex = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+
+/** What is wrong with a v1 log entry's shape, or undefined when it has the fields we read. */
+function entryProblem(e: unknown): string | undefined {
+  if (!isRecord(e)) return 'the entry is not an object';
+  if (typeof e.body !== 'string' || e.body === '') return 'body is not a base64 string';
+  if (!isIndex(e.logIndex)) return 'logIndex is not a whole number';
+  if (!isIndex(e.integratedTime)) return 'integratedTime is not a whole number';
+  if (typeof e.logID !== 'string' || !HEX.test(e.logID)) return 'logID is not hex';
+  if (e.verification === undefined) return undefined;
+  if (!isRecord(e.verification)) return 'verification is not an object';
+  const { signedEntryTimestamp: set, inclusionProof: p } = e.verification;
+  if (set !== undefined && typeof set !== 'string') {
+    return 'verification.signedEntryTimestamp is not a string';
+  }
+  if (p === undefined) return undefined;
+  if (
+    !isRecord(p) ||
+    typeof p.checkpoint !== 'string' ||
+    !isIndex(p.logIndex) ||
+    !isIndex(p.treeSize) ||
+    typeof p.rootHash !== 'string' ||
+    !HEX.test(p.rootHash) ||
+    !Array.isArray(p.hashes) ||
+    !p.hashes.every((h) => typeof h === 'string' && HEX.test(h))
+  ) {
+    return 'verification.inclusionProof is not an inclusion proof';
+  }
+  return undefined;
 }
 
 /** Raw Rekor API calls, one request each, no retries. */
@@ -42,32 +59,57 @@ export class RekorApi {
     private readonly timeoutMs: number,
   ) {}
 
-  async createEntryV1(proposedEntry: unknown): Promise<RekorV1Entry> {
+  /** A 2xx answer that is not what the API describes. */
+  private invalid(res: HttpResponse, what: string, problem: string): RekorError {
+    return new RekorError(
+      'INVALID_RESPONSE',
+      `the log at ${this.baseUrl} answered HTTP ${res.status} with something that is not ${what}: ${problem}`,
+      { status: res.status },
+    );
+  }
+
+  /** The one entry of a `{ <uuid>: LogEntry }` answer; anything else is `INVALID_RESPONSE`. */
+  private entryFrom(res: HttpResponse): RekorV1Answer {
+    const what = 'a Rekor log entry';
+    if (!isRecord(res.body)) throw this.invalid(res, what, 'the body is not a JSON object');
+    const entries = Object.entries(res.body);
+    if (entries.length !== 1) throw this.invalid(res, what, `expected one log entry, got ${entries.length}`);
+    const [uuid, entry] = entries[0]!;
+    const problem = entryProblem(entry);
+    if (problem !== undefined) throw this.invalid(res, what, problem);
+    return { status: res.status, entry: { ...(entry as LogEntry[string]), uuid } };
+  }
+
+  async createEntryV1(proposedEntry: unknown): Promise<RekorV1Answer> {
     const res = await this.http.request({
       method: 'POST',
       url: `${this.baseUrl}/api/v1/log/entries`,
       body: JSON.stringify(proposedEntry),
       timeoutMs: this.timeoutMs,
     });
-    return entryFrom(res.body);
+    return this.entryFrom(res);
   }
 
-  async getEntryV1(uuid: string): Promise<RekorV1Entry> {
+  async getEntryV1(uuid: string): Promise<RekorV1Answer> {
     const res = await this.http.request({
       method: 'GET',
       url: `${this.baseUrl}/api/v1/log/entries/${encodeURIComponent(uuid)}`,
       timeoutMs: this.timeoutMs,
     });
-    return entryFrom(res.body);
+    return this.entryFrom(res);
   }
 
-  async logInfoV1(): Promise<RekorLogInfo> {
-    const res = await this.http.request({
-      method: 'GET',
-      url: `${this.baseUrl}/api/v1/log`,
-      timeoutMs: this.timeoutMs,
-    });
-    return res.body as RekorLogInfo;
+  /**
+   * `GET /api/v1/log`; `timeoutMs` defaults to the client's request timeout.
+   * An answer without a tree size and root hash is `INVALID_RESPONSE`.
+   */
+  async logInfoV1(timeoutMs: number = this.timeoutMs): Promise<RekorLogInfo> {
+    const res = await this.http.request({ method: 'GET', url: `${this.baseUrl}/api/v1/log`, timeoutMs });
+    const info = res.body;
+    if (!isRecord(info) || !isIndex(info.treeSize) || typeof info.rootHash !== 'string') {
+      throw this.invalid(res, "Rekor's log info", 'no treeSize and rootHash');
+    }
+    return info as RekorLogInfo;
   }
 
   /**
