@@ -9,6 +9,7 @@ COPY package.json package-lock.json turbo.json tsconfig.json ./
 COPY packages ./packages
 COPY apps ./apps
 COPY db ./db
+COPY scripts ./scripts
 RUN npm ci --no-audit --no-fund \
  && npm run build \
  && npm prune --omit=dev --no-audit --no-fund

@@ -106,12 +106,11 @@ export function createBudget(options: BudgetOptions): Budget {
     const unitId = consume ? randomBytes(9).toString('base64url') : '';
     const args: (string | number)[] = [at, unitId];
     for (const w of ws) args.push(w.windowMs, w.limit);
-    const op = consume ? `consume-${ws.length}` : `peek-${ws.length}`;
     const tenant = tenantId.toLowerCase();
     const [reply] = await Promise.all([
-      run(op as ScriptName, k, args),
+      run(consume ? 'consume' : 'peek', k, args),
       consume && shouldTouch(tenant, at)
-        ? run('touch-1', [keys.activeTenants], [at, tenant, DAY_MS])
+        ? run('touch', [keys.activeTenants], [at, tenant, DAY_MS])
         : undefined,
     ]);
     return { at, unitId, ...readReply(ws, reply as number[]) };
@@ -150,7 +149,7 @@ export function createBudget(options: BudgetOptions): Budget {
         );
       }
       const args = [unitId, now(), ...ws.map((w) => w.windowMs)];
-      return Number(await run(`refund-${ws.length}` as ScriptName, k, args)) > 0;
+      return Number(await run('refund', k, args)) > 0;
     },
 
     async peek(tenantId, tier) {

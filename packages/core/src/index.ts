@@ -18,6 +18,9 @@ export type { RekorConfig, EdgeTriggerConfig } from './config/types';
 export { createRedisKeys } from './keys';
 export type { RedisKeys, BudgetWindowName } from './keys';
 
+export { loadLuaScript, defineLuaScripts } from './lua';
+export type { LuaScriptHost, LuaScriptCommand, LuaScriptsOptions, LuaScriptErrorCode } from './lua';
+
 export {
   validateGraphInput,
   validateEdgeInput,
