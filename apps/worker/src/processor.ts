@@ -1,6 +1,6 @@
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { MINUTE_MS, SECOND_MS, type SignedEnvelope } from '@rekor-budget/core';
-import { submissionOf, type SubmissionJobData } from '@rekor-budget/queue';
+import { createContentLock, submissionOf, type SubmissionJobData } from '@rekor-budget/queue';
 import { buildStatement, receiptFromOutcome, RekorError, signEnvelope } from '@rekor-budget/rekor';
 import type { WorkerDeps } from './ports';
 
@@ -30,6 +30,7 @@ export function offlineMarkTtlMs(probeIntervalMs: number): number {
 export function createProcessor(ctx: ProcessorContext) {
   const { tier, signer } = ctx;
   const { config, budget, client, receipts, quota, metrics, clock, redis, keys, offline } = ctx.runtime;
+  const contentLock = createContentLock(redis, keys);
 
   async function signOnce(job: Job<SubmissionJobData>): Promise<SignedEnvelope> {
     if (job.data.envelope !== undefined) return job.data.envelope;
@@ -67,20 +68,16 @@ export function createProcessor(ctx: ProcessorContext) {
 
     // One job at a time per content: a drained copy and a fresh submission of
     // the same scan must not both reach Rekor.
-    const lockKey = keys.inflight(data.contentDigest);
     const lockMs = 2 * config.requestTimeoutMs + MINUTE_MS;
     const owner = job.id ?? '?';
-    // A lock already held under this job's id was left by this job's own run
-    // on a worker that died; BullMQ hands a job to one worker at a time.
-    const locked = (await redis.eval(ACQUIRE, 1, lockKey, owner, String(lockMs))) === 1;
-    if (!locked) {
+    if (!(await contentLock.acquire(data.contentDigest, owner, lockMs))) {
       await job.moveToDelayed(clock() + 5 * SECOND_MS, token);
       throw new DelayedError();
     }
     try {
       return await admitted(job, token);
     } finally {
-      await redis.eval(RELEASE, 1, lockKey, owner);
+      await contentLock.release(data.contentDigest, owner);
     }
   };
 
@@ -160,11 +157,3 @@ export function createProcessor(ctx: ProcessorContext) {
     }
   }
 }
-
-/** Takes the lock if free or already ours; 1 when held by us after the call. */
-const ACQUIRE = `local v = redis.call('GET', KEYS[1])
-if v == false or v == ARGV[1] then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1 end
-return 0`;
-
-/** Deletes the lock only if this job still holds it. */
-const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;

@@ -16,3 +16,6 @@ export type { OfflineAddResult, OfflineFilter, OfflineCount } from './offline-qu
 
 export { createReceiptStore } from './receipts';
 export type { ReceiptStore, ListReceiptsOptions } from './receipts';
+
+export { createContentLock } from './content-lock';
+export type { ContentLock } from './content-lock';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRuntime, type Runtime } from '@rekor-budget/runtime';
 import { startRekorLocal, type RekorLocalServer } from '@rekor-budget/rekor-local';
-import { createTestServices, testConfig, type TestServices } from '@rekor-budget/testing';
+import { createTestServices, testConfig, waitFor, type TestServices } from '@rekor-budget/testing';
 
 jest.setTimeout(30_000);
 
@@ -21,16 +21,45 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** Sockets and referenced timers of this process, by kind. */
-function handles(): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const r of process.getActiveResourcesInfo()) out[r] = (out[r] ?? 0) + 1;
-  return out;
+/** Open sockets and timers of this process. */
+function handles(): { sockets: number; timers: number } {
+  const all = process.getActiveResourcesInfo();
+  return {
+    sockets: all.filter((r) => r === 'TCPSocketWrap').length,
+    timers: all.filter((r) => r === 'Timeout').length,
+  };
+}
+
+/** Waits until the sockets and timers are back to (at most) `before`: closed sockets go away asynchronously. */
+async function backTo(before: { sockets: number; timers: number }): Promise<void> {
+  await waitFor(
+    () => {
+      const now = handles();
+      return now.sockets <= before.sockets && now.timers <= before.timers;
+    },
+    5_000,
+    `sockets and timers back to ${JSON.stringify(before)} (now ${JSON.stringify(handles())})`,
+  );
 }
 
 describe('createRuntime', () => {
   test('is ready against live services, and close() returns every socket and timer it opened', async () => {
     const before = handles();
+    // unref()ed intervals (the clock re-sync) do not show as handles: watch them being cleared
+    const intervals = new Set<unknown>();
+    const realSetInterval = global.setInterval;
+    const realClearInterval = global.clearInterval;
+    const setSpy = jest.spyOn(global, 'setInterval').mockImplementation(((
+      ...args: Parameters<typeof setInterval>
+    ) => {
+      const timer = realSetInterval(...args);
+      intervals.add(timer);
+      return timer;
+    }) as typeof setInterval);
+    const clearSpy = jest.spyOn(global, 'clearInterval').mockImplementation(((timer?: NodeJS.Timeout) => {
+      intervals.delete(timer);
+      realClearInterval(timer);
+    }) as typeof clearInterval);
     const rt: Runtime = await createRuntime({ config: s.config({ serverUrl: rekor.url }), name: 'rt-test' });
     expect(await rt.readiness()).toEqual({
       redis: { ok: true },
@@ -46,9 +75,13 @@ describe('createRuntime', () => {
     expect(await rt.receipts.count()).toBe(0);
     expect(Math.abs(rt.clock() - Date.now())).toBeLessThan(5_000);
     expect(await rt.registry.metrics()).toContain('attestor_rekor_budget_remaining');
+    expect(intervals.size).toBe(1);
     await rt.close();
     await rt.close(); // idempotent
-    expect(handles()).toEqual(before);
+    setSpy.mockRestore();
+    clearSpy.mockRestore();
+    expect(intervals.size).toBe(0);
+    await backTo(before);
   });
 
   test('reports Rekor down as not ready, and air-gapped as ready without a request', async () => {
@@ -81,6 +114,6 @@ describe('createRuntime', () => {
     await expect(createRuntime({ config, name: 'rt-test', redisMode: 'command' })).rejects.toMatchObject({
       code: 'BUDGET_UNAVAILABLE',
     });
-    expect(handles()).toEqual(before);
+    await backTo(before);
   });
 });
