@@ -8,7 +8,9 @@ export { parseDuration, formatDuration } from './duration';
 
 export { loadConfig, parseConfigText, parseConfigObject, ENV_OVERRIDES } from './config/load';
 export type { LoadConfigOptions, LoadedConfig, Env } from './config/load';
-export type { RekorConfig, EdgeTriggerConfig } from './config/types';
+export type { RekorConfig, EdgeTriggerConfig } from './config/schema';
+
+export { SECOND_MS, MINUTE_MS, HOUR_MS, DAY_MS } from './time';
 
 export { createRedisKeys } from './keys';
 export type { RedisKeys, BudgetWindowName } from './keys';

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { EdgeTrigger, Sha256Digest, Tier } from './domain';
 import { isSha256Digest, isTenantId } from './domain';
 import { InputError } from './errors';
-import type { EdgeTriggerConfig } from './config/types';
+import type { EdgeTriggerConfig } from './config/schema';
 
 /**
  * What scanners submit. The producer validates these inputs, the worker turns
