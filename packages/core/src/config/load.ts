@@ -4,6 +4,7 @@ import { closest, distance } from 'fastest-levenshtein';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { ConfigError, type ConfigIssue } from '../errors';
+import { formatPath } from '../path';
 import { fileSchema, type RekorConfig } from './schema';
 
 const ROOT = ['attestor', 'rekor'];
@@ -139,13 +140,6 @@ function describeIssue(issue: z.ZodIssue, input: unknown, envPaths: Map<string, 
   const where = env ? `${path} (from ${env})` : path;
   const shown = value === undefined ? 'missing value' : formatValue(value);
   return [{ path, value, message: `${where}: ${shown} ${issue.message}` }];
-}
-
-function formatPath(path: readonly (string | number)[]): string {
-  return path.reduce<string>(
-    (acc, p) => (typeof p === 'number' ? `${acc}[${p}]` : acc ? `${acc}.${p}` : p),
-    '',
-  );
 }
 
 function formatValue(value: unknown): string {
