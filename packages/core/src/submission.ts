@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { json } from '@sigstore/core';
 import { z } from 'zod';
 import type { EdgeTrigger, Sha256Digest, Tier } from './domain';
 import { isSha256Digest, isTenantId } from './domain';
@@ -80,17 +81,35 @@ const priority = field(
   (v) => `${JSON.stringify(v)} is not a whole number from -1000 to 1000`,
 );
 
-/** Further scan metadata, string to string, keys sorted. */
+/**
+ * Further scan metadata, string to string, keys sorted. A key `toJSON` next
+ * to whole-number keys is refused: canonical JSON writes an object with a
+ * `toJSON` member in JavaScript's own key order, which puts whole-number keys
+ * ("9", "10") first, so the metadata would have no sorted canonical text.
+ */
 const metadata = field(
   z
     .custom<Record<string, unknown>>(isRecord)
     .refine((m): m is Record<string, string> => Object.values(m).every((v) => typeof v === 'string'))
-    .transform((m) => Object.fromEntries(Object.entries(m).sort(([a], [b]) => (a < b ? -1 : 1)))),
-  () => 'is not an object of string values',
+    .transform((m) => Object.fromEntries(Object.entries(m).sort(([a], [b]) => (a < b ? -1 : 1))))
+    .refine((m) => !Object.hasOwn(m, 'toJSON') || isSorted(Object.keys(m))),
+  metadataFault,
 );
+
+function metadataFault(v: unknown): string {
+  if (!isRecord(v) || !Object.values(v).every((x) => typeof x === 'string')) {
+    return 'is not an object of string values';
+  }
+  const whole = Object.keys(v).filter((k) => /^(0|[1-9]\d*)$/.test(k));
+  return `has the key "toJSON" next to the whole-number keys ${JSON.stringify(whole)}; rename "toJSON" or those keys`;
+}
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+function isSorted(keys: readonly string[]): boolean {
+  return keys.every((k, i) => i === 0 || keys[i - 1]! < k);
 }
 
 /** The object without the optional keys that were given as `undefined`. */
@@ -261,17 +280,14 @@ export function validateEdgeInput(raw: unknown): EdgeBundleInput {
 
 // ------------------------------------------------------------ identity
 
-/** JSON with object keys sorted at every level: one text per value. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
+/**
+ * JSON with object keys sorted at every level and no whitespace: one text per
+ * value. This is sigstore's canonical JSON, meant for JSON data: a property
+ * whose value is `undefined` comes out as `undefined` (not JSON), and an
+ * object with a `toJSON` member is written by `JSON.stringify`, keys unsorted.
+ * Validated inputs are built so that neither can happen.
+ */
+export const canonicalJson: (value: unknown) => string = json.canonicalize;
 
 /**
  * The submission's identity: sha256 over the tier and the canonical input

@@ -1,4 +1,10 @@
-import { canonicalJson, contentDigest, validateEdgeInput, validateGraphInput } from '@rekor-budget/core';
+import {
+  canonicalJson,
+  contentDigest,
+  InputError,
+  validateEdgeInput,
+  validateGraphInput,
+} from '@rekor-budget/core';
 
 /**
  * Content digests are the identity of stored submissions (job ids, envelopes,
@@ -73,4 +79,65 @@ describe('content digests (golden)', () => {
       '{"graphDigest":"sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb","metadata":{"10":"ten","9":"nine","Alpha":"upper","alpha":"lower","zeta":"last","ü-key":"ünïcödé \\"quoted\\"\\n"},"priority":7,"scanFinishedAt":"2025-12-20T10:30:00.000Z","scanId":"scan-golden-1","scanStartedAt":"2025-12-20T10:00:00.000Z","scanner":{"name":"stella-scanner","version":"1.4.2"},"subject":{"digest":"sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa","name":"registry.example/app"},"tenantId":"3f1c2a9e-8b7d-4e6f-9a1b-2c3d4e5f6a7b"}',
     );
   });
+
+  test('optional fields given as undefined are absent: same digest as leaving them out', () => {
+    const { metadata: _m, scanStartedAt: _s, priority: _p, ...minimalGraph } = graph;
+    const g = validateGraphInput({
+      ...minimalGraph,
+      scanStartedAt: undefined,
+      metadata: undefined,
+      priority: undefined,
+    });
+    expect(undefinedAt(g)).toEqual([]);
+    expect(contentDigest('graph', g)).toBe(
+      'sha256:00ee04458482e78b595ae45d293a116cd49e84352c2835ada0331b8ada0adf75',
+    );
+
+    const e = validateEdgeInput({
+      ...edge,
+      escalation: { policyGate: undefined, manual: { requestedBy: 'secteam', reason: undefined } },
+      edges: [{ from: 'main', to: 'lzma_decode', kind: undefined }],
+      priority: undefined,
+    });
+    expect(undefinedAt(e)).toEqual([]);
+    expect(contentDigest('edge', e)).toBe(
+      contentDigest(
+        'edge',
+        validateEdgeInput({
+          ...edge,
+          escalation: { manual: { requestedBy: 'secteam' } },
+          edges: [{ from: 'main', to: 'lzma_decode' }],
+        }),
+      ),
+    );
+  });
+
+  test('a metadata key "toJSON" keeps its digest, unless next to whole-number keys', () => {
+    const base = {
+      ...graph,
+      tenantId: graph.tenantId.toLowerCase(),
+      scanFinishedAt: '2025-12-20T10:30:00.000Z',
+      scanStartedAt: undefined,
+      priority: undefined,
+    };
+    const kept = validateGraphInput({ ...base, metadata: { toJSON: 'x', a: 'b', '1': 'one' } });
+    expect(contentDigest('graph', kept)).toBe(
+      'sha256:338aef1c18b94dace9802147e536547d53f1c4d94e7ec726a2bdada5ced1fb37',
+    );
+    try {
+      validateGraphInput({ ...base, metadata: { toJSON: 'x', '9': 'nine', '10': 'ten' } });
+      throw new Error('accepted');
+    } catch (e) {
+      expect(e).toBeInstanceOf(InputError);
+      expect(e).toMatchObject({ code: 'INVALID_INPUT', field: 'metadata' });
+    }
+  });
 });
+
+/** Paths of the properties whose value is `undefined`. */
+function undefinedAt(value: unknown, path = ''): string[] {
+  if (value === null || typeof value !== 'object') return [];
+  return Object.entries(value).flatMap(([k, v]) =>
+    v === undefined ? [`${path}.${k}`] : undefinedAt(v, `${path}.${k}`),
+  );
+}
