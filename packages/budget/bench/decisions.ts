@@ -14,7 +14,7 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
-import { createRedisKeys } from '@rekor-budget/core';
+import { createRedisKeys, HOUR_MS } from '@rekor-budget/core';
 import { createBudget } from '../src';
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
@@ -33,7 +33,6 @@ const LIMITS = {
   burstWindowLimit: 33,
   edgeBundleDailyLimit: 50,
 };
-const HOUR = 3_600_000;
 
 type Decide = (tenantId: string) => Promise<boolean>;
 
@@ -123,14 +122,14 @@ async function memory(
 ): Promise<{ keysBytes: number; infoBytes: number }> {
   const tenants = Array.from({ length: MEMORY_TENANTS }, () => randomUUID());
   const end = Date.now();
-  let t = end - HOUR + 1;
+  let t = end - HOUR_MS + 1;
   const clock = () => t;
   const deciders = conns.map((c) => impl.decider(c, clock));
   const before = await usedMemory(admin);
   // 67 units spread over the first 50 minutes, then 33 in the last 10 minutes (fake clock for ours;
   // rate-limiter-flexible uses Redis time, its fixed windows simply count 100 and 33).
   for (let u = 0; u < 100; u++) {
-    t = u < 67 ? end - HOUR + 1 + u * 44_000 : end - 600_000 + 1 + (u - 67) * 18_000;
+    t = u < 67 ? end - HOUR_MS + 1 + u * 44_000 : end - 600_000 + 1 + (u - 67) * 18_000;
     const results = await Promise.all(tenants.map((id, i) => deciders[i % deciders.length]!(id)));
     if (impl.fillMustAdmit && !results.every(Boolean))
       throw new Error(`${impl.name}: unit ${u} refused while filling`);

@@ -1,15 +1,22 @@
 import { randomBytes } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
-import { InputError, isTier, type BudgetWindowName, type RedisKeys, type Tier } from '@rekor-budget/core';
+import {
+  DAY_MS,
+  HOUR_MS,
+  InputError,
+  isTier,
+  MINUTE_MS,
+  type BudgetWindowName,
+  type RedisKeys,
+  type Tier,
+} from '@rekor-budget/core';
 import { BudgetError } from './error';
 import { defineScripts, type ScriptName } from './scripts';
 import type { BudgetDecision, BudgetLimits, BudgetStatus, Remaining, WindowStatus } from './types';
 
-const HOUR_MS = 3_600_000;
-const DAY_MS = 86_400_000;
 const UNIT_ID_RE = /^[A-Za-z0-9_-]{12}$/;
 /** A budget marks a tenant active at most once per this span (ms), saving Redis a write per decision. */
-const ACTIVE_RESOLUTION_MS = 60_000;
+const ACTIVE_RESOLUTION_MS = MINUTE_MS;
 const ACTIVE_CACHE_MAX = 100_000;
 
 export interface BudgetOptions {

@@ -1,9 +1,7 @@
 import { sql, type Kysely } from 'kysely';
-import { InputError, isTenantId, isTier, type Tier } from '@rekor-budget/core';
+import { HOUR_MS, InputError, isTenantId, isTier, type Tier } from '@rekor-budget/core';
 import type { Database } from '@rekor-budget/db';
 import { BudgetError } from './error';
-
-const HOUR_MS = 3_600_000;
 
 /** A tenant's mirrored usage as of one instant. */
 export interface QuotaCounts {

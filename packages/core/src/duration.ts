@@ -1,3 +1,5 @@
+import { MINUTE_MS, SECOND_MS } from './time';
+
 /**
  * Durations in the spec's .NET TimeSpan form: `"hh:mm:ss"` or
  * `"d.hh:mm:ss"`, optionally with a fraction of a second (`"00:00:00.250"`).
@@ -14,14 +16,14 @@ export function parseDuration(text: string): number | undefined {
   const seconds = Number(m[4]);
   const fraction = m[5] === undefined ? 0 : Number(`0.${m[5]}`);
   if (hours > 23 || minutes > 59 || seconds > 59) return undefined;
-  const ms = ((days * 24 + hours) * 60 + minutes) * 60_000 + (seconds + fraction) * 1000;
+  const ms = ((days * 24 + hours) * 60 + minutes) * MINUTE_MS + (seconds + fraction) * SECOND_MS;
   return Math.round(ms);
 }
 
 /** Formats milliseconds back into `"hh:mm:ss"` (or `"d.hh:mm:ss"`). */
 export function formatDuration(ms: number): string {
-  const totalSeconds = Math.floor(ms / 1000);
-  const frac = ms % 1000;
+  const totalSeconds = Math.floor(ms / SECOND_MS);
+  const frac = ms % SECOND_MS;
   const days = Math.floor(totalSeconds / 86_400);
   const h = Math.floor((totalSeconds % 86_400) / 3600);
   const m = Math.floor((totalSeconds % 3600) / 60);

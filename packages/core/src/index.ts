@@ -13,7 +13,7 @@ export { SECOND_MS, MINUTE_MS, HOUR_MS, DAY_MS } from './time';
 
 export { loadConfig, parseConfigText, parseConfigObject, ENV_OVERRIDES } from './config/load';
 export type { LoadConfigOptions, LoadedConfig, Env } from './config/load';
-export type { RekorConfig, EdgeTriggerConfig } from './config/types';
+export type { RekorConfig, EdgeTriggerConfig } from './config/schema';
 
 export { createRedisKeys } from './keys';
 export type { RedisKeys, BudgetWindowName } from './keys';

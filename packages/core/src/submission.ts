@@ -1,81 +1,237 @@
 import { createHash } from 'node:crypto';
+import { json } from '@sigstore/core';
+import { z } from 'zod';
 import type { EdgeTrigger, Sha256Digest, Tier } from './domain';
 import { isSha256Digest, isTenantId } from './domain';
-import { InputError } from './errors';
-import type { EdgeTriggerConfig } from './config/types';
+import { InputError, type InputErrorCode } from './errors';
+import type { EdgeTriggerConfig } from './config/schema';
+import { formatPath } from './path';
 
 /**
  * What scanners submit. The producer validates these inputs, the worker turns
  * them into in-toto statements. Everything that goes into the statement is
  * here, so the same input always yields the same statement and the same
  * content digest (the submission's identity).
+ *
+ * The schemas below are the one declaration of each input: the types are
+ * their outputs. Validated inputs hold only strings, numbers, booleans, plain
+ * objects and arrays, and never a key whose value is `undefined`, so their
+ * canonical JSON is always well defined.
  */
 
-/** The scanned artifact: the statement's subject. */
-export interface ArtifactRef {
-  /** e.g. `registry.example.com/app` or `app.tar`. */
-  name: string;
-  digest: Sha256Digest;
+const MAX_TEXT = 512;
+const CVE_RE = /^CVE-\d{4}-\d{4,}$/;
+
+/**
+ * One input field: `schema` decides whether the value is valid (and how it is
+ * normalized); a refusal is one issue with `message`, which names the value
+ * and says what to pass instead, and the `InputError` code.
+ */
+function field<S extends z.ZodTypeAny>(
+  schema: S,
+  message: (value: unknown) => string,
+  code: Exclude<InputErrorCode, 'PAYLOAD_TOO_LARGE'> = 'INVALID_INPUT',
+) {
+  return z.unknown().transform((value, ctx): z.output<S> => {
+    const parsed = schema.safeParse(value);
+    if (parsed.success) return parsed.data;
+    ctx.addIssue({ code: z.ZodIssueCode.custom, message: message(value), params: { code } });
+    return z.NEVER;
+  });
 }
 
-export interface ScannerRef {
-  name: string;
-  version: string;
+function text(max = MAX_TEXT) {
+  return field(
+    z
+      .string()
+      .max(max)
+      .refine((s) => s.trim() !== ''),
+    (v) => `${JSON.stringify(v)} is not a non-empty string of at most ${max} characters`,
+  );
 }
 
-/** Tier 1: one graph attestation per completed scan. */
-export interface GraphAttestationInput {
-  tenantId: string;
-  scanId: string;
-  subject: ArtifactRef;
+const digest = field(
+  z.string().refine(isSha256Digest),
+  (v) => `${JSON.stringify(v)} is not a sha256 digest; use "sha256:" and 64 lower-case hex digits`,
+  'INVALID_DIGEST',
+);
+
+/** An RFC 3339 time, re-serialized in one form (UTC, milliseconds). */
+const time = field(
+  z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}T/)
+    .refine((v) => !Number.isNaN(Date.parse(v)))
+    .transform((v) => new Date(v).toISOString()),
+  (v) => `${JSON.stringify(v)} is not an RFC 3339 time; use e.g. "2025-12-20T10:00:00Z"`,
+);
+
+/** A tenant UUID, in lower case. */
+const tenantId = field(
+  z
+    .string()
+    .refine(isTenantId)
+    .transform((v) => v.toLowerCase()),
+  (v) => `${JSON.stringify(v)} is not a UUID; pass the tenant's UUID`,
+  'INVALID_TENANT',
+);
+
+const priority = field(
+  z.number().int().min(-1000).max(1000),
+  (v) => `${JSON.stringify(v)} is not a whole number from -1000 to 1000`,
+);
+
+/**
+ * Further scan metadata, string to string, keys sorted. A key `toJSON` next
+ * to whole-number keys is refused: canonical JSON writes an object with a
+ * `toJSON` member in JavaScript's own key order, which puts whole-number keys
+ * ("9", "10") first, so the metadata would have no sorted canonical text.
+ */
+const metadata = field(
+  z
+    .custom<Record<string, unknown>>(isRecord)
+    .refine((m): m is Record<string, string> => Object.values(m).every((v) => typeof v === 'string'))
+    .transform((m) => Object.fromEntries(Object.entries(m).sort(([a], [b]) => (a < b ? -1 : 1))))
+    .refine((m) => !Object.hasOwn(m, 'toJSON') || isSorted(Object.keys(m))),
+  metadataFault,
+);
+
+function metadataFault(v: unknown): string {
+  if (!isRecord(v) || !Object.values(v).every((x) => typeof x === 'string')) {
+    return 'is not an object of string values';
+  }
+  const whole = Object.keys(v).filter((k) => /^(0|[1-9]\d*)$/.test(k));
+  return `has the key "toJSON" next to the whole-number keys ${JSON.stringify(whole)}; rename "toJSON" or those keys`;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+function isSorted(keys: readonly string[]): boolean {
+  return keys.every((k, i) => i === 0 || keys[i - 1]! < k);
+}
+
+/** The object without the optional keys that were given as `undefined`. */
+function compact<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}
+
+const artifactRef = z.object(
+  {
+    /** e.g. `registry.example.com/app` or `app.tar`. */
+    name: text(),
+    digest,
+  },
+  { message: 'is not an object with name and digest' },
+);
+
+const scannerRef = z.object(
+  { name: text(100), version: text(100) },
+  { message: 'is not an object with name and version' },
+);
+
+/** The fields both tiers share, in the order they are checked. */
+const common = {
+  tenantId,
+  scanId: text(200),
+  subject: artifactRef,
   /** `CallGraphSnapshot.GraphDigest`. */
-  graphDigest: Sha256Digest;
-  scanner: ScannerRef;
-  /** RFC 3339 times of the scan. */
-  scanStartedAt?: string;
-  scanFinishedAt: string;
-  /** Further scan metadata, string to string. */
-  metadata?: Record<string, string>;
-  /** Higher drains first from the offline queue. @defaultValue 0 */
-  priority?: number;
-}
+  graphDigest: digest,
+  scanner: scannerRef,
+};
 
-export interface Finding {
-  /** e.g. `CVE-2024-3094`. */
-  cveId: string;
-  /** CVSS base score, 0.0 to 10.0. */
-  cvss: number;
-  reachable: boolean;
-}
+const graphInput = z
+  .object(
+    {
+      ...common,
+      /** RFC 3339 time the scan finished. */
+      scanFinishedAt: time,
+      /** RFC 3339 time the scan started. */
+      scanStartedAt: time.optional(),
+      /** Further scan metadata, string to string. */
+      metadata: metadata.optional(),
+      /** Higher drains first from the offline queue. @defaultValue 0 */
+      priority: priority.optional(),
+    },
+    { message: 'is not an object' },
+  )
+  .transform(compact);
 
+const finding = z.object(
+  {
+    /** e.g. `CVE-2024-3094`. */
+    cveId: field(
+      z.string().regex(CVE_RE),
+      (v) => `${JSON.stringify(v)} is not a CVE id; use e.g. "CVE-2024-3094"`,
+    ),
+    /** CVSS base score, 0.0 to 10.0. */
+    cvss: field(
+      z.number().min(0).max(10),
+      (v) => `${JSON.stringify(v)} is not a CVSS score; use a number from 0.0 to 10.0`,
+    ),
+    reachable: field(z.boolean(), (v) => `${JSON.stringify(v)} is not a boolean`),
+  },
+  { message: 'is not an object with cveId, cvss and reachable' },
+);
+
+const callEdge = z
+  .object(
+    { from: text(), to: text(), kind: text(64).optional() },
+    { message: 'is not an object with from and to' },
+  )
+  .transform(compact);
+
+const escalation = z
+  .object(
+    {
+      /** A policy gate that failed; fires the `policy_gate` trigger when `requireProof`. */
+      policyGate: z
+        // the flag is what makes it a gate: checked first, and reported on the gate
+        .custom<{ requireProof: boolean }>((g) => isRecord(g) && typeof g.requireProof === 'boolean', {
+          message: 'is not an object with name and requireProof (boolean)',
+        })
+        .pipe(z.object({ name: text(), requireProof: z.boolean() }))
+        .optional(),
+      /** A security team's request; fires the `manual` trigger. */
+      manual: z
+        .object(
+          { requestedBy: text(), reason: text(2000).optional() },
+          { message: 'is not an object with requestedBy' },
+        )
+        .transform(compact)
+        .optional(),
+    },
+    { message: 'is not an object' },
+  )
+  .transform(compact);
+
+const edgeInput = z
+  .object(
+    {
+      ...common,
+      finding,
+      /** The edges of the reachable paths to the vulnerable code. */
+      edges: z.array(callEdge, { message: 'is not a list of {from, to} edges' }),
+      escalation: escalation.optional(),
+      priority: priority.optional(),
+    },
+    { message: 'is not an object' },
+  )
+  .transform(compact);
+
+/** The scanned artifact: the statement's subject. */
+export type ArtifactRef = z.output<typeof artifactRef>;
+export type ScannerRef = z.output<typeof scannerRef>;
+/** Tier 1: one graph attestation per completed scan. */
+export type GraphAttestationInput = z.output<typeof graphInput>;
+export type Finding = z.output<typeof finding>;
 /** One edge of a reachable call path. */
-export interface CallEdge {
-  from: string;
-  to: string;
-  kind?: string;
-}
-
+export type CallEdge = z.output<typeof callEdge>;
 /** Why a finding is escalated. Triggers fire on what is present here. */
-export interface Escalation {
-  /** A policy gate that failed; fires the `policy_gate` trigger when `requireProof`. */
-  policyGate?: { name: string; requireProof: boolean };
-  /** A security team's request; fires the `manual` trigger. */
-  manual?: { requestedBy: string; reason?: string };
-}
-
+export type Escalation = z.output<typeof escalation>;
 /** Tier 2: an edge bundle for an escalated finding. */
-export interface EdgeBundleInput {
-  tenantId: string;
-  scanId: string;
-  subject: ArtifactRef;
-  graphDigest: Sha256Digest;
-  scanner: ScannerRef;
-  finding: Finding;
-  escalation?: Escalation;
-  /** The edges of the reachable paths to the vulnerable code. */
-  edges: CallEdge[];
-  priority?: number;
-}
+export type EdgeBundleInput = z.output<typeof edgeInput>;
 
 /** A validated submission as it travels in job data and the offline queue. */
 export type Submission =
@@ -91,174 +247,47 @@ export type Submission =
 
 // ------------------------------------------------------------ validation
 
-const MAX_TEXT = 512;
-const CVE_RE = /^CVE-\d{4}-\d{4,}$/;
-
-function fail(
-  field: string,
-  message: string,
-  code: 'INVALID_INPUT' | 'INVALID_DIGEST' | 'INVALID_TENANT' = 'INVALID_INPUT',
-): never {
-  throw new InputError(code, field, message);
+/**
+ * Where a fault ranks when an input has several: the outline first (subject
+ * and scanner are objects), then the fields both tiers share, then the tier's
+ * own fields; within a rank, in schema order. The first one is reported.
+ */
+function rank(issue: z.ZodIssue): number {
+  const [head, ...rest] = issue.path;
+  if ((head === 'subject' || head === 'scanner') && rest.length === 0) return 0;
+  return head === undefined || head === 'priority' || Object.hasOwn(common, head) ? 1 : 2;
 }
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
-
-function text(v: unknown, field: string, max = MAX_TEXT): string {
-  if (typeof v !== 'string' || v.trim() === '' || v.length > max) {
-    fail(field, `${JSON.stringify(v)} is not a non-empty string of at most ${max} characters`);
-  }
-  return v;
-}
-
-function digest(v: unknown, field: string): Sha256Digest {
-  if (!isSha256Digest(v)) {
-    fail(
-      field,
-      `${JSON.stringify(v)} is not a sha256 digest; use "sha256:" and 64 lower-case hex digits`,
-      'INVALID_DIGEST',
-    );
-  }
-  return v;
-}
-
-function time(v: unknown, field: string): string {
-  if (typeof v !== 'string' || !/^\d{4}-\d{2}-\d{2}T/.test(v) || Number.isNaN(Date.parse(v))) {
-    fail(field, `${JSON.stringify(v)} is not an RFC 3339 time; use e.g. "2025-12-20T10:00:00Z"`);
-  }
-  return new Date(v).toISOString();
-}
-
-function tenant(v: unknown): string {
-  if (!isTenantId(v)) {
-    fail('tenantId', `${JSON.stringify(v)} is not a UUID; pass the tenant's UUID`, 'INVALID_TENANT');
-  }
-  return v.toLowerCase();
-}
-
-function priority(v: unknown): number | undefined {
-  if (v === undefined) return undefined;
-  if (!Number.isInteger(v) || (v as number) < -1000 || (v as number) > 1000) {
-    fail('priority', `${JSON.stringify(v)} is not a whole number from -1000 to 1000`);
-  }
-  return v as number;
-}
-
-function common(raw: unknown) {
-  if (!isRecord(raw)) fail('input', 'is not an object');
-  const subject = raw.subject;
-  if (!isRecord(subject)) fail('subject', 'is not an object with name and digest');
-  const scanner = raw.scanner;
-  if (!isRecord(scanner)) fail('scanner', 'is not an object with name and version');
-  return {
-    raw,
-    tenantId: tenant(raw.tenantId),
-    scanId: text(raw.scanId, 'scanId', 200),
-    subject: { name: text(subject.name, 'subject.name'), digest: digest(subject.digest, 'subject.digest') },
-    graphDigest: digest(raw.graphDigest, 'graphDigest'),
-    scanner: {
-      name: text(scanner.name, 'scanner.name', 100),
-      version: text(scanner.version, 'scanner.version', 100),
-    },
-    priority: priority(raw.priority),
-  };
+/** Parses `raw`, or throws an `InputError` for the first field at fault. */
+function validate<S extends z.ZodTypeAny>(schema: S, raw: unknown): z.output<S> {
+  const result = schema.safeParse(raw);
+  if (result.success) return result.data;
+  const issue = result.error.issues.reduce((first, i) => (rank(i) < rank(first) ? i : first));
+  const code: InputErrorCode =
+    issue.code === z.ZodIssueCode.custom ? (issue.params?.code ?? 'INVALID_INPUT') : 'INVALID_INPUT';
+  throw new InputError(code, formatPath(issue.path) || 'input', issue.message);
 }
 
 /** Validates and normalizes a Tier 1 input; throws `InputError`. */
 export function validateGraphInput(raw: unknown): GraphAttestationInput {
-  const c = common(raw);
-  const out: GraphAttestationInput = {
-    tenantId: c.tenantId,
-    scanId: c.scanId,
-    subject: c.subject,
-    graphDigest: c.graphDigest,
-    scanner: c.scanner,
-    scanFinishedAt: time(c.raw.scanFinishedAt, 'scanFinishedAt'),
-  };
-  if (c.raw.scanStartedAt !== undefined) out.scanStartedAt = time(c.raw.scanStartedAt, 'scanStartedAt');
-  if (c.raw.metadata !== undefined) {
-    const m = c.raw.metadata;
-    if (!isRecord(m) || Object.values(m).some((v) => typeof v !== 'string')) {
-      fail('metadata', 'is not an object of string values');
-    }
-    out.metadata = Object.fromEntries(
-      Object.entries(m as Record<string, string>).sort(([a], [b]) => (a < b ? -1 : 1)),
-    );
-  }
-  if (c.priority !== undefined) out.priority = c.priority;
-  return out;
+  return validate(graphInput, raw);
 }
 
 /** Validates and normalizes a Tier 2 input; throws `InputError`. */
 export function validateEdgeInput(raw: unknown): EdgeBundleInput {
-  const c = common(raw);
-  const f = c.raw.finding;
-  if (!isRecord(f)) fail('finding', 'is not an object with cveId, cvss and reachable');
-  if (typeof f.cveId !== 'string' || !CVE_RE.test(f.cveId)) {
-    fail('finding.cveId', `${JSON.stringify(f.cveId)} is not a CVE id; use e.g. "CVE-2024-3094"`);
-  }
-  if (typeof f.cvss !== 'number' || !Number.isFinite(f.cvss) || f.cvss < 0 || f.cvss > 10) {
-    fail('finding.cvss', `${JSON.stringify(f.cvss)} is not a CVSS score; use a number from 0.0 to 10.0`);
-  }
-  if (typeof f.reachable !== 'boolean')
-    fail('finding.reachable', `${JSON.stringify(f.reachable)} is not a boolean`);
-  if (!Array.isArray(c.raw.edges)) fail('edges', 'is not a list of {from, to} edges');
-  const edges = (c.raw.edges as unknown[]).map((e, i) => {
-    if (!isRecord(e)) fail(`edges[${i}]`, 'is not an object with from and to');
-    const edge: CallEdge = { from: text(e.from, `edges[${i}].from`), to: text(e.to, `edges[${i}].to`) };
-    if (e.kind !== undefined) edge.kind = text(e.kind, `edges[${i}].kind`, 64);
-    return edge;
-  });
-  const out: EdgeBundleInput = {
-    tenantId: c.tenantId,
-    scanId: c.scanId,
-    subject: c.subject,
-    graphDigest: c.graphDigest,
-    scanner: c.scanner,
-    finding: { cveId: f.cveId as string, cvss: f.cvss as number, reachable: f.reachable as boolean },
-    edges,
-  };
-  const esc = c.raw.escalation;
-  if (esc !== undefined) {
-    if (!isRecord(esc)) fail('escalation', 'is not an object');
-    const e: Escalation = {};
-    if (esc.policyGate !== undefined) {
-      const g = esc.policyGate;
-      if (!isRecord(g) || typeof g.requireProof !== 'boolean') {
-        fail('escalation.policyGate', 'is not an object with name and requireProof (boolean)');
-      }
-      e.policyGate = {
-        name: text(g.name, 'escalation.policyGate.name'),
-        requireProof: g.requireProof as boolean,
-      };
-    }
-    if (esc.manual !== undefined) {
-      const m = esc.manual;
-      if (!isRecord(m)) fail('escalation.manual', 'is not an object with requestedBy');
-      e.manual = { requestedBy: text(m.requestedBy, 'escalation.manual.requestedBy') };
-      if (m.reason !== undefined) e.manual.reason = text(m.reason, 'escalation.manual.reason', 2000);
-    }
-    out.escalation = e;
-  }
-  if (c.priority !== undefined) out.priority = c.priority;
-  return out;
+  return validate(edgeInput, raw);
 }
 
 // ------------------------------------------------------------ identity
 
-/** JSON with object keys sorted at every level: one text per value. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
+/**
+ * JSON with object keys sorted at every level and no whitespace: one text per
+ * value. This is sigstore's canonical JSON, meant for JSON data: a property
+ * whose value is `undefined` comes out as `undefined` (not JSON), and an
+ * object with a `toJSON` member is written by `JSON.stringify`, keys unsorted.
+ * Validated inputs are built so that neither can happen.
+ */
+export const canonicalJson: (value: unknown) => string = json.canonicalize;
 
 /**
  * The submission's identity: sha256 over the tier and the canonical input

@@ -1,7 +1,7 @@
 import { createPublicKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { InputError, TIERS } from '@rekor-budget/core';
+import { InputError, MINUTE_MS, TIERS } from '@rekor-budget/core';
 import { createRekorProducer } from '@rekor-budget/producer';
 import type { SubmissionJobData } from '@rekor-budget/queue';
 import { verifyBundle } from '@rekor-budget/rekor';
@@ -20,7 +20,7 @@ interface DemoFlags {
   json?: boolean;
 }
 
-const STEP_MS = 10 * 60_000;
+const STEP_MS = 10 * MINUTE_MS;
 
 interface TenantRow {
   tenant: string;
@@ -128,7 +128,7 @@ export function registerDemo(program: Command, io: CliIo, setExit: (code: number
           if (step >= 30) throw new Error(`${delayed} jobs still delayed after ${step} simulated steps`);
           offset += STEP_MS;
           say(
-            `simulated time: +${(offset / 60_000).toFixed(0)} min; ${delayed} jobs delayed by budget are released`,
+            `simulated time: +${(offset / MINUTE_MS).toFixed(0)} min; ${delayed} jobs delayed by budget are released`,
           );
           await Promise.all(queues.map((q) => q.promoteJobs()));
         }

@@ -1,4 +1,5 @@
 import { InvalidArgumentError, type Command } from 'commander';
+import { HOUR_MS } from '@rekor-budget/core';
 import { runWorkers, WORKER_ROLES, type WorkerRole } from '@rekor-budget/worker';
 import { configFor, type GlobalOptions } from '../context';
 import { EXIT, type CliIo } from '../io';
@@ -38,7 +39,7 @@ export function registerWorker(program: Command, io: CliIo, setExit: (code: numb
     .option(
       '--lock-duration <ms>',
       'how long a job stays locked to this worker without renewal; after a crash its jobs move on once it expires',
-      whole('--lock-duration', 3_600_000, 1000),
+      whole('--lock-duration', HOUR_MS, 1000),
       30_000,
     )
     .action(async (flags: WorkerFlags, cmd: Command) => {

@@ -1,12 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { closest, distance } from 'fastest-levenshtein';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { ConfigError, type ConfigIssue } from '../errors';
-import { fileSchema, type RawRekorConfig } from './schema';
-import type { RekorConfig } from './types';
+import { formatPath } from '../path';
+import { fileSchema, type RekorConfig } from './schema';
 
-const HOUR_MS = 3_600_000;
 const ROOT = ['attestor', 'rekor'];
 
 /** Environment variables that override a configuration key. */
@@ -92,7 +92,7 @@ export function parseConfigObject(raw: unknown, options: { source: string; env?:
     const issues = result.error.issues.flatMap((i) => describeIssue(i, input, envPaths));
     throw new ConfigError('CONFIG_INVALID', options.source, issues);
   }
-  return toConfig(result.data.attestor.rekor);
+  return result.data.attestor.rekor;
 }
 
 function applyEnv(raw: unknown, env: Env, envPaths: Map<string, string>): unknown {
@@ -115,50 +115,6 @@ function applyEnv(raw: unknown, env: Env, envPaths: Map<string, string>): unknow
     envPaths.set(formatPath(path), name);
   }
   return copy;
-}
-
-function toConfig(r: RawRekorConfig): RekorConfig {
-  const daily = r.budget.edgeBundleDailyLimit ?? r.edgeBundles.dailyLimit ?? 50;
-  const triggers = Object.assign(
-    { manualEscalation: false },
-    ...r.edgeBundles.triggers,
-  ) as RekorConfig['edgeBundles']['triggers'];
-  return {
-    enabled: r.enabled,
-    serverUrl: r.serverUrl.replace(/\/+$/, ''),
-    apiVersion: r.apiVersion,
-    entryKind: r.entryKind,
-    tier: r.tier,
-    requestTimeoutMs: r.requestTimeout,
-    maxPayloadBytes: r.maxPayloadBytes,
-    pace: { max: r.pace.max, windowMs: r.pace.window },
-    budget: {
-      hourlyLimit: r.budget.hourlyLimit,
-      burstLimit: r.budget.burstLimit,
-      burstWindowMs: r.budget.burstWindow,
-      burstWindowLimit: Math.floor((r.budget.burstLimit * r.budget.burstWindow) / HOUR_MS),
-      edgeBundleDailyLimit: daily,
-    },
-    retry: {
-      maxAttempts: r.retry.maxAttempts,
-      initialDelayMs: r.retry.initialDelay,
-      maxDelayMs: r.retry.maxDelay,
-      backoffMultiplier: r.retry.backoffMultiplier,
-    },
-    offline: {
-      queueEnabled: r.offline.queueEnabled,
-      maxQueueSize: r.offline.maxQueueSize,
-      drainOnConnect: r.offline.drainOnConnect,
-      airGapped: r.offline.airGapped,
-      probeIntervalMs: r.offline.probeInterval,
-    },
-    edgeBundles: { enabled: r.edgeBundles.enabled, dailyLimit: daily, triggers },
-    redis: { ...r.redis },
-    database: { ...r.database },
-    signing: { ...r.signing },
-    metrics: { ...r.metrics },
-    dashboard: { ...r.dashboard },
-  };
 }
 
 // ---------------------------------------------------------------- messages
@@ -184,13 +140,6 @@ function describeIssue(issue: z.ZodIssue, input: unknown, envPaths: Map<string, 
   const where = env ? `${path} (from ${env})` : path;
   const shown = value === undefined ? 'missing value' : formatValue(value);
   return [{ path, value, message: `${where}: ${shown} ${issue.message}` }];
-}
-
-function formatPath(path: readonly (string | number)[]): string {
-  return path.reduce<string>(
-    (acc, p) => (typeof p === 'number' ? `${acc}[${p}]` : acc ? `${acc}.${p}` : p),
-    '',
-  );
 }
 
 function formatValue(value: unknown): string {
@@ -225,38 +174,22 @@ function validKeysAt(path: readonly (string | number)[]): string[] {
   return schema instanceof z.ZodObject ? Object.keys(schema.shape as object) : [];
 }
 
+/** The schema under defaults, optionals, refinements and transforms. */
 function unwrap(schema: z.ZodTypeAny): z.ZodTypeAny {
   for (;;) {
-    if (schema instanceof z.ZodDefault || schema instanceof z.ZodOptional) schema = schema._def.innerType;
-    else if (schema instanceof z.ZodEffects) schema = schema._def.schema;
+    if (schema instanceof z.ZodDefault) schema = schema.removeDefault();
+    else if (schema instanceof z.ZodOptional) schema = schema.unwrap();
+    else if (schema instanceof z.ZodEffects) schema = schema.innerType();
     else return schema;
   }
 }
 
 /** The valid key closest to `key` (case-insensitive edit distance), if close enough. */
 function nearest(key: string, valid: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = Infinity;
-  for (const candidate of valid) {
-    const d = editDistance(key.toLowerCase(), candidate.toLowerCase());
-    if (d < bestDistance) {
-      best = candidate;
-      bestDistance = d;
-    }
-  }
-  return best !== undefined && bestDistance <= Math.max(2, Math.floor(best.length / 3)) ? best : undefined;
-}
-
-function editDistance(a: string, b: string): number {
-  const prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let diag = prev[0]!;
-    prev[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = prev[j]!;
-      prev[j] = Math.min(prev[j]! + 1, prev[j - 1]! + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diag = tmp;
-    }
-  }
-  return prev[b.length]!;
+  if (valid.length === 0) return undefined;
+  const target = key.toLowerCase();
+  const lowered = valid.map((v) => v.toLowerCase());
+  const i = lowered.indexOf(closest(target, lowered));
+  const best = valid[i]!;
+  return distance(target, lowered[i]!) <= Math.max(2, Math.floor(best.length / 3)) ? best : undefined;
 }

@@ -1,14 +1,21 @@
 import { z } from 'zod';
+import { TIER_MODES } from '../domain';
 import { formatDuration, parseDuration } from '../duration';
+import { HOUR_MS } from '../time';
 
 /**
  * The one schema of `attestor.rekor`. Keys are exactly the spec's Full
  * Configuration Schema (plus `edgeBundles.dailyLimit` from Tier 2) and the
  * documented extension keys; every object is strict, so a typo is an error,
  * never a silent default. Messages are written to follow `<path>: <value> `.
+ * The schema ends in the shape packages receive (`RekorConfig`), so that
+ * shape is declared once, here.
  */
 
-const HOUR_MS = 3_600_000;
+/** The Tier 1 cap per burst window: `floor(burstLimit x burstWindow / 1h)`. */
+function burstWindowLimit(burstLimit: number, burstWindowMs: number): number {
+  return Math.floor((burstLimit * burstWindowMs) / HOUR_MS);
+}
 
 function posInt(example: number) {
   const message = `is not a positive whole number; use e.g. ${example}`;
@@ -92,12 +99,15 @@ const cvssThreshold = z
 
 const triggerItem = z
   .object({
+    /** A finding at or above this CVSS score, and reachable, escalates. */
     cvssThreshold: cvssThreshold.optional(),
+    /** A failed policy gate that carries this flag escalates. */
     policyGate: z
       .literal('require_proof', {
         errorMap: () => ({ message: 'is not a known policy gate; use "require_proof"' }),
       })
       .optional(),
+    /** A security team's explicit request escalates. */
     manualEscalation: bool(true).optional(),
   })
   .strict()
@@ -112,6 +122,17 @@ const triggerItem = z
     }
   });
 
+type TriggerItem = z.output<typeof triggerItem>;
+
+/** One configured Tier 2 trigger set (each key present only if configured). */
+export type EdgeTriggerConfig = Omit<TriggerItem, 'manualEscalation'> &
+  Required<Pick<TriggerItem, 'manualEscalation'>>;
+
+/** The trigger list merged into one set; a trigger left out is off. */
+function mergeTriggers(items: readonly TriggerItem[]): EdgeTriggerConfig {
+  return Object.assign({ manualEscalation: false }, ...items) as EdgeTriggerConfig;
+}
+
 export const rekorSchema = z
   .object(
     {
@@ -119,7 +140,7 @@ export const rekorSchema = z
       enabled: bool(true).default(true),
       serverUrl: httpUrl('https://rekor.sigstore.dev').default('https://rekor.sigstore.dev'),
       tier: z
-        .enum(['graph-only', 'with-edges'], {
+        .enum(TIER_MODES, {
           errorMap: () => ({ message: 'is not a tier; use "graph-only" or "with-edges"' }),
         })
         .default('graph-only'),
@@ -225,7 +246,7 @@ export const rekorSchema = z
         ['budget', 'burstWindow'],
         'is longer than one hour; the burst window must lie within the hour, e.g. "00:10:00"',
       );
-    } else if (Math.floor((b.burstLimit * b.burstWindow) / HOUR_MS) < 1) {
+    } else if (burstWindowLimit(b.burstLimit, b.burstWindow) < 1) {
       issue(
         ['budget', 'burstWindow'],
         `lets floor(burstLimit ${b.burstLimit} x ${formatDuration(b.burstWindow)} / 1h) = 0 submissions through per window; lengthen burstWindow or raise burstLimit so at least one fits`,
@@ -280,7 +301,68 @@ export const rekorSchema = z
         'is missing while the other dashboard credential is set; set both user and password, or neither',
       );
     }
+  })
+  .transform((r) => {
+    const daily = r.budget.edgeBundleDailyLimit ?? r.edgeBundles.dailyLimit ?? 50;
+    return {
+      enabled: r.enabled,
+      serverUrl: r.serverUrl.replace(/\/+$/, ''),
+      /** Rekor API: 1 (`/api/v1/log/entries`) or 2 (`/api/v2/log/entries`). @defaultValue 1 */
+      apiVersion: r.apiVersion,
+      /** Rekor v1 entry kind for DSSE envelopes. @defaultValue 'dsse' */
+      entryKind: r.entryKind,
+      tier: r.tier,
+      /** Timeout of one HTTP request to Rekor. @defaultValue 30 000 */
+      requestTimeoutMs: r.requestTimeout,
+      /** Largest statement payload accepted by the producer, per submission. @defaultValue 102 400 */
+      maxPayloadBytes: r.maxPayloadBytes,
+      /**
+       * Global pace toward Rekor across all tenants and workers of a tier (BullMQ
+       * limiter): at most `max` requests per `windowMs`; `max: 0` means none.
+       */
+      pace: { max: r.pace.max, windowMs: r.pace.window },
+      budget: {
+        hourlyLimit: r.budget.hourlyLimit,
+        burstLimit: r.budget.burstLimit,
+        burstWindowMs: r.budget.burstWindow,
+        /** Derived: `floor(burstLimit x burstWindow / 1h)`, the cap per burst window. */
+        burstWindowLimit: burstWindowLimit(r.budget.burstLimit, r.budget.burstWindow),
+        /** Tier 2 cap per rolling 24 h (`budget.edgeBundleDailyLimit` or `edgeBundles.dailyLimit`). */
+        edgeBundleDailyLimit: daily,
+      },
+      retry: {
+        maxAttempts: r.retry.maxAttempts,
+        initialDelayMs: r.retry.initialDelay,
+        maxDelayMs: r.retry.maxDelay,
+        backoffMultiplier: r.retry.backoffMultiplier,
+      },
+      offline: {
+        queueEnabled: r.offline.queueEnabled,
+        maxQueueSize: r.offline.maxQueueSize,
+        drainOnConnect: r.offline.drainOnConnect,
+        /** Sign and store only; never contact Rekor. @defaultValue false */
+        airGapped: r.offline.airGapped,
+        /** How often the drain worker probes Rekor. @defaultValue 15 000 */
+        probeIntervalMs: r.offline.probeInterval,
+      },
+      edgeBundles: {
+        enabled: r.edgeBundles.enabled,
+        dailyLimit: daily,
+        triggers: mergeTriggers(r.edgeBundles.triggers),
+      },
+      redis: { ...r.redis },
+      database: { ...r.database },
+      signing: { ...r.signing },
+      metrics: { ...r.metrics },
+      dashboard: { ...r.dashboard },
+    };
   });
+
+/**
+ * `attestor.rekor`, validated, with defaults applied and durations in
+ * milliseconds. Packages receive this object; only the edge of an app loads it.
+ */
+export type RekorConfig = z.output<typeof rekorSchema>;
 
 const rekorSection = z.preprocess((v) => (v === null ? undefined : v), rekorSchema.default({}));
 
@@ -290,5 +372,3 @@ export const fileSchema = z
     { message: 'is not a mapping; the file holds attestor.rekor.<keys>, see attestor.example.yaml' },
   )
   .strict();
-
-export type RawRekorConfig = z.output<typeof rekorSchema>;
