@@ -82,7 +82,14 @@ export async function startRekorLocal(options: RekorLocalOptions): Promise<Rekor
   faults.onChange((fault) => {
     if (closing) return;
     if (fault?.mode === 'offline' && fault.remaining === null) void api.down();
-    else if (!api.listening) void api.up().catch(() => undefined);
+    else if (!api.listening) {
+      // the outage ended but the port could not be bound again: say so, the log stays down
+      api
+        .up()
+        .catch((e: Error) =>
+          process.emitWarning(`rekor-local: cannot listen again on port ${api.port}: ${e.message}`),
+        );
+    }
   });
   if (typeof o.faults === 'object') faults.set(o.faults);
 

@@ -31,21 +31,26 @@ export function createTierWorker(options: TierWorkerOptions): Worker<SubmissionJ
   const { config, keys, metrics } = runtime;
   const logger = runtime.logger.child({ component: 'worker', tier });
   const lockDuration = options.lockDurationMs ?? 30_000;
-  let worker: Worker<SubmissionJobData, JobResult> | undefined;
-  const processor = createProcessor({ ...options, worker: () => worker! });
-  worker = new Worker<SubmissionJobData, JobResult>(keys.queueName(tier), processor, {
-    connection: options.connection ?? runtime.redis,
-    prefix: keys.queuePrefix,
-    concurrency: options.concurrency ?? 8,
-    autorun: options.autorun ?? true,
-    lockDuration,
-    stalledInterval: Math.min(30_000, lockDuration),
-    limiter: config.pace.max > 0 ? { max: config.pace.max, duration: config.pace.windowMs } : UNBOUNDED_PACE,
-    settings: {
-      backoffStrategy: (attemptsMade: number, type?: string) =>
-        type === BACKOFF_STRATEGY ? backoffDelayMs(config.retry, attemptsMade) : 0,
+  // the processor reaches its worker (for `rateLimit`) only while jobs run, after construction
+  const processor = createProcessor({ ...options, worker: () => worker });
+  const worker: Worker<SubmissionJobData, JobResult> = new Worker<SubmissionJobData, JobResult>(
+    keys.queueName(tier),
+    processor,
+    {
+      connection: options.connection ?? runtime.redis,
+      prefix: keys.queuePrefix,
+      concurrency: options.concurrency ?? 8,
+      autorun: options.autorun ?? true,
+      lockDuration,
+      stalledInterval: Math.min(30_000, lockDuration),
+      limiter:
+        config.pace.max > 0 ? { max: config.pace.max, duration: config.pace.windowMs } : UNBOUNDED_PACE,
+      settings: {
+        backoffStrategy: (attemptsMade: number, type?: string) =>
+          type === BACKOFF_STRATEGY ? backoffDelayMs(config.retry, attemptsMade) : 0,
+      },
     },
-  });
+  );
   worker.on('failed', (job: Job<SubmissionJobData> | undefined, err: Error) => {
     const final = job !== undefined && job.attemptsMade >= (job.opts.attempts ?? 1);
     if (final) metrics.submission(tier, 'failed');

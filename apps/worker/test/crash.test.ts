@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { createHarness, graphInput, waitFor, type Harness } from './harness';
@@ -53,7 +54,7 @@ function startWorkerProcess(configFile: string): ChildProcess {
 
 test('a worker killed with SIGKILL mid-batch: after a restart every job completes and the log has no duplicates', async () => {
   const c = h.config;
-  const configFile = join(require('node:os').tmpdir(), `rb-crash-${process.pid}.yaml`);
+  const configFile = join(tmpdir(), `rb-crash-${process.pid}.yaml`);
   writeFileSync(
     configFile,
     stringify({

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { createHarness, graphInput, waitFor, type Harness } from './harness';
 
 jest.setTimeout(60_000);
@@ -121,8 +121,7 @@ describe('pipeline on real Redis, Postgres and rekor-local', () => {
     h = await createHarness();
     const other = await import('@rekor-budget/rekor').then((m) =>
       m.createSigner(
-        require('node:crypto')
-          .generateKeyPairSync('ec', { namedCurve: 'prime256v1' })
+        generateKeyPairSync('ec', { namedCurve: 'prime256v1' })
           .privateKey.export({ type: 'pkcs8', format: 'pem' })
           .toString(),
       ),

@@ -35,7 +35,6 @@ async function promtoolRun(...args: string[]): Promise<string> {
 }
 
 if (!promtool && !process.env.CI) {
-  // eslint-disable-next-line no-console
   console.log(`skipping the promtool tests locally: ${MISSING}`);
 }
 

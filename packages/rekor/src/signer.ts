@@ -132,7 +132,15 @@ export async function writeKeyPair(
     await writeFile(publicKeyPath, publicPem, { mode: 0o644, flag: 'wx' });
   } catch (cause) {
     // never leave a private key without its public half
-    await unlink(out).catch(() => undefined);
+    try {
+      await unlink(out);
+    } catch (cleanup) {
+      throw new RekorError(
+        'KEY_UNWRITABLE',
+        `cannot write the key pair, and the private key ${out} is left without its public half; remove it and run keygen again`,
+        { cause: new AggregateError([cause, cleanup]) },
+      );
+    }
     throw writeError(cause, out, publicKeyPath);
   }
   return { privateKeyPath: out, publicKeyPath, keyHint: keyHintOf(publicPem), algorithm };

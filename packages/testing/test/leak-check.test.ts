@@ -5,7 +5,9 @@ const ROOT = join(__dirname, '..', '..', '..');
 
 /** Runs jest on one fixture file in a child process. */
 function runFixture(name: string): { status: number | null; output: string } {
-  const base = require(join(ROOT, 'jest.config.js'));
+  // jest.config.js is CommonJS: load it as jest does
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const base = require(join(ROOT, 'jest.config.js')) as Record<string, unknown>;
   const config = { ...base, rootDir: ROOT, roots: [join(__dirname, 'fixtures')], testMatch: [`**/${name}`] };
   const r = spawnSync(
     process.execPath,
