@@ -118,7 +118,9 @@ export function createProcessor(ctx: ProcessorContext) {
         return { status: outcome.kind, uuid: outcome.entry.uuid, logIndex: outcome.entry.logIndex };
       }
       case 'rate_limited': {
+        // a 429 is both a failed request and a submission Rekor refused for now (the runbook's rate_limited)
         metrics.error(tier, 'rate_limited');
+        metrics.rejected(tier, 'rate_limited');
         await ctx.worker().rateLimit(Math.max(outcome.retryAfterMs ?? config.retry.initialDelayMs, 1));
         throw Worker.RateLimitError();
       }

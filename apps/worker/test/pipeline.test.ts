@@ -115,6 +115,11 @@ describe('pipeline on real Redis, Postgres and rekor-local', () => {
     // only the run that succeeded counts
     expect(job?.attemptsMade).toBe(1);
     expect(await h.treeSize()).toBe(1);
+    const text = await h.runtime.registry.metrics();
+    expect(text).toMatch(/^attestor_rekor_submission_errors_total\{tier="graph",reason="rate_limited"\} 1$/m);
+    expect(text).toMatch(
+      /^attestor_rekor_submissions_rejected_total\{tier="graph",reason="rate_limited"\} 1$/m,
+    );
   });
 
   test('Rekor rejects (400): the job fails with the reason and nothing is logged', async () => {

@@ -46,3 +46,20 @@ export interface Receipt {
   /** The sigstore bundle (JSON), verifiable offline (`verifyBundle` of @rekor-budget/rekor). */
   bundle: unknown;
 }
+
+/** A receipt as JSON (receipts files, `--json` output): the integrated time in ISO 8601. */
+export type ReceiptJson = Omit<Receipt, 'integratedTime'> & { integratedTime: string };
+
+export function receiptToJson(r: Receipt): ReceiptJson {
+  return {
+    tenantId: r.tenantId,
+    tier: r.tier,
+    contentDigest: r.contentDigest,
+    uuid: r.uuid,
+    logIndex: r.logIndex,
+    integratedTime: r.integratedTime.toISOString(),
+    logId: r.logId,
+    logUrl: r.logUrl,
+    bundle: r.bundle,
+  };
+}

@@ -1,6 +1,7 @@
 export { TIERS, TIER_MODES, EDGE_TRIGGERS, isTier, isTenantId, isSha256Digest } from './domain';
 export type { Tier, TierMode, TenantId, EdgeTrigger, Sha256Digest } from './domain';
-export type { KeyAlgorithm, DsseEnvelopeJson, SignedEnvelope, Receipt } from './envelope';
+export { receiptToJson } from './envelope';
+export type { KeyAlgorithm, DsseEnvelopeJson, SignedEnvelope, Receipt, ReceiptJson } from './envelope';
 
 export { silentLogger, errorFields } from './logger';
 export type { Logger, LogFn } from './logger';

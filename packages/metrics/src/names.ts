@@ -40,13 +40,14 @@ export type RejectionReason = (typeof REJECTION_REASONS)[number];
 
 /**
  * Why a request to Rekor failed, for `..._errors_total{reason}`: `unreachable`
- * (connection refused, DNS), `retryable` (5xx), `rejected` (400/413/422),
+ * (connection refused, DNS), `retryable` (5xx), `rate_limited` (429), `rejected` (400/413/422),
  * `frozen` (405 from a frozen v2 shard), `invalid_response` (a 2xx answer that
  * is not what the API describes), `timeout`, `other`.
  */
 export const ERROR_REASONS = [
   'unreachable',
   'retryable',
+  'rate_limited',
   'rejected',
   'frozen',
   'invalid_response',

@@ -1,4 +1,4 @@
-import { isSha256Digest, isTenantId, isTier, type Sha256Digest, type Tier } from '@rekor-budget/core';
+import { isSha256Digest, isTenantId, isTier, type ReceiptJson, type Sha256Digest } from '@rekor-budget/core';
 import { documentDigest } from './digest';
 import { OfflineKitError } from './error';
 
@@ -7,20 +7,7 @@ export const RECEIPTS_KIND = 'rekor-budget/receipts';
 export const RECEIPTS_FORMAT_VERSION = 1;
 
 /** One receipt as it travels in a receipts file. */
-export interface ReceiptRecord {
-  tenantId: string;
-  tier: Tier;
-  contentDigest: Sha256Digest;
-  uuid: string;
-  logIndex: number;
-  /** ISO 8601. */
-  integratedTime: string;
-  /** The log's id, hex. */
-  logId: string;
-  logUrl: string;
-  /** The sigstore bundle (JSON). */
-  bundle: unknown;
-}
+export type ReceiptRecord = ReceiptJson;
 
 /** A receipts file: the receipts, what selected them, and the file's digest. */
 export interface ReceiptsFile {

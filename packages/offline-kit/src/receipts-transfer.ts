@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { Receipt } from '@rekor-budget/core';
+import { receiptToJson, type Receipt } from '@rekor-budget/core';
 import type { Database } from '@rekor-budget/db';
 import { createReceiptStore, OfflineQueue } from '@rekor-budget/queue';
 import { RekorError, verifyBundle } from '@rekor-budget/rekor';
@@ -9,7 +9,6 @@ import {
   RECEIPTS_FORMAT_VERSION,
   RECEIPTS_KIND,
   sealReceiptsFile,
-  type ReceiptRecord,
   type ReceiptsFile,
 } from './receipts-file';
 
@@ -39,17 +38,7 @@ export async function exportReceipts(options: ExportReceiptsOptions): Promise<Re
       ...(options.since ? { since: options.since.toISOString() } : {}),
       ...(options.tenantId ? { tenantId: options.tenantId.toLowerCase() } : {}),
     },
-    receipts: rows.map((r): ReceiptRecord => ({
-      tenantId: r.tenantId,
-      tier: r.tier,
-      contentDigest: r.contentDigest,
-      uuid: r.uuid,
-      logIndex: r.logIndex,
-      integratedTime: r.integratedTime.toISOString(),
-      logId: r.logId,
-      logUrl: r.logUrl,
-      bundle: r.bundle,
-    })),
+    receipts: rows.map(receiptToJson),
   });
 }
 

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { isTenantId, InputError } from '@rekor-budget/core';
+import { isTenantId, InputError, receiptToJson } from '@rekor-budget/core';
 import { createReceiptStore } from '@rekor-budget/queue';
 import { configFor, type GlobalOptions } from '../context';
 import { EXIT, type CliIo } from '../io';
@@ -37,20 +37,7 @@ export function registerReceipts(program: Command, io: CliIo, setExit: (code: nu
           limit: flags.limit,
         });
         if (flags.json) {
-          io.out(
-            JSON.stringify(
-              list.map((r) => ({
-                tenantId: r.tenantId,
-                tier: r.tier,
-                contentDigest: r.contentDigest,
-                uuid: r.uuid,
-                logIndex: r.logIndex,
-                integratedTime: r.integratedTime.toISOString(),
-                logUrl: r.logUrl,
-                bundle: r.bundle,
-              })),
-            ),
-          );
+          io.out(JSON.stringify(list.map(receiptToJson)));
         } else if (list.length === 0) {
           io.out('no receipts');
         } else {
