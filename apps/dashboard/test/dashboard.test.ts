@@ -3,9 +3,8 @@ import { connect } from 'node:net';
 import type { Queue } from 'bullmq';
 import type { RekorConfig } from '@rekor-budget/core';
 import { createRuntime, type Runtime } from '@rekor-budget/runtime';
-import { createTestServices, type TestServices } from '@rekor-budget/testing';
+import { createTestServices, http, type TestServices } from '@rekor-budget/testing';
 import { startDashboard, type RunningDashboard } from '@rekor-budget/dashboard';
-import { http } from './http';
 
 const AUTH = 'operator:s3cret pass';
 let s: TestServices;

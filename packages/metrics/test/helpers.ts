@@ -1,25 +1,4 @@
-import { request } from 'node:http';
-
-export interface HttpResponse {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}
-
-/** One HTTP request on a fresh connection (no keep-alive, nothing left open). */
-export function http(url: string, method = 'GET'): Promise<HttpResponse> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method, agent: false }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
+export { http } from '@rekor-budget/testing';
 
 export interface Sample {
   name: string;

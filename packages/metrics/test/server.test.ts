@@ -100,10 +100,10 @@ describe('startMetricsServer', () => {
     expect((await http(`${server.url}/`)).status).toBe(404);
     expect((await http(`${server.url}/metricsx`)).status).toBe(404);
     expect((await http(`${server.url}/metrics?x=1`)).status).toBe(200);
-    const post = await http(`${server.url}/metrics`, 'POST');
+    const post = await http(`${server.url}/metrics`, { method: 'POST' });
     expect(post.status).toBe(405);
     expect(post.headers.allow).toBe('GET, HEAD');
-    const head = await http(`${server.url}/healthz`, 'HEAD');
+    const head = await http(`${server.url}/healthz`, { method: 'HEAD' });
     expect([head.status, head.body]).toEqual([200, '']);
   });
 

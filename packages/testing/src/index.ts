@@ -12,3 +12,5 @@ export { createTestRedis, uniquePrefix, deleteKeys } from './redis';
 export { testDigest, graphInput, edgeInput, waitFor } from './fixtures';
 export { createTestServices, testConfig } from './context';
 export type { TestServices } from './context';
+export { http } from './http';
+export type { HttpResult } from './http';

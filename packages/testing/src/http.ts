@@ -1,5 +1,6 @@
 import { request } from 'node:http';
 
+/** An HTTP answer as a test reads it. */
 export interface HttpResult {
   status: number;
   headers: Record<string, string | string[] | undefined>;
