@@ -10,13 +10,13 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { stringify } from 'yaml';
 import { createRedisKeys, parseConfigObject } from '@rekor-budget/core';
 import { createDb, migrateToLatest } from '@rekor-budget/db';
 import { createRekorProducer } from '@rekor-budget/producer';
+import { createReceiptStore, createTierQueues } from '@rekor-budget/queue';
 import { writeKeyPair } from '@rekor-budget/rekor';
 
 const args = process.argv.slice(2);
@@ -121,10 +121,11 @@ async function main() {
         '--concurrency',
         String(CONCURRENCY),
       ]);
+      child.stdout!.resume(); // the workers' log lines are not read here
       children.push(child);
     }
-    const keys = createRedisKeys(prefix);
-    const queue = new Queue(keys.queueName('graph'), { connection: redis, prefix: keys.queuePrefix });
+    const queues = createTierQueues({ redis, keys: createRedisKeys(prefix) });
+    const queue = queues.get('graph');
     for (;;) {
       const done = await queue.getCompletedCount();
       const failed = await queue.getFailedCount();
@@ -134,11 +135,9 @@ async function main() {
     const elapsedMs = Date.now() - start;
     const jobs = await queue.getCompleted(0, SUBMISSIONS);
     const latencies = jobs.map((j) => (j.finishedOn ?? 0) - (j.processedOn ?? 0)).sort((a, b) => a - b);
-    const receipts = Number(
-      (await db.selectFrom('attestor.rekor_entries').select(db.fn.countAll().as('n')).executeTakeFirst())?.n,
-    );
+    const receipts = await createReceiptStore(db).count();
     const failed = await queue.getFailedCount();
-    await queue.close();
+    await queues.close();
 
     console.log(`rekor-budget end-to-end benchmark (${cpus().length} CPUs, Node ${process.version})`);
     console.log(
