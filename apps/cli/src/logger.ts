@@ -25,6 +25,8 @@ export function createCliLogger(
         translateTime: 'SYS:HH:MM:ss',
         ignore: 'pid,hostname,component,tier',
         singleLine: true,
+        // errors are plain `{ name, message, code }` fields (see errorFields): print them inline
+        errorLikeObjectKeys: [],
       })
     : undefined;
   return pino(

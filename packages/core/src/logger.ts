@@ -28,13 +28,13 @@ export const silentLogger: Logger = {
   child: () => silentLogger,
 };
 
-/** The `err` field of a log line: message and code of any thrown value. */
-export function errorFields(err: unknown): { err: { message: string; code?: string; name?: string } } {
+/** The `error` field of a log line: name, message and code of any thrown value (no stack). */
+export function errorFields(err: unknown): { error: { message: string; code?: string; name?: string } } {
   if (err instanceof Error) {
     const code = (err as { code?: unknown }).code;
     return {
-      err: { name: err.name, message: err.message, ...(typeof code === 'string' ? { code } : {}) },
+      error: { name: err.name, message: err.message, ...(typeof code === 'string' ? { code } : {}) },
     };
   }
-  return { err: { message: String(err) } };
+  return { error: { message: String(err) } };
 }
