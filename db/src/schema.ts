@@ -12,7 +12,15 @@ export interface RekorQuotasTable {
   last_reset_day: ColumnType<string, string | undefined, string>;
 }
 
-export type OfflineReason = 'overflow' | 'redis_unavailable' | 'rekor_unreachable' | 'air_gapped';
+export type OfflineReason =
+  | 'overflow'
+  | 'redis_unavailable'
+  | 'rekor_unreachable'
+  | 'air_gapped'
+  /** Rekor answered 5xx through every attempt. */
+  | 'rekor_error'
+  /** Rekor never answered a request it was sent, through every attempt. */
+  | 'rekor_timeout';
 
 /** `attestor.rekor_offline_queue`: submissions waiting outside Redis. */
 export interface RekorOfflineQueueTable {
@@ -45,10 +53,41 @@ export interface RekorEntriesTable {
   created_at: ColumnType<Date, Date | string | undefined, never>;
 }
 
+/** `attestor.rekor_envelopes`: the one signed envelope of each content. */
+export interface RekorEnvelopesTable {
+  content_digest: string;
+  tenant_id: string;
+  tier: 'graph' | 'edge';
+  /** The signed DSSE envelope (JSON, UTF-8). */
+  envelope: Buffer;
+  created_at: ColumnType<Date, Date | string | undefined, never>;
+}
+
+export type RejectionReason = 'rejected' | 'frozen' | 'invalid_response' | 'invalid_submission';
+
+/** `attestor.rekor_rejected`: submissions Rekor refused for good, kept for an operator. */
+export interface RekorRejectedTable {
+  id: Generated<string>;
+  tenant_id: string;
+  tier: 'graph' | 'edge';
+  content_digest: string;
+  reason: RejectionReason;
+  http_status: number | null;
+  message: string;
+  log_url: string;
+  /** The submission (JSON, UTF-8). */
+  payload: Buffer;
+  envelope: Buffer | null;
+  /** When it was refused last (a second refusal moves it). */
+  rejected_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
 export interface Database {
   'attestor.rekor_quotas': RekorQuotasTable;
   'attestor.rekor_offline_queue': RekorOfflineQueueTable;
   'attestor.rekor_entries': RekorEntriesTable;
+  'attestor.rekor_envelopes': RekorEnvelopesTable;
+  'attestor.rekor_rejected': RekorRejectedTable;
 }
 
 export type RekorQuota = Selectable<RekorQuotasTable>;
@@ -58,3 +97,4 @@ export type OfflineRow = Selectable<RekorOfflineQueueTable>;
 export type NewOfflineRow = Insertable<RekorOfflineQueueTable>;
 export type RekorEntry = Selectable<RekorEntriesTable>;
 export type NewRekorEntry = Insertable<RekorEntriesTable>;
+export type RejectedRow = Selectable<RekorRejectedTable>;

@@ -53,12 +53,18 @@ describe('attestor schema', () => {
     for (const c of spec) expect(live).toContain(c);
   });
 
-  test("the tables are exactly the spec's two plus rekor_entries", async () => {
+  test("the tables are the spec's two plus receipts, envelopes and rejections", async () => {
     const { rows } = await sql<{ table_name: string }>`
       SELECT table_name FROM information_schema.tables WHERE table_schema = 'attestor' ORDER BY 1`.execute(
       t.db,
     );
-    expect(rows.map((r) => r.table_name)).toEqual(['rekor_entries', 'rekor_offline_queue', 'rekor_quotas']);
+    expect(rows.map((r) => r.table_name)).toEqual([
+      'rekor_entries',
+      'rekor_envelopes',
+      'rekor_offline_queue',
+      'rekor_quotas',
+      'rekor_rejected',
+    ]);
   });
 
   test('the drain and receipt look-ups have their indexes', async () => {

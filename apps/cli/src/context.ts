@@ -9,14 +9,3 @@ export interface GlobalOptions {
 export function configFor(opts: GlobalOptions, io: CliIo): LoadedConfig {
   return loadConfig({ file: opts.config, cwd: io.cwd, env: io.env });
 }
-
-/** Redacts credentials in a URL for display. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return url;
-  }
-}

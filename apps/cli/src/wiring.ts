@@ -21,7 +21,7 @@ export function serviceRuntime(
   config: RekorConfig,
   logger: Logger,
   name: string,
-  more: Pick<RuntimeOptions, 'clock'> = {},
+  more: Pick<RuntimeOptions, 'clock' | 'requireDurableRedis'> = {},
 ): Promise<Runtime> {
   return createRuntime({ config, logger, name, redisMode: 'worker', ...more });
 }

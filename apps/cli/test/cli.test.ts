@@ -126,7 +126,10 @@ describe('rekor-budget migrate', () => {
   test('on an empty database creates the attestor tables; again, changes nothing', async () => {
     const first = await runCli(['migrate', '--json'], { env: { DATABASE_URL: url } });
     expect(first.code).toBe(0);
-    expect(JSON.parse(first.stdout).applied).toEqual(['0001_attestor_schema']);
+    expect(JSON.parse(first.stdout).applied).toEqual([
+      '0001_attestor_schema',
+      '0002_envelopes_and_rejections',
+    ]);
 
     const c = new pg.Client({ connectionString: url });
     await c.connect();
@@ -134,7 +137,13 @@ describe('rekor-budget migrate', () => {
       "SELECT table_name FROM information_schema.tables WHERE table_schema = 'attestor' ORDER BY 1",
     );
     await c.end();
-    expect(rows.map((r) => r.table_name)).toEqual(['rekor_entries', 'rekor_offline_queue', 'rekor_quotas']);
+    expect(rows.map((r) => r.table_name)).toEqual([
+      'rekor_entries',
+      'rekor_envelopes',
+      'rekor_offline_queue',
+      'rekor_quotas',
+      'rekor_rejected',
+    ]);
 
     const second = await runCli(['migrate'], { env: { DATABASE_URL: url } });
     expect(second.code).toBe(0);

@@ -38,7 +38,8 @@ beforeAll(async () => {
       attestor: {
         rekor: {
           serverUrl: rekor.url,
-          redis: { url: redisUrl(), keyPrefix: prefix },
+          // the shared test Redis keeps nothing on disk
+          redis: { url: redisUrl(), keyPrefix: prefix, requireDurable: false },
           database: { url: t.url },
           signing: { keyPath: key.privateKeyPath },
           retry: { maxAttempts: 1 },

@@ -1,7 +1,7 @@
 import { RekorLocalError, badRequest } from './errors';
 
 /** What the log does to requests while a fault is set. */
-export type FaultMode = '429' | '503' | 'slow' | 'offline' | 'frozen' | 'malformed';
+export type FaultMode = '429' | '503' | 'slow' | 'offline' | 'frozen' | 'malformed' | 'hang';
 
 /** A fault to inject: one of the modes, for the next `count` requests or until cleared. */
 export interface FaultSpec {
@@ -23,7 +23,7 @@ export interface ActiveFault extends Required<Omit<FaultSpec, 'count'>> {
   remaining: number | null;
 }
 
-const MODES: readonly FaultMode[] = ['429', '503', 'slow', 'offline', 'frozen', 'malformed'];
+const MODES: readonly FaultMode[] = ['429', '503', 'slow', 'offline', 'frozen', 'malformed', 'hang'];
 
 /**
  * Holds the fault in force. `offline` without a count takes the listener down

@@ -35,7 +35,12 @@ export type ResolvedOptions = Required<
 > &
   Pick<RekorLocalOptions, 'adminPort' | 'publicUrl' | 'name'> & { faults: FaultSpec | boolean };
 
-export const DEFAULT_BODY_LIMIT_BYTES = 128 * 1024;
+/**
+ * 256 KiB: admits the request of every entry kind (intoto carries the payload
+ * base64 twice) for statements up to 100 KiB, the default and public Rekor's
+ * `maxPayloadBytes`, so a statement the producer accepts is never a 413 here.
+ */
+export const DEFAULT_BODY_LIMIT_BYTES = 256 * 1024;
 
 /** Applies defaults and checks every option once, naming the bad one. */
 export function resolveOptions(options: RekorLocalOptions): ResolvedOptions {

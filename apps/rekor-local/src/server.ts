@@ -141,5 +141,11 @@ async function withFault(
     case 'slow':
       await new Promise((r) => setTimeout(r, fault.delayMs).unref());
       return next();
+    case 'hang':
+      // the request is handled (a valid POST is logged) but the answer never
+      // leaves: the client cannot tell whether its entry exists
+      res.writeHead = () => res;
+      res.end = () => res;
+      return next();
   }
 }

@@ -78,7 +78,7 @@ async function main() {
 
     const rekor = {
       serverUrl: rekorUrl,
-      redis: { url: REDIS_URL, keyPrefix: prefix },
+      redis: { url: REDIS_URL, keyPrefix: prefix, requireDurable: false },
       database: { url: dbUrl.toString() },
       signing: { keyPath: key.privateKeyPath },
       offline: { maxQueueSize: SUBMISSIONS * 2 },

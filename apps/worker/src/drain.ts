@@ -18,8 +18,13 @@ export interface DrainReport {
   moved: Record<Tier, number>;
 }
 
-/** Rows that wait only for Rekor (or Redis) to come back. */
-const CONNECTIVITY: OfflineReason[] = ['rekor_unreachable', 'redis_unavailable'];
+/** Rows that wait only for Rekor (or Redis) to answer again. */
+const CONNECTIVITY: OfflineReason[] = [
+  'rekor_unreachable',
+  'redis_unavailable',
+  'rekor_error',
+  'rekor_timeout',
+];
 
 /**
  * The drain: probes Rekor, clears the shared "Rekor offline" mark when it

@@ -9,6 +9,7 @@ export type WorkerRuntime = Pick<
   | 'logger'
   | 'keys'
   | 'redis'
+  | 'db'
   | 'clock'
   | 'budget'
   | 'quota'

@@ -1,17 +1,36 @@
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
-import { MINUTE_MS, SECOND_MS, type SignedEnvelope } from '@rekor-budget/core';
-import { createContentLock, submissionOf, type SubmissionJobData } from '@rekor-budget/queue';
-import { buildStatement, receiptFromOutcome, RekorError, signEnvelope } from '@rekor-budget/rekor';
+import {
+  buildStatement,
+  errorFields,
+  InputError,
+  MINUTE_MS,
+  SECOND_MS,
+  type SignedEnvelope,
+} from '@rekor-budget/core';
+import type { OfflineReason, RejectionReason } from '@rekor-budget/db';
+import {
+  createContentLock,
+  createEnvelopeStore,
+  RejectedStore,
+  submissionOf,
+  type SubmissionJobData,
+} from '@rekor-budget/queue';
+import { receiptFromOutcome, RekorError, signEnvelope, type SubmitOutcome } from '@rekor-budget/rekor';
+import { serviceDown } from './infrastructure';
 import type { WorkerDeps } from './ports';
 
 /** What a completed job returns (kept by BullMQ, shown in the dashboard). */
 export type JobResult =
   | { status: 'created' | 'duplicate'; uuid: string; logIndex: number }
   | { status: 'already_logged' }
-  | { status: 'offline'; reason: 'rekor_unreachable' | 'rekor_offline' | 'air_gapped' };
+  | { status: 'offline'; reason: OfflineReason | 'rekor_offline' }
+  | { status: 'rejected'; reason: RejectionReason; message: string };
 
 /** A job delayed for budget more often than this is failed: something is wrong with the clock. */
 export const MAX_BUDGET_DELAYS = 10_000;
+
+/** How long a job waits before it tries again while Redis or Postgres is away (no attempt spent). */
+export const INFRASTRUCTURE_RETRY_MS = 5 * SECOND_MS;
 
 export interface ProcessorContext extends WorkerDeps {
   /** Set once the BullMQ worker exists (for `rateLimit`). */
@@ -23,41 +42,94 @@ export function offlineMarkTtlMs(probeIntervalMs: number): number {
   return Math.max(4 * probeIntervalMs, MINUTE_MS);
 }
 
+/** Signals that steer a job (BullMQ's own), as opposed to failures. */
+function isSignal(e: unknown): boolean {
+  return (
+    e instanceof DelayedError ||
+    e instanceof UnrecoverableError ||
+    (e instanceof Error && (e.name === 'DelayedError' || e.name === 'RateLimitError'))
+  );
+}
+
 /**
  * The life of one submission job (DESIGN.md section 3): admit against the
- * budget, sign once, POST, and act on Rekor's classified answer.
+ * budget, use the content's one envelope, POST, and act on Rekor's
+ * classified answer. Every way out is decided here: a receipt, the offline
+ * queue (Rekor away, or answering 5xx / not at all through every attempt),
+ * the rejected table (a permanent refusal), or a later try that spends no
+ * attempt (budget, Redis or Postgres away). Nothing transient ends `failed`.
  */
 export function createProcessor(ctx: ProcessorContext) {
   const { tier, signer } = ctx;
-  const { config, budget, client, receipts, quota, metrics, clock, redis, keys, offline } = ctx.runtime;
+  const { config, budget, client, receipts, quota, metrics, clock, redis, keys, offline, db, logger } =
+    ctx.runtime;
+  const log = logger.child({ component: 'worker', tier });
   const contentLock = createContentLock(redis, keys);
+  const envelopes = createEnvelopeStore(db);
+  const rejected = new RejectedStore(db);
+  // The lock covers one POST (bounded by the request timeout) from its confirmation; a
+  // dead holder blocks the content this long at most.
+  const lockMs = config.requestTimeoutMs + 15 * SECOND_MS;
 
-  async function signOnce(job: Job<SubmissionJobData>): Promise<SignedEnvelope> {
-    if (job.data.envelope !== undefined) return job.data.envelope;
-    let envelope;
-    try {
-      envelope = signEnvelope(buildStatement(submissionOf(job.data)), signer, {
-        maxPayloadBytes: config.maxPayloadBytes,
-      });
-    } catch (e) {
-      if (e instanceof RekorError) {
-        metrics.rejected(tier, e.code === 'PAYLOAD_TOO_LARGE' ? 'payload_too_large' : 'invalid_input');
-        throw new UnrecoverableError(`${e.message} [${e.code}]`);
-      }
-      throw e;
-    }
-    // persisted before the first POST: every retry re-sends the same bytes
-    await job.updateData({ ...job.data, envelope });
-    return envelope;
+  /** The content's one envelope: stored before the first POST; a copy's own envelope only if none is. */
+  async function envelopeOf(data: SubmissionJobData): Promise<SignedEnvelope> {
+    return envelopes.obtain(
+      { tenantId: data.input.tenantId, tier: data.tier, contentDigest: data.contentDigest },
+      () =>
+        data.envelope ??
+        signEnvelope(buildStatement(submissionOf(data)), signer, { maxPayloadBytes: config.maxPayloadBytes }),
+    );
+  }
+
+  async function reject(
+    data: SubmissionJobData,
+    reason: RejectionReason,
+    message: string,
+    envelope?: SignedEnvelope,
+    httpStatus?: number,
+  ): Promise<JobResult> {
+    await rejected.add(
+      data,
+      { reason, message, logUrl: client.logUrl, ...(httpStatus === undefined ? {} : { httpStatus }) },
+      envelope,
+    );
+    metrics.submission(tier, 'rejected');
+    log.warn({ contentDigest: data.contentDigest, reason, httpStatus }, `kept as rejected: ${message}`);
+    return { status: 'rejected', reason, message };
+  }
+
+  async function toOffline(data: SubmissionJobData, reason: OfflineReason): Promise<JobResult> {
+    await offline.add(data, reason);
+    metrics.submission(tier, 'offline');
+    return { status: 'offline', reason };
   }
 
   return async function process(job: Job<SubmissionJobData>, token?: string): Promise<JobResult> {
+    try {
+      return await run(job, token);
+    } catch (e) {
+      if (isSignal(e)) throw e;
+      const down = await serviceDown(ctx.runtime);
+      if (down === undefined) throw e;
+      // Redis or Postgres is away: try again later without spending an attempt.
+      // With Redis away the job cannot be moved; it stays active, its lock
+      // lapses and BullMQ's stalled check hands it out again once Redis is back.
+      log.warn({ jobId: job.id, service: down, ...errorFields(e) }, `${down} is unavailable; the job waits`);
+      await job
+        .moveToDelayed(Date.now() + INFRASTRUCTURE_RETRY_MS, token)
+        .catch((moveError: unknown) =>
+          log.debug(errorFields(moveError), 'the job could not be delayed; it is handed out again later'),
+        );
+      throw new DelayedError();
+    }
+  };
+
+  async function run(job: Job<SubmissionJobData>, token?: string): Promise<JobResult> {
     const data = job.data;
     if (config.offline.airGapped) {
-      await signOnce(job);
-      await offline.add(job.data, 'air_gapped');
-      metrics.submission(tier, 'offline');
-      return { status: 'offline', reason: 'air_gapped' };
+      const envelope = await signedOrRejected(data);
+      if ('status' in envelope) return envelope;
+      return toOffline({ ...data, envelope }, 'air_gapped');
     }
 
     if ((await redis.get(keys.rekorState)) === 'offline') {
@@ -66,22 +138,34 @@ export function createProcessor(ctx: ProcessorContext) {
       return { status: 'offline', reason: 'rekor_offline' };
     }
 
-    // One job at a time per content: a drained copy and a fresh submission of
-    // the same scan must not both reach Rekor.
-    const lockMs = 2 * config.requestTimeoutMs + MINUTE_MS;
-    const owner = job.id ?? '?';
+    // One run at a time per content: a drained copy and a fresh submission of
+    // the same scan, or a frozen worker and its successor, must not both POST.
+    const owner = `${job.id ?? '?'}:${token ?? '?'}`;
     if (!(await contentLock.acquire(data.contentDigest, owner, lockMs))) {
-      await job.moveToDelayed(clock() + 5 * SECOND_MS, token);
+      await job.moveToDelayed(Date.now() + 5 * SECOND_MS, token);
       throw new DelayedError();
     }
     try {
-      return await admitted(job, token);
+      return await admitted(job, owner, token);
     } finally {
       await contentLock.release(data.contentDigest, owner);
     }
-  };
+  }
 
-  async function admitted(job: Job<SubmissionJobData>, token?: string): Promise<JobResult> {
+  /** The envelope, or the rejection of a submission that cannot be signed. */
+  async function signedOrRejected(data: SubmissionJobData): Promise<SignedEnvelope | JobResult> {
+    try {
+      return await envelopeOf(data);
+    } catch (e) {
+      if (e instanceof RekorError || e instanceof InputError) {
+        metrics.rejected(tier, e.code === 'PAYLOAD_TOO_LARGE' ? 'payload_too_large' : 'invalid_input');
+        return reject(data, 'invalid_submission', `${e.message} [${e.code}]`);
+      }
+      throw e;
+    }
+  }
+
+  async function admitted(job: Job<SubmissionJobData>, owner: string, token?: string): Promise<JobResult> {
     const data = job.data;
     const tenantId = data.input.tenantId;
     if ((await receipts.find(data.contentDigest, client.logUrl)) !== undefined) {
@@ -102,16 +186,41 @@ export function createProcessor(ctx: ProcessorContext) {
       await job.moveToDelayed(Math.max(decision.retryAtMs, clock() + 10), token);
       throw new DelayedError();
     }
+    // Until the POST leaves, the unit went nowhere: give it back on any way out.
+    let sent = false;
+    try {
+      const envelope = await signedOrRejected(data);
+      if ('status' in envelope) return envelope;
+      // A run whose lock lapsed (a worker frozen past its lifetime) must not send.
+      if (!(await contentLock.confirm(data.contentDigest, owner, lockMs))) {
+        log.warn({ jobId: job.id }, 'the content lock lapsed before the POST; the job waits and retries');
+        await job.moveToDelayed(Date.now() + 5 * SECOND_MS, token);
+        throw new DelayedError();
+      }
+      sent = true;
+      const outcome = await client.submit(envelope);
+      return await settle(job, outcome, envelope, decision.unitId);
+    } finally {
+      if (!sent) await budget.refund(tenantId, tier, decision.unitId);
+    }
+  }
 
-    const envelope = await signOnce(job);
-    const outcome = await client.submit(envelope);
-
+  async function settle(
+    job: Job<SubmissionJobData>,
+    outcome: SubmitOutcome,
+    envelope: SignedEnvelope,
+    unitId: string,
+  ): Promise<JobResult> {
+    const data = job.data;
+    const tenantId = data.input.tenantId;
+    const lastAttempt = job.attemptsMade + 1 >= config.retry.maxAttempts;
     switch (outcome.kind) {
       case 'created':
       case 'duplicate': {
-        await receipts.save(
-          receiptFromOutcome(outcome, { tenantId, tier, contentDigest: data.contentDigest }),
-        );
+        const receipt = receiptFromOutcome(outcome, { tenantId, tier, contentDigest: data.contentDigest });
+        if (!(await receipts.save(receipt))) {
+          log.debug({ contentDigest: data.contentDigest }, 'the receipt was stored already by another copy');
+        }
         await quota.record(tenantId, tier, new Date(clock()));
         metrics.submission(tier, outcome.kind);
         metrics.latencySince(tier, data.enqueuedAt, clock());
@@ -125,37 +234,41 @@ export function createProcessor(ctx: ProcessorContext) {
         throw Worker.RateLimitError();
       }
       case 'retryable': {
-        metrics.error(tier, 'retryable');
-        throw new Error(`Rekor answered with a retryable error: ${outcome.message}`);
+        const timedOut = outcome.code === 'ETIMEDOUT';
+        metrics.error(tier, timedOut ? 'timeout' : 'retryable');
+        if (!lastAttempt) throw new Error(`Rekor answered with a retryable error: ${outcome.message}`);
+        // Every attempt met a 5xx or no answer: keep it offline, the drain replays it.
+        return toOffline(data, timedOut ? 'rekor_timeout' : 'rekor_error');
       }
       case 'unreachable': {
-        await budget.refund(tenantId, tier, decision.unitId);
+        // the request never reached Rekor: the unit is given back
+        await budget.refund(tenantId, tier, unitId);
         metrics.error(tier, 'unreachable');
-        if (job.attemptsMade + 1 < config.retry.maxAttempts) {
-          throw new Error(`Rekor is unreachable (${outcome.code}): ${outcome.message}`);
-        }
+        if (!lastAttempt) throw new Error(`Rekor is unreachable (${outcome.code}): ${outcome.message}`);
         await redis.set(keys.rekorState, 'offline', 'PX', offlineMarkTtlMs(config.offline.probeIntervalMs));
-        await offline.add(job.data, 'rekor_unreachable');
-        metrics.submission(tier, 'offline');
-        return { status: 'offline', reason: 'rekor_unreachable' };
+        return toOffline(data, 'rekor_unreachable');
       }
-      case 'rejected': {
+      case 'rejected':
         metrics.error(tier, 'rejected');
-        metrics.submission(tier, 'rejected');
-        throw new UnrecoverableError(`Rekor rejected the entry (HTTP ${outcome.status}): ${outcome.message}`);
-      }
-      case 'frozen': {
-        metrics.error(tier, 'frozen');
-        metrics.submission(tier, 'rejected');
-        throw new UnrecoverableError(outcome.message);
-      }
-      case 'invalid_response': {
-        metrics.error(tier, 'invalid_response');
-        metrics.submission(tier, 'rejected');
-        throw new UnrecoverableError(
-          `the log at ${outcome.logUrl} answered with a malformed response, not retried: ${outcome.message}`,
+        return reject(
+          data,
+          'rejected',
+          `Rekor rejected the entry (HTTP ${outcome.status}): ${outcome.message}`,
+          envelope,
+          outcome.status,
         );
-      }
+      case 'frozen':
+        metrics.error(tier, 'frozen');
+        return reject(data, 'frozen', outcome.message, envelope, outcome.status);
+      case 'invalid_response':
+        metrics.error(tier, 'invalid_response');
+        return reject(
+          data,
+          'invalid_response',
+          `the log at ${outcome.logUrl} answered with a malformed response, not retried: ${outcome.message}`,
+          envelope,
+          outcome.status,
+        );
     }
   }
 }

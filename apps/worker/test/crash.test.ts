@@ -65,6 +65,8 @@ test('a worker killed with SIGKILL mid-batch: after a restart every job complete
           database: c.database,
           signing: { keyPath: c.signing.keyPath },
           retry: { maxAttempts: 3, initialDelay: '00:00:00.050', maxDelay: '00:00:00.200' },
+          // a killed worker's content locks lapse after one request timeout and 15 s
+          requestTimeout: '00:00:05',
         },
       },
     }),

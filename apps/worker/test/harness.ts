@@ -6,7 +6,7 @@ import type { Redis } from 'ioredis';
 import type { Receipt, RekorConfig, Tier } from '@rekor-budget/core';
 import type { OfflineRow } from '@rekor-budget/db';
 import { createRekorProducer, type RekorProducer } from '@rekor-budget/producer';
-import type { SubmissionJobData } from '@rekor-budget/queue';
+import { RejectedStore, type RejectedSubmission, type SubmissionJobData } from '@rekor-budget/queue';
 import { loadSigner, writeKeyPair, type Signer } from '@rekor-budget/rekor';
 import { startRekorLocal, type RekorLocalServer } from '@rekor-budget/rekor-local';
 import { createRuntime, type Runtime } from '@rekor-budget/runtime';
@@ -32,6 +32,8 @@ export interface Harness {
   drainer(): Drainer;
   receipts(): Promise<Receipt[]>;
   offlineRows(): Promise<OfflineRow[]>;
+  /** Submissions kept as refused for good. */
+  rejected(): Promise<RejectedSubmission[]>;
   treeSize(): Promise<number>;
   close(): Promise<void>;
 }
@@ -93,6 +95,7 @@ export async function createHarness(rekorOverrides: Record<string, unknown> = {}
     },
     receipts: () => runtime.receipts.list({ limit: null }),
     offlineRows: () => runtime.offline.list(),
+    rejected: () => new RejectedStore(runtime.db).list(),
     treeSize: async () => (await runtime.client.logInfo()).treeSize,
     async close() {
       for (const d of drainers) await d.stop();

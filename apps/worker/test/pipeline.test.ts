@@ -122,7 +122,7 @@ describe('pipeline on real Redis, Postgres and rekor-local', () => {
     );
   });
 
-  test('Rekor rejects (400): the job fails with the reason and nothing is logged', async () => {
+  test('Rekor rejects (400): kept as rejected with the reason and envelope; nothing is logged or failed', async () => {
     h = await createHarness();
     const other = await import('@rekor-budget/rekor').then((m) =>
       m.createSigner(
@@ -134,13 +134,26 @@ describe('pipeline on real Redis, Postgres and rekor-local', () => {
     // advertises one key, signs with another: Rekor's signature check fails
     const mismatched = { ...h.signer, sign: (d: Buffer) => other.sign(d) };
     h.startWorker('graph', { signer: mismatched });
-    const r = await h.producer.submitGraphAttestation(graphInput(randomUUID(), 's'));
-    await waitFor(async () => (await h!.queues.graph.getFailedCount()) === 1, 10_000, 'the failure');
+    const input = graphInput(randomUUID(), 's');
+    const r = await h.producer.submitGraphAttestation(input);
+    await waitFor(
+      async () => (await h!.queues.graph.getJobState(r.jobId)) === 'completed',
+      10_000,
+      'the job to complete',
+    );
     const job = await h.queues.graph.getJob(r.jobId);
-    expect(job?.failedReason).toMatch(/HTTP 400/);
+    expect(job?.returnvalue).toMatchObject({ status: 'rejected', reason: 'rejected' });
     expect(job?.attemptsMade).toBe(1);
+    const [kept, ...more] = await h.rejected();
+    expect(more).toEqual([]);
+    expect(kept).toMatchObject({ contentDigest: r.contentDigest, reason: 'rejected', httpStatus: 400 });
+    expect(kept!.message).toMatch(/HTTP 400/);
+    expect(kept!.envelope?.payloadDigest).toMatch(/^sha256:/);
+    expect(await h.queues.graph.getFailedCount()).toBe(0);
     expect(await h.receipts()).toHaveLength(0);
     expect(await h.treeSize()).toBe(0);
+    // the producer says so when the same content comes again, rather than `duplicate`
+    expect((await h.producer.submitGraphAttestation(input)).status).toBe('rejected');
   });
 
   test('Rekor down: every submission lands in the offline queue; back up: drained, each logged once', async () => {

@@ -1,5 +1,6 @@
 import type { Migration } from 'kysely';
 import * as m0001 from './0001_attestor_schema';
+import * as m0002 from './0002_envelopes_and_rejections';
 
 /**
  * Every migration, in order. Append only: never edit or reorder an entry
@@ -7,4 +8,5 @@ import * as m0001 from './0001_attestor_schema';
  */
 export const migrations: Record<string, Migration> = {
   '0001_attestor_schema': m0001,
+  '0002_envelopes_and_rejections': m0002,
 };

@@ -10,6 +10,7 @@ export { RekorBudgetError, ConfigError, InputError } from './errors';
 export type { ConfigIssue, ConfigErrorCode, InputErrorCode } from './errors';
 
 export { parseDuration, formatDuration } from './duration';
+export { redactUrl } from './redact';
 export { SECOND_MS, MINUTE_MS, HOUR_MS, DAY_MS } from './time';
 
 export { loadConfig, parseConfigText, parseConfigObject, ENV_OVERRIDES } from './config/load';
@@ -39,3 +40,12 @@ export type {
   Escalation,
   Submission,
 } from './submission';
+
+export {
+  buildStatement,
+  statementPayload,
+  STATEMENT_TYPE,
+  IN_TOTO_PAYLOAD_TYPE,
+  PREDICATE_TYPES,
+} from './statement';
+export type { Statement, StatementSubject, GraphPredicate, EdgeBundlePredicate } from './statement';

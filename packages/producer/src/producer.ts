@@ -6,8 +6,9 @@ import {
   errorFields,
   firedTriggers,
   InputError,
-  canonicalJson,
+  buildStatement,
   silentLogger,
+  statementPayload,
   validateEdgeInput,
   validateGraphInput,
   type EdgeTrigger,
@@ -23,6 +24,7 @@ import {
   createTierQueues,
   jobIdFor,
   OfflineQueue,
+  RejectedStore,
   SUBMISSION_JOB,
   submissionJobOptions,
   type SubmissionJobData,
@@ -65,7 +67,14 @@ export interface ProducerMetrics {
   edgeBundleTriggered(...triggers: EdgeTrigger[]): void;
 }
 
-export type SubmitStatus = 'queued' | 'duplicate' | 'overflowed';
+/**
+ * - `queued`: in the tier queue; a worker will log it.
+ * - `duplicate`: the content is already queued, waiting in the offline queue, or logged.
+ * - `overflowed`: kept in the offline queue (`offlineReason`); the drain moves it back.
+ * - `rejected`: Rekor refused this content for good earlier; it waits in the rejected
+ *   table for an operator (`rekor-budget rejected list|retry|discard`).
+ */
+export type SubmitStatus = 'queued' | 'duplicate' | 'overflowed' | 'rejected';
 
 export interface SubmitResult {
   jobId: string;
@@ -113,6 +122,7 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
   const queues = createTierQueues({ redis, keys, logger });
   const offline = db ? new OfflineQueue(db) : undefined;
   const receipts = db ? createReceiptStore(db) : undefined;
+  const rejected = db ? new RejectedStore(db) : undefined;
   let closed = false;
 
   function withTimeout<T>(work: Promise<T>): Promise<T> {
@@ -182,14 +192,25 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
     });
   }
 
-  /** Whether the content already has a receipt. A failed look-up is no answer: the worker checks again. */
-  async function alreadyLogged(digest: Sha256Digest): Promise<boolean> {
-    if (!receipts) return false;
+  /**
+   * Where Postgres already holds the content: logged (a receipt), waiting
+   * offline, or refused for good. A failed look-up is no answer: the content
+   * is submitted, and the worker checks again before it sends anything.
+   */
+  async function knownInPostgres(
+    digest: Sha256Digest,
+  ): Promise<'logged' | 'offline' | 'rejected' | undefined> {
+    if (!receipts || !offline || !rejected) return undefined;
     try {
-      return await receipts.has(digest);
+      const [logged, waiting, refused] = await Promise.all([
+        receipts.has(digest),
+        offline.has(digest),
+        rejected.has(digest),
+      ]);
+      return logged ? 'logged' : waiting ? 'offline' : refused ? 'rejected' : undefined;
     } catch (e) {
-      logger.warn({ contentDigest: digest, ...errorFields(e) }, 'receipt look-up failed; submitting anyway');
-      return false;
+      logger.warn({ contentDigest: digest, ...errorFields(e) }, 'Postgres look-up failed; submitting anyway');
+      return undefined;
     }
   }
 
@@ -198,7 +219,9 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
     const jobId = jobIdFor(submission.tier, submission.contentDigest);
     const triggers = submission.tier === 'edge' ? { triggers: submission.triggers } : {};
     const base = { jobId, contentDigest: submission.contentDigest, tier: submission.tier, ...triggers };
-    if (await alreadyLogged(submission.contentDigest)) return { ...base, status: 'duplicate' };
+    const known = await knownInPostgres(submission.contentDigest);
+    if (known === 'rejected') return { ...base, status: 'rejected' };
+    if (known !== undefined) return { ...base, status: 'duplicate' };
 
     const data: SubmissionJobData = { ...submission, enqueuedAt: clock() };
     let outcome: 'queued' | 'duplicate' | 'full';
@@ -207,7 +230,15 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
       const queue = queues.get(submission.tier);
       outcome = await withTimeout(
         (async () => {
-          if (await queue.getJob(jobId)) return 'duplicate';
+          const existing = await queue.getJob(jobId);
+          if (existing) {
+            const state = await existing.getState();
+            // A finished job of this content left it nowhere Postgres knows
+            // (checked above): it is neither queued, offline nor logged, so it
+            // goes again rather than being answered `duplicate`.
+            if (state !== 'completed' && state !== 'failed') return 'duplicate';
+            await existing.remove();
+          }
           if ((await queues.backlog(submission.tier)) >= config.offline.maxQueueSize) return 'full';
           await queue.add(SUBMISSION_JOB, data, submissionJobOptions(config, jobId));
           return 'queued';
@@ -230,15 +261,18 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
     return { ...base, status: outcome };
   }
 
-  function checkSize(tier: Tier, input: object): void {
-    const size = Buffer.byteLength(canonicalJson(input));
+  /** Refuses what the worker could not sign or the log would refuse: the statement as it will be signed. */
+  function checkSize(submission: Submission): Submission {
+    const tier = submission.tier;
+    const size = statementPayload(buildStatement(submission)).length;
     if (size > config.maxPayloadBytes) {
       throw new InputError(
         'PAYLOAD_TOO_LARGE',
         tier === 'edge' ? 'edges' : 'input',
-        `the ${tier} attestation would be ${size} bytes, over maxPayloadBytes (${config.maxPayloadBytes}); trim the ${tier === 'edge' ? 'edges to the reachable paths' : 'metadata'} or raise maxPayloadBytes`,
+        `the ${tier} attestation's statement would be ${size} bytes, over the limit maxPayloadBytes (${config.maxPayloadBytes}); trim the ${tier === 'edge' ? 'edges to the reachable paths' : 'metadata'} or raise maxPayloadBytes (public Rekor takes 100 KiB)`,
       );
     }
+    return submission;
   }
 
   function checkEnabled(): void {
@@ -275,8 +309,9 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
       counted('graph', async () => {
         checkEnabled();
         const input = validateGraphInput(raw);
-        checkSize('graph', input);
-        return submit({ version: 1, tier: 'graph', contentDigest: contentDigest('graph', input), input });
+        return submit(
+          checkSize({ version: 1, tier: 'graph', contentDigest: contentDigest('graph', input), input }),
+        );
       }),
 
     submitEdgeBundle: (raw) => counted('edge', () => submitEdge(raw)),
@@ -307,15 +342,12 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
         `no configured trigger escalates ${input.finding.cveId} (CVSS ${input.finding.cvss}, reachable ${input.finding.reachable}); edge bundles are submitted only on escalation`,
       );
     }
-    checkSize('edge', input);
-    const result = await submit({
-      version: 1,
-      tier: 'edge',
-      contentDigest: contentDigest('edge', input),
-      input,
-      triggers,
-    });
-    if (result.status !== 'duplicate') options.metrics?.edgeBundleTriggered(...triggers);
+    const result = await submit(
+      checkSize({ version: 1, tier: 'edge', contentDigest: contentDigest('edge', input), input, triggers }),
+    );
+    if (result.status === 'queued' || result.status === 'overflowed') {
+      options.metrics?.edgeBundleTriggered(...triggers);
+    }
     return result;
   }
 }

@@ -2,19 +2,22 @@ import { join } from 'node:path';
 import type { Cluster, Redis } from 'ioredis';
 import { defineLuaScripts, type RedisKeys } from '@rekor-budget/core';
 
-const SCRIPTS = ['lock-acquire', 'lock-release'] as const;
+const SCRIPTS = ['lock-acquire', 'lock-extend', 'lock-release'] as const;
 
 /**
- * One job at a time per content digest: a drained copy and a fresh
- * submission of the same scan must not both reach Rekor. The lock is a Redis
- * key holding the job id, with a lifetime so a dead holder cannot block the
- * content for ever.
+ * One job run at a time per content digest: a drained copy and a fresh
+ * submission of the same scan, or a frozen worker and the one that took its
+ * job over, must not both reach Rekor. The owner is the job id and the
+ * worker's lock token of this run; the lock has a lifetime so a dead holder
+ * cannot block the content for ever, and is confirmed right before a POST.
  */
 export interface ContentLock {
-  /** Takes the lock for `jobId` (or keeps it, if `jobId` holds it already); `true` when held. */
-  acquire(contentDigest: string, jobId: string, lifetimeMs: number): Promise<boolean>;
-  /** Releases the lock if `jobId` still holds it. */
-  release(contentDigest: string, jobId: string): Promise<void>;
+  /** Takes the lock for `owner` (or keeps it, if `owner` holds it already); `true` when held. */
+  acquire(contentDigest: string, owner: string, lifetimeMs: number): Promise<boolean>;
+  /** Whether `owner` still holds the lock; if so its lifetime starts again. */
+  confirm(contentDigest: string, owner: string, lifetimeMs: number): Promise<boolean>;
+  /** Releases the lock if `owner` still holds it. */
+  release(contentDigest: string, owner: string): Promise<void>;
 }
 
 export function createContentLock(redis: Redis | Cluster, keys: RedisKeys): ContentLock {
@@ -24,11 +27,14 @@ export function createContentLock(redis: Redis | Cluster, keys: RedisKeys): Cont
     commandPrefix: 'rekorQueue',
   });
   return {
-    async acquire(contentDigest, jobId, lifetimeMs) {
-      return (await script('lock-acquire')([keys.inflight(contentDigest)], [jobId, lifetimeMs])) === 1;
+    async acquire(contentDigest, owner, lifetimeMs) {
+      return (await script('lock-acquire')([keys.inflight(contentDigest)], [owner, lifetimeMs])) === 1;
     },
-    async release(contentDigest, jobId) {
-      await script('lock-release')([keys.inflight(contentDigest)], [jobId]);
+    async confirm(contentDigest, owner, lifetimeMs) {
+      return (await script('lock-extend')([keys.inflight(contentDigest)], [owner, lifetimeMs])) === 1;
+    },
+    async release(contentDigest, owner) {
+      await script('lock-release')([keys.inflight(contentDigest)], [owner]);
     },
   };
 }

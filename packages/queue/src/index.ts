@@ -19,3 +19,9 @@ export type { ReceiptStore, ListReceiptsOptions } from './receipts';
 
 export { createContentLock } from './content-lock';
 export type { ContentLock } from './content-lock';
+
+export { createEnvelopeStore } from './envelopes';
+export type { EnvelopeStore, EnvelopeKey } from './envelopes';
+
+export { RejectedStore } from './rejected';
+export type { Rejection, RejectedSubmission } from './rejected';

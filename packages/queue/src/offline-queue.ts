@@ -112,6 +112,16 @@ export class OfflineQueue {
     return Number(res.numDeletedRows);
   }
 
+  /** Whether a content waits here. */
+  async has(contentDigest: string): Promise<boolean> {
+    const row = await this.db
+      .selectFrom(TABLE)
+      .select('id')
+      .where('content_digest', '=', contentDigest)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
   /** Rows per tier. */
   async depth(): Promise<Record<Tier, number>> {
     const out: Record<Tier, number> = { graph: 0, edge: 0 };

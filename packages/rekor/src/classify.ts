@@ -10,6 +10,8 @@ const UNREACHABLE_CODES = new Set([
   'EHOSTUNREACH',
   'ENETUNREACH',
   'EADDRNOTAVAIL',
+  // our transport: the connection was never made within the request timeout
+  'ECONNTIMEDOUT',
 ]);
 
 /** Transport failures after which trying again may succeed. */

@@ -116,7 +116,16 @@ export function createRekorClient(options: RekorClientOptions): RekorClient {
       try {
         return fromV1('duplicate', signed, await api.getEntryV1(uuid));
       } catch (fetchErr) {
-        return classifyFailure(fetchErr, logUrl, 1, now());
+        // Rekor has the entry (409): whatever the GET met, the POST reached the
+        // log, so this is never `unreachable` (which would refund the unit)
+        const failure = classifyFailure(fetchErr, logUrl, 1, now());
+        if (failure.kind !== 'unreachable') return failure;
+        return {
+          kind: 'retryable',
+          logUrl,
+          code: failure.code,
+          message: `Rekor has the entry (409) but fetching it failed: ${failure.message}`,
+        };
       }
     }
   }

@@ -15,6 +15,17 @@ function b64(text: string): string {
   return Buffer.from(text, 'utf8').toString('base64');
 }
 
+/**
+ * The largest request body any entry kind makes of a statement of
+ * `maxPayloadBytes`: the payload travels base64 once (dsse, v2) or twice
+ * (intoto v0.0.2: 16/9 of the statement), plus signature, key and framing.
+ * A log that accepts bodies this large accepts every statement the producer
+ * lets through.
+ */
+export function maxRequestBytes(maxPayloadBytes: number): number {
+  return Math.ceil((maxPayloadBytes * 16) / 9) + 16 * 1024;
+}
+
 /** Rekor v1 `dsse` v0.0.1 proposed entry. */
 export function dsseEntryV1(signed: SignedEnvelope): unknown {
   const { envelope } = signed;

@@ -1,9 +1,13 @@
 import { createHash } from 'node:crypto';
 import { dsse } from '@sigstore/core';
-import type { SignedEnvelope } from '@rekor-budget/core';
+import {
+  IN_TOTO_PAYLOAD_TYPE,
+  statementPayload,
+  type SignedEnvelope,
+  type Statement,
+} from '@rekor-budget/core';
 import { RekorError } from './error';
 import type { Signer } from './signer';
-import { IN_TOTO_PAYLOAD_TYPE, statementPayload, type Statement } from './statement';
 
 /** The default of `maxPayloadBytes`: 100 KiB. */
 export const DEFAULT_MAX_PAYLOAD_BYTES = 102_400;

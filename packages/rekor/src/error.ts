@@ -8,8 +8,6 @@ import { RekorBudgetError } from '@rekor-budget/core';
 export type RekorErrorCode =
   /** The statement is larger than `maxPayloadBytes`; nothing was signed. */
   | 'PAYLOAD_TOO_LARGE'
-  /** The submission cannot be turned into a statement. */
-  | 'INVALID_SUBMISSION'
   /** The private key file is readable by group or others. */
   | 'KEY_PERMISSIONS'
   /** The key file is missing or unreadable. */

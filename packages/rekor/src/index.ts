@@ -1,14 +1,15 @@
 export { RekorError } from './error';
 export type { RekorErrorCode, RekorErrorOptions } from './error';
 
+// the statement is core's (the producer bounds its size); re-exported for signing callers
 export {
   buildStatement,
   statementPayload,
   STATEMENT_TYPE,
   IN_TOTO_PAYLOAD_TYPE,
   PREDICATE_TYPES,
-} from './statement';
-export type { Statement, StatementSubject, GraphPredicate, EdgeBundlePredicate } from './statement';
+} from '@rekor-budget/core';
+export type { Statement, StatementSubject, GraphPredicate, EdgeBundlePredicate } from '@rekor-budget/core';
 
 export { createSigner, loadSigner, keyHintOf, writeKeyPair } from './signer';
 export type { Signer, LoadSignerOptions, KeyPairFiles } from './signer';
@@ -17,6 +18,7 @@ export { signEnvelope, assertSignedEnvelope, DEFAULT_MAX_PAYLOAD_BYTES } from '.
 export type { SignEnvelopeOptions } from './envelope';
 
 export { createRekorClient, clientOptionsFromConfig } from './client';
+export { maxRequestBytes } from './entries';
 export type { RekorClient, RekorClientOptions } from './client';
 export type { RekorLogInfo } from './external/rekor';
 export { DEFAULT_PROBE_TIMEOUT_MS } from './probe';

@@ -5,6 +5,7 @@ import {
   createRedisKeys,
   errorFields,
   MINUTE_MS,
+  SECOND_MS,
   silentLogger,
   type Logger,
   type RedisKeys,
@@ -27,6 +28,7 @@ import {
 } from '@rekor-budget/queue';
 import { clientOptionsFromConfig, createRekorClient, type RekorClient } from '@rekor-budget/rekor';
 import { metricsSources, RekorMetrics, type CheckResult } from '@rekor-budget/metrics';
+import { requireDurableRedis, requireServices } from './startup';
 
 /** How a process uses Redis. */
 export type RedisMode =
@@ -51,6 +53,16 @@ export interface RuntimeOptions {
   redisMode?: RedisMode;
   /** Postgres connections at most. @defaultValue 10 */
   dbPoolSize?: number;
+  /**
+   * How long Redis and Postgres may take to answer at start; then the runtime
+   * fails with `SERVICE_UNAVAILABLE` naming the one that did not. @defaultValue 10 000
+   */
+  startupTimeoutMs?: number;
+  /**
+   * Refuse a Redis that may lose acknowledged jobs (`REDIS_NOT_DURABLE`): what
+   * workers do when `redis.requireDurable` is on. @defaultValue false
+   */
+  requireDurableRedis?: boolean;
 }
 
 /** Where the configured Rekor stands, as a probe just saw it. */
@@ -122,7 +134,8 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     const steps: [string, () => Promise<unknown>][] = [
       ['tier queues', () => queues.close()],
       ['Postgres pool', () => db.destroy()],
-      ['Redis connection', () => redis.quit()],
+      // QUIT waits for an answer: only a connected client can get one
+      ['Redis connection', async () => (redis.status === 'ready' ? redis.quit() : redis.disconnect())],
     ];
     client.close();
     for (const [what, step] of steps) {
@@ -136,6 +149,13 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   }
 
   let clock = options.clock;
+  try {
+    await requireServices(config, redis, db, options.startupTimeoutMs ?? 10 * SECOND_MS);
+    if (options.requireDurableRedis) await requireDurableRedis(config, redis);
+  } catch (e) {
+    await release();
+    throw e;
+  }
   if (clock === undefined) {
     try {
       const redisClock = await syncRedisClock(redis);

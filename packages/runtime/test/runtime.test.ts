@@ -112,7 +112,8 @@ describe('createRuntime', () => {
       redis: { url: 'redis://127.0.0.1:9' },
     });
     await expect(createRuntime({ config, name: 'rt-test', redisMode: 'command' })).rejects.toMatchObject({
-      code: 'BUDGET_UNAVAILABLE',
+      code: 'SERVICE_UNAVAILABLE',
+      service: 'redis',
     });
     await backTo(before);
   });

@@ -1,6 +1,7 @@
+import { redactUrl } from '@rekor-budget/core';
 import type { Command } from 'commander';
 import { stringify } from 'yaml';
-import { configFor, redactUrl, type GlobalOptions } from '../context';
+import { configFor, type GlobalOptions } from '../context';
 import { EXIT, type CliIo } from '../io';
 
 export function registerConfig(program: Command, io: CliIo, setExit: (code: number) => void): void {

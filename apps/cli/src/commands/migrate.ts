@@ -1,6 +1,7 @@
+import { redactUrl } from '@rekor-budget/core';
 import type { Command } from 'commander';
 import { createDb, migrateToLatest } from '@rekor-budget/db';
-import { configFor, redactUrl, type GlobalOptions } from '../context';
+import { configFor, type GlobalOptions } from '../context';
 import { EXIT, type CliIo } from '../io';
 
 /** Applies pending migrations; returns the names applied. */

@@ -45,7 +45,9 @@ export function registerWorker(program: Command, io: CliIo, setExit: (code: numb
     .action(async (flags: WorkerFlags, cmd: Command) => {
       const { config } = configFor(cmd.optsWithGlobals<GlobalOptions>(), io);
       const roles: WorkerRole[] = flags.role === 'all' ? ['graph', 'edge', 'drain'] : [flags.role];
-      const runtime = await serviceRuntime(config, createCliLogger(io), `${APP_NAME.worker}-${flags.role}`);
+      const runtime = await serviceRuntime(config, createCliLogger(io), `${APP_NAME.worker}-${flags.role}`, {
+        requireDurableRedis: config.redis.requireDurable,
+      });
       let running;
       try {
         running = await runWorkers({

@@ -1,11 +1,10 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Logger, RekorConfig } from '@rekor-budget/core';
+import { redactUrl, type Logger, type RekorConfig } from '@rekor-budget/core';
 import { writeKeyPair } from '@rekor-budget/rekor';
 import { startRekorLocal, type RekorLocalServer } from '@rekor-budget/rekor-local';
-import type { Runtime } from '@rekor-budget/runtime';
+import { requireDurableRedis, type Runtime } from '@rekor-budget/runtime';
 import { runWorkers, type RunningWorkers } from '@rekor-budget/worker';
-import { redactUrl } from '../context';
 import type { CliIo } from '../io';
 import { probePostgres, probeRedis } from '../probe';
 import { runMigrations } from '../commands/migrate';
@@ -114,6 +113,16 @@ export async function startLocalSystem(o: LocalSystemOptions): Promise<LocalSyst
   let workers: RunningWorkers;
   try {
     runtime = await serviceRuntime(config, o.logger, APP_NAME.local, o.clock ? { clock: o.clock } : {});
+    if (config.redis.requireDurable) {
+      // a local run may use any Redis; say what production workers would refuse
+      try {
+        await requireDurableRedis(config, runtime.redis);
+      } catch (e) {
+        io.err(
+          `WARNING: ${(e as Error).message}. \`rekor-budget worker\` refuses such a Redis; this local run goes on.`,
+        );
+      }
+    }
     workers = await runWorkers({
       runtime,
       roles: ['graph', 'edge', 'drain'],

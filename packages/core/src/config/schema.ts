@@ -207,6 +207,8 @@ export const rekorSchema = z
               'is not a key prefix; use 1-64 letters, digits and - _ . : (no braces), e.g. "rekor-budget"',
           })
           .default('rekor-budget'),
+        // extension: workers refuse a Redis that can lose queued jobs (no AOF, or eviction)
+        requireDurable: bool(true).default(true),
       }),
       database: section({
         url: urlWithScheme(['postgres', 'postgresql'], 'postgres://postgres@127.0.0.1:5432/postgres').default(
@@ -350,7 +352,15 @@ export const rekorSchema = z
         dailyLimit: daily,
         triggers: mergeTriggers(r.edgeBundles.triggers),
       },
-      redis: { ...r.redis },
+      redis: {
+        url: r.redis.url,
+        keyPrefix: r.redis.keyPrefix,
+        /**
+         * Workers start only on a Redis that keeps what it acknowledged: AOF on
+         * (`appendonly yes`) and `maxmemory-policy noeviction`. @defaultValue true
+         */
+        requireDurable: r.redis.requireDurable,
+      },
       database: { ...r.database },
       signing: { ...r.signing },
       metrics: { ...r.metrics },

@@ -1,15 +1,14 @@
 --[[
-  Takes the per-content lock: one job at a time may submit a content digest.
-  A lock already held by the same job id is taken again (that job's earlier
-  run died on another worker; BullMQ hands a job to one worker at a time).
+  Takes the per-content lock: one job run at a time may submit a content
+  digest. A lock already held by the same owner is kept (and extended).
 
   Input:
-  KEYS[1] the content's lock (string: the holding job id)
+  KEYS[1] the content's lock (string: the holding owner)
 
-  ARGV[1] job id
+  ARGV[1] owner (job id and worker lock token)
   ARGV[2] lock lifetime (ms): released on expiry if the holder never releases
 
-  Output: 1 when the job holds the lock after the call, else 0.
+  Output: 1 when the owner holds the lock after the call, else 0.
 ]]
 local holder = redis.call('GET', KEYS[1])
 if holder == false or holder == ARGV[1] then

@@ -1,11 +1,11 @@
 --[[
-  Releases the per-content lock, only if the job still holds it (an expired
-  lock another job took since is left alone).
+  Releases the per-content lock, only if the owner still holds it (an
+  expired lock another run took since is left alone).
 
   Input:
-  KEYS[1] the content's lock (string: the holding job id)
+  KEYS[1] the content's lock (string: the holding owner)
 
-  ARGV[1] job id
+  ARGV[1] owner (job id and worker lock token)
 
   Output: 1 when the lock was released, else 0.
 ]]

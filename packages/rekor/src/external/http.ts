@@ -26,12 +26,25 @@ export class HTTPError extends Error {
   }
 }
 
-/** The request took longer than its timeout. */
+/**
+ * The request took longer than its timeout. `phase` tells whether it ever
+ * reached the server: `connect` (no connection was made: nothing was sent, code
+ * `ECONNTIMEDOUT`) or `response` (the request went out and no complete answer
+ * came: the server may have acted on it, code `ETIMEDOUT`).
+ */
 export class HttpTimeoutError extends Error {
-  readonly code = 'ETIMEDOUT';
-  constructor(readonly timeoutMs: number) {
-    super(`no complete answer within ${timeoutMs} ms`);
+  readonly code: 'ECONNTIMEDOUT' | 'ETIMEDOUT';
+  constructor(
+    readonly timeoutMs: number,
+    readonly phase: 'connect' | 'response',
+  ) {
+    super(
+      phase === 'connect'
+        ? `no connection within ${timeoutMs} ms`
+        : `no complete answer within ${timeoutMs} ms`,
+    );
     this.name = 'TimeoutError';
+    this.code = phase === 'connect' ? 'ECONNTIMEDOUT' : 'ETIMEDOUT';
   }
 }
 
@@ -68,7 +81,16 @@ export class HttpTransport {
         headers,
         agent: secure ? this.httpsAgent : this.httpAgent,
       });
-      const timer = setTimeout(() => r.destroy(new HttpTimeoutError(req.timeoutMs)), req.timeoutMs);
+      // a pooled socket is connected already; a new one once 'connect' fires
+      let connected = false;
+      r.once('socket', (socket) => {
+        if (!socket.connecting) connected = true;
+        else socket.once(secure ? 'secureConnect' : 'connect', () => (connected = true));
+      });
+      const timer = setTimeout(
+        () => r.destroy(new HttpTimeoutError(req.timeoutMs, connected ? 'response' : 'connect')),
+        req.timeoutMs,
+      );
       const fail = (err: Error) => {
         clearTimeout(timer);
         reject(err);

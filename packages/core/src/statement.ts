@@ -1,5 +1,11 @@
-import { canonicalJson, type Sha256Digest, type Submission } from '@rekor-budget/core';
-import { RekorError } from './error';
+import type { Sha256Digest } from './domain';
+import { InputError } from './errors';
+import { canonicalJson, type Submission } from './submission';
+
+/**
+ * The in-toto statement a submission is attested as: the bytes that get
+ * signed (`@rekor-budget/rekor`) and whose size the producer bounds.
+ */
 
 /** in-toto Statement v1 type. */
 export const STATEMENT_TYPE = 'https://in-toto.io/Statement/v1';
@@ -68,9 +74,10 @@ function hex(digest: Sha256Digest): string {
 export function buildStatement(submission: Submission): Statement {
   const { input } = submission;
   if (!input || !input.subject || !input.scanner) {
-    throw new RekorError(
-      'INVALID_SUBMISSION',
-      'the submission has no validated input; build it with the producer',
+    throw new InputError(
+      'INVALID_INPUT',
+      'submission',
+      'has no validated input; build it with the producer (validateGraphInput / validateEdgeInput)',
     );
   }
   const subject = [{ name: input.subject.name, digest: { sha256: hex(input.subject.digest) } }];

@@ -1,0 +1,92 @@
+import type { Redis } from 'ioredis';
+import { sql, type Kysely } from 'kysely';
+import { redactUrl, type RekorConfig } from '@rekor-budget/core';
+import type { Database } from '@rekor-budget/db';
+import { RuntimeError } from './error';
+
+/** Resolves with `work`, or rejects after `ms` with `onTimeout()`. */
+export function within<T>(work: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(onTimeout()), ms);
+  });
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
+}
+
+function reason(e: unknown): string {
+  const code = (e as { code?: unknown }).code;
+  const message = e instanceof Error ? e.message : String(e);
+  return typeof code === 'string' && !message.includes(code) ? `${code}: ${message}` : message;
+}
+
+/** Redis and Postgres each answer within `timeoutMs`, or a `SERVICE_UNAVAILABLE` that names the one that did not. */
+export async function requireServices(
+  config: RekorConfig,
+  redis: Redis,
+  db: Kysely<Database>,
+  timeoutMs: number,
+): Promise<void> {
+  const redisUrl = redactUrl(config.redis.url);
+  const databaseUrl = redactUrl(config.database.url);
+  const redisCheck = within(
+    redis.ping(),
+    timeoutMs,
+    () => new Error(`no answer within ${timeoutMs} ms`),
+  ).catch((e: unknown) => {
+    throw new RuntimeError(
+      'SERVICE_UNAVAILABLE',
+      'redis',
+      `Redis at ${redisUrl} does not answer (${reason(e)}); start it, or point REDIS_URL (redis.url) at a running Redis`,
+      { cause: e },
+    );
+  });
+  const postgresCheck = within(
+    sql`SELECT 1`.execute(db),
+    timeoutMs,
+    () => new Error(`no answer within ${timeoutMs} ms`),
+  ).catch((e: unknown) => {
+    throw new RuntimeError(
+      'SERVICE_UNAVAILABLE',
+      'postgres',
+      `Postgres at ${databaseUrl} does not answer (${reason(e)}); start it, or point DATABASE_URL (database.url) at a running Postgres`,
+      { cause: e },
+    );
+  });
+  const [r, p] = await Promise.allSettled([redisCheck, postgresCheck]);
+  if (r.status === 'rejected') throw r.reason;
+  if (p.status === 'rejected') throw p.reason;
+}
+
+/**
+ * Redis keeps the queued jobs and the budget windows. A Redis without AOF
+ * forgets them on a restart, one with an eviction policy may drop them under
+ * memory pressure: workers refuse to start on it (`redis.requireDurable`).
+ */
+export async function requireDurableRedis(config: RekorConfig, redis: Redis): Promise<void> {
+  const url = redactUrl(config.redis.url);
+  let appendonly: string | undefined;
+  let policy: string | undefined;
+  try {
+    appendonly = ((await redis.config('GET', 'appendonly')) as string[])[1];
+    policy = ((await redis.config('GET', 'maxmemory-policy')) as string[])[1];
+  } catch (e) {
+    throw new RuntimeError(
+      'REDIS_NOT_DURABLE',
+      'redis',
+      `cannot read the persistence settings of Redis at ${url} (${reason(e)}); allow CONFIG GET for this user, or, if you know Redis keeps AOF on and never evicts, set redis.requireDurable: false`,
+      { cause: e },
+    );
+  }
+  const problems: string[] = [];
+  if (appendonly !== 'yes') problems.push(`appendonly is ${appendonly ?? 'unknown'} (set appendonly yes)`);
+  if (policy !== 'noeviction') {
+    problems.push(`maxmemory-policy is ${policy ?? 'unknown'} (set maxmemory-policy noeviction)`);
+  }
+  if (problems.length > 0) {
+    throw new RuntimeError(
+      'REDIS_NOT_DURABLE',
+      'redis',
+      `Redis at ${url} may lose queued submissions and budget windows: ${problems.join('; ')}. Fix its configuration (redis.conf or CONFIG SET), or set redis.requireDurable: false for a throw-away setup`,
+    );
+  }
+}
