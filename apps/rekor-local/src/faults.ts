@@ -15,10 +15,14 @@ export interface FaultSpec {
   retryAfterSeconds?: number;
   /** `slow`: delay before the request is handled, ms. @defaultValue 1000 */
   delayMs?: number;
+  /** Only requests of this method meet the fault (and count down). @defaultValue every request */
+  method?: 'GET' | 'POST';
 }
 
 /** The fault in force, as reported by `GET /admin/faults` and `faults.current()`. */
-export interface ActiveFault extends Required<Omit<FaultSpec, 'count'>> {
+export interface ActiveFault extends Required<Omit<FaultSpec, 'count' | 'method'>> {
+  /** Only requests of this method meet the fault; `null` for every request. */
+  method: 'GET' | 'POST' | null;
   /** Requests left, or null for until cleared. */
   remaining: number | null;
 }
@@ -59,10 +63,11 @@ export class FaultController {
     return this.active && { ...this.active };
   }
 
-  /** Takes the fault for one request, counting it down. */
-  take(): ActiveFault | undefined {
+  /** Takes the fault for one request of `method`, counting it down. */
+  take(method?: string): ActiveFault | undefined {
     const fault = this.active;
     if (!fault) return undefined;
+    if (fault.method !== null && fault.method !== method) return undefined;
     if (fault.remaining !== null) {
       fault.remaining -= 1;
       if (fault.remaining <= 0) {
@@ -97,8 +102,12 @@ export function validateFault(input: unknown): ActiveFault {
     }
     return v;
   };
+  if (f.method !== undefined && f.method !== 'GET' && f.method !== 'POST') {
+    throw badRequest('fault.method: expected GET or POST');
+  }
   return {
     mode: f.mode as FaultMode,
+    method: (f.method as 'GET' | 'POST' | undefined) ?? null,
     remaining: whole(f.count, 'count', 1, null),
     retryAfterSeconds: whole(f.retryAfterSeconds, 'retryAfterSeconds', 0, 1)!,
     delayMs: whole(f.delayMs, 'delayMs', 0, 1000)!,

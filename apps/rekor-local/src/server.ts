@@ -50,7 +50,7 @@ export async function startRekorLocal(options: RekorLocalOptions): Promise<Rekor
     if (url.pathname === ADMIN_FAULTS_PATH) return handleAdmin(req, res);
     if (!log) return sendError(res, 503, 'starting');
     const ctx = { log, bodyLimitBytes: o.bodyLimitBytes, trustedRoot: root };
-    void withFault(faults.take(), req, res, () => routeApi(req, res, url, ctx)).catch((e) =>
+    void withFault(faults.take(req.method), req, res, () => routeApi(req, res, url, ctx)).catch((e) =>
       sendFailure(res, e),
     );
   };

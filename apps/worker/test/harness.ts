@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Queue, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
+import { Redis } from 'ioredis';
 import type { Receipt, RekorConfig, Tier } from '@rekor-budget/core';
 import type { OfflineRow } from '@rekor-budget/db';
 import { createRekorProducer, type RekorProducer } from '@rekor-budget/producer';
@@ -28,7 +28,10 @@ export interface Harness {
   /** The budget and worker clock: real time plus `advance()`d offset. */
   clock: () => number;
   advance(ms: number): void;
-  startWorker(tier: Tier, options?: { signer?: Signer; concurrency?: number }): Worker;
+  startWorker(
+    tier: Tier,
+    options?: { signer?: Signer; concurrency?: number; lockDurationMs?: number },
+  ): Worker;
   drainer(): Drainer;
   receipts(): Promise<Receipt[]>;
   offlineRows(): Promise<OfflineRow[]>;
@@ -38,8 +41,18 @@ export interface Harness {
   close(): Promise<void>;
 }
 
+export interface HarnessServices {
+  /** A private Redis (e.g. `startPrivateRedis`) instead of the shared one. */
+  redisUrl?: string;
+  /** A private Postgres (e.g. `startPrivatePostgres`, migrated) instead of this file's database. */
+  databaseUrl?: string;
+}
+
 /** Real Redis, a fresh database, a fresh rekor-local with faults, a fresh key. */
-export async function createHarness(rekorOverrides: Record<string, unknown> = {}): Promise<Harness> {
+export async function createHarness(
+  rekorOverrides: Record<string, unknown> = {},
+  services: HarnessServices = {},
+): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'rb-worker-'));
   const s = await createTestServices('wk');
   const rekor = await startRekorLocal({ port: 0, dataDir: join(dir, 'log'), faults: true, fsync: false });
@@ -51,13 +64,23 @@ export async function createHarness(rekorOverrides: Record<string, unknown> = {}
     retry: { maxAttempts: 3, initialDelay: '00:00:00.050', maxDelay: '00:00:00.200' },
     offline: { probeInterval: '00:00:00.100' },
     requestTimeout: '00:00:02',
+    ...(services.redisUrl
+      ? { redis: { url: services.redisUrl, keyPrefix: s.prefix, requireDurable: false } }
+      : {}),
+    ...(services.databaseUrl ? { database: { url: services.databaseUrl } } : {}),
     ...rekorOverrides,
   });
   let offset = 0;
   const clock = () => Date.now() + offset;
   const runtime = await createRuntime({ config, name: 'rekor-budget-test', clock });
   const signer = await loadSigner({ keyPath: key.privateKeyPath });
-  const producer = createRekorProducer({ config, redis: s.redis, db: runtime.db, clock });
+  // on a private Redis the producer opens its own (fail-fast) connection to it
+  const producer = createRekorProducer({
+    config,
+    ...(services.redisUrl ? {} : { redis: s.redis }),
+    db: runtime.db,
+    clock,
+  });
   const workers: Worker[] = [];
   const workerConnections: Redis[] = [];
   const drainers: Drainer[] = [];
@@ -76,7 +99,9 @@ export async function createHarness(rekorOverrides: Record<string, unknown> = {}
       offset += ms;
     },
     startWorker(tier, options = {}) {
-      const connection = createTestRedis();
+      const connection = services.redisUrl
+        ? new Redis(services.redisUrl, { maxRetriesPerRequest: null })
+        : createTestRedis();
       workerConnections.push(connection);
       const w = createTierWorker({
         runtime,
@@ -84,6 +109,7 @@ export async function createHarness(rekorOverrides: Record<string, unknown> = {}
         signer: options.signer ?? signer,
         connection,
         concurrency: options.concurrency ?? 8,
+        ...(options.lockDurationMs ? { lockDurationMs: options.lockDurationMs } : {}),
       });
       workers.push(w);
       return w;

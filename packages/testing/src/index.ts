@@ -14,3 +14,5 @@ export { createTestServices, testConfig } from './context';
 export type { TestServices } from './context';
 export { http } from './http';
 export type { HttpResult } from './http';
+export { startPrivateRedis, startPrivatePostgres, freePort } from './private-services';
+export type { PrivateRedis, PrivatePostgres } from './private-services';
