@@ -14,6 +14,7 @@ import { registerStatus } from './commands/status';
 import { registerDrain } from './commands/drain';
 import { registerDashboard } from './commands/dashboard';
 import { registerOffline } from './commands/offline';
+import { registerRejected } from './commands/rejected';
 import { EXIT, processIo, type CliIo } from './io';
 
 const EXIT_CODES_HELP = `
@@ -48,6 +49,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   registerDrain(program, io, setExit);
   registerDashboard(program, io, setExit);
   registerOffline(program, io, setExit);
+  registerRejected(program, io, setExit);
   for (const cmd of program.commands) applyDefaults(cmd, io);
   return program;
 }

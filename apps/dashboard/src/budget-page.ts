@@ -72,7 +72,10 @@ function tenantSection(t: TenantView): Raw {
         ${t.tiers.map(tierRow)}
       </tbody>
     </table>
-    <p>offline rows: <b class="offline-rows">${t.offlineRows}</b></p>
+    <p>
+      offline rows: <b class="offline-rows">${t.offlineRows}</b>; rejected, waiting for an operator:
+      <b class="rejected">${t.rejected}</b>
+    </p>
     <div>recent receipts: ${receipts}</div>
   </section>`;
 }

@@ -34,6 +34,8 @@ export interface TenantView {
   tiers: TierView[];
   /** Rows of the tenant in the offline queue. */
   offlineRows: number;
+  /** Submissions of the tenant Rekor refused for good, waiting for an operator. */
+  rejected: number;
   /** The newest receipts, with their log index. */
   receipts: ReceiptView[];
 }
@@ -52,7 +54,7 @@ export interface BudgetView {
 /** What the budget view reads: the dashboard process's runtime. */
 export type BudgetViewSources = Pick<
   Runtime,
-  'budget' | 'queues' | 'offline' | 'receipts' | 'clock' | 'probeRekor'
+  'budget' | 'queues' | 'offline' | 'rejected' | 'receipts' | 'clock' | 'probeRekor'
 >;
 
 async function delayedByTenant(queue: Queue): Promise<{ counts: Map<string, number>; truncated: boolean }> {
@@ -71,9 +73,10 @@ export async function collectBudgetView(s: BudgetViewSources): Promise<BudgetVie
   const rekorPromise: Promise<RekorReachability> = s.probeRekor();
   const all = await s.budget.activeTenants();
   const tenants = all.slice(0, MAX_TENANTS);
-  const [delayed, offline] = await Promise.all([
+  const [delayed, offline, rejected] = await Promise.all([
     Promise.all(TIERS.map((t) => delayedByTenant(s.queues.get(t)))),
     s.offline.countByTenant(tenants),
+    s.rejected.countByTenant(tenants),
   ]);
   const delayedOf = Object.fromEntries(TIERS.map((t, i) => [t, delayed[i]!.counts])) as Record<
     Tier,
@@ -95,6 +98,7 @@ export async function collectBudgetView(s: BudgetViewSources): Promise<BudgetVie
           delayedJobs: delayedOf[st.tier].get(key) ?? 0,
         })),
         offlineRows: offline.get(key) ?? 0,
+        rejected: rejected.get(key) ?? 0,
         receipts: receipts.map((r) => ({
           tier: r.tier,
           logIndex: r.logIndex,

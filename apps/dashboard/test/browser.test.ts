@@ -142,6 +142,7 @@ describeBrowser('dashboard in a browser', () => {
       expect(view.rekor.state).toBe('reachable');
       const busy = view.tenants.find((t) => t.tenantId === fixture!.busyTenant)!;
       expect(busy.offlineRows).toBe(1);
+      expect(busy.rejected).toBe(0);
       const graph = busy.tiers.find((t) => t.tier === 'graph')!;
       expect(graph.delayedJobs).toBe(3);
       expect(graph.windows.map((w) => [w.name, w.used, w.limit])).toEqual([

@@ -23,6 +23,7 @@ function view(): BudgetView {
           },
         ],
         offlineRows: 1,
+        rejected: 0,
         receipts: [{ tier: 'graph', logIndex: 42, uuid: evil, integratedTime: evil, contentDigest: evil }],
       },
     ],

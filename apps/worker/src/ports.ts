@@ -14,6 +14,7 @@ export type WorkerRuntime = Pick<
   | 'budget'
   | 'quota'
   | 'offline'
+  | 'rejected'
   | 'receipts'
   | 'client'
   | 'metrics'

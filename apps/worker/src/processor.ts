@@ -11,7 +11,6 @@ import type { OfflineReason, RejectionReason } from '@rekor-budget/db';
 import {
   createContentLock,
   createEnvelopeStore,
-  RejectedStore,
   submissionOf,
   type SubmissionJobData,
 } from '@rekor-budget/queue';
@@ -61,12 +60,11 @@ function isSignal(e: unknown): boolean {
  */
 export function createProcessor(ctx: ProcessorContext) {
   const { tier, signer } = ctx;
-  const { config, budget, client, receipts, quota, metrics, clock, redis, keys, offline, db, logger } =
+  const { config, budget, client, receipts, quota, metrics, clock, redis, keys, offline, rejected, db, logger } =
     ctx.runtime;
   const log = logger.child({ component: 'worker', tier });
   const contentLock = createContentLock(redis, keys);
   const envelopes = createEnvelopeStore(db);
-  const rejected = new RejectedStore(db);
   // The lock covers one POST (bounded by the request timeout) from its confirmation; a
   // dead holder blocks the content this long at most.
   const lockMs = config.requestTimeoutMs + 15 * SECOND_MS;

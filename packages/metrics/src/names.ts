@@ -4,6 +4,7 @@ export const METRIC_NAMES = {
   submissionLatencySeconds: 'attestor_rekor_submission_latency_seconds',
   queueDepth: 'attestor_rekor_queue_depth',
   offlineQueueDepth: 'attestor_rekor_offline_queue_depth',
+  rejectedDepth: 'attestor_rekor_rejected_depth',
   budgetRemaining: 'attestor_rekor_budget_remaining',
   budgetUtilization: 'attestor_rekor_budget_utilization',
   submissionsRejectedTotal: 'attestor_rekor_submissions_rejected_total',

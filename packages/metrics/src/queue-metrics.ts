@@ -4,7 +4,8 @@ import { METRIC_NAMES } from './names';
 import { register } from './register';
 import { count, type ScrapeSource } from './sources';
 
-type DepthName = typeof METRIC_NAMES.queueDepth | typeof METRIC_NAMES.offlineQueueDepth;
+type DepthName =
+  typeof METRIC_NAMES.queueDepth | typeof METRIC_NAMES.offlineQueueDepth | typeof METRIC_NAMES.rejectedDepth;
 
 /**
  * A per-tier depth gauge read at scrape time. Without a source, or when the
@@ -39,13 +40,14 @@ function depthGauge(
   );
 }
 
-/** `attestor_rekor_queue_depth` and `attestor_rekor_offline_queue_depth`. */
+/** `attestor_rekor_queue_depth`, `attestor_rekor_offline_queue_depth` and `attestor_rekor_rejected_depth`. */
 export class QueueMetrics {
   constructor(
     registry: Registry,
     sources: {
       queueDepth?: ScrapeSource<Record<Tier, number>>;
       offlineDepth?: ScrapeSource<Record<Tier, number>>;
+      rejectedDepth?: ScrapeSource<Record<Tier, number>>;
     },
   ) {
     depthGauge(
@@ -59,6 +61,12 @@ export class QueueMetrics {
       METRIC_NAMES.offlineQueueDepth,
       'Submissions waiting in the offline queue (Postgres) for Redis or Rekor to answer again, or for an offline kit.',
       sources.offlineDepth,
+    );
+    depthGauge(
+      registry,
+      METRIC_NAMES.rejectedDepth,
+      'Submissions Rekor refused for good, kept for an operator (rekor-budget rejected list|retry|discard).',
+      sources.rejectedDepth,
     );
   }
 }

@@ -100,6 +100,7 @@ export class RekorMetrics {
     new QueueMetrics(o.registry, {
       queueDepth: source('queueDepth', src.queueDepth),
       offlineDepth: source('offlineDepth', src.offlineDepth),
+      rejectedDepth: source('rejectedDepth', src.rejectedDepth),
     });
     new BudgetMetrics(o.registry, source('budgets', src.budgets), o.maxTenantSeries);
     this.edgeTriggers = new EdgeTriggerMetrics(o.registry);

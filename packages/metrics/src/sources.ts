@@ -20,6 +20,8 @@ export interface MetricsSources {
   queueDepth?(): Promise<Record<Tier, number>>;
   /** Rows of the offline queue (Postgres) per tier. */
   offlineDepth?(): Promise<Record<Tier, number>>;
+  /** Rows of the rejected table per tier. */
+  rejectedDepth?(): Promise<Record<Tier, number>>;
   /** Budgets of the active tenants. */
   budgets?(): Promise<TenantBudget[]>;
 }

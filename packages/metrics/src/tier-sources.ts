@@ -1,11 +1,12 @@
 import type { Budget } from '@rekor-budget/budget';
-import type { OfflineQueue, TierQueues } from '@rekor-budget/queue';
+import type { OfflineQueue, RejectedStore, TierQueues } from '@rekor-budget/queue';
 import type { MetricsSources } from './sources';
 
 /** What the scrape-time gauges of a process read. */
 export interface MetricsSourceParts {
   queues: Pick<TierQueues, 'depth'>;
   offline: Pick<OfflineQueue, 'depth'>;
+  rejected: Pick<RejectedStore, 'depth'>;
   budget: Pick<Budget, 'activeTenants' | 'peek'>;
 }
 
@@ -18,6 +19,7 @@ export function metricsSources(parts: MetricsSourceParts): MetricsSources {
   return {
     queueDepth: () => parts.queues.depth(),
     offlineDepth: () => parts.offline.depth(),
+    rejectedDepth: () => parts.rejected.depth(),
     budgets: async () => {
       const tenants = await parts.budget.activeTenants();
       return Promise.all(

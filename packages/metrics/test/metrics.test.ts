@@ -37,6 +37,7 @@ describe('RekorMetrics: names, labels and types', () => {
     attestor_rekor_submission_latency_seconds: { type: 'histogram', labels: ['tier'] },
     attestor_rekor_queue_depth: { type: 'gauge', labels: ['tier'] },
     attestor_rekor_offline_queue_depth: { type: 'gauge', labels: ['tier'] },
+    attestor_rekor_rejected_depth: { type: 'gauge', labels: ['tier'] },
     attestor_rekor_budget_remaining: { type: 'gauge', labels: ['tenant'] },
     attestor_rekor_budget_utilization: { type: 'gauge', labels: ['tenant'] },
     attestor_rekor_submissions_rejected_total: { type: 'counter', labels: ['tier', 'reason'] },
@@ -61,6 +62,7 @@ describe('RekorMetrics: names, labels and types', () => {
       sources: {
         queueDepth: async () => ({ graph: 1, edge: 2 }),
         offlineDepth: async () => ({ graph: 3, edge: 4 }),
+        rejectedDepth: async () => ({ graph: 1, edge: 0 }),
         budgets: async () => [
           { tenantId: '3f1c2a9e-8b7d-4e6f-9a1b-2c3d4e5f6a7b', remaining: 10, utilization: 0.9 },
         ],

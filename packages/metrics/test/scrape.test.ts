@@ -22,6 +22,7 @@ function liveSources() {
   const sources: MetricsSources = {
     queueDepth: async () => ({ ...state.queue }),
     offlineDepth: async () => ({ ...state.offline }),
+    rejectedDepth: async () => ({ graph: 0, edge: 0 }),
     budgets: async () => {
       state.budgetCalls++;
       return state.budgets;
@@ -68,6 +69,7 @@ describe('/metrics over HTTP', () => {
       attestor_rekor_submission_latency_seconds: 'histogram',
       attestor_rekor_queue_depth: 'gauge',
       attestor_rekor_offline_queue_depth: 'gauge',
+      attestor_rekor_rejected_depth: 'gauge',
       attestor_rekor_budget_remaining: 'gauge',
       attestor_rekor_budget_utilization: 'gauge',
       attestor_rekor_submissions_rejected_total: 'counter',

@@ -111,6 +111,18 @@ export class RejectedStore {
     return Number(res.numDeletedRows) > 0;
   }
 
+  /** Rows per tenant (lower-case id), for the given tenants. */
+  async countByTenant(tenantIds: string[]): Promise<Map<string, number>> {
+    if (tenantIds.length === 0) return new Map();
+    const rows = await this.db
+      .selectFrom(TABLE)
+      .select(['tenant_id', sql<number>`count(*)::int`.as('n')])
+      .where('tenant_id', 'in', tenantIds)
+      .groupBy('tenant_id')
+      .execute();
+    return new Map(rows.map((r) => [r.tenant_id.toLowerCase(), r.n]));
+  }
+
   /** Rows in all, per tier. */
   async depth(): Promise<Record<RejectedRow['tier'], number>> {
     const rows = await this.db

@@ -23,6 +23,7 @@ import {
   createReceiptStore,
   createTierQueues,
   OfflineQueue,
+  RejectedStore,
   type ReceiptStore,
   type TierQueues,
 } from '@rekor-budget/queue';
@@ -90,6 +91,8 @@ export interface Runtime {
   readonly quota: QuotaMirror;
   readonly queues: TierQueues;
   readonly offline: OfflineQueue;
+  /** Submissions Rekor refused for good. */
+  readonly rejected: RejectedStore;
   readonly receipts: ReceiptStore;
   /** The configured Rekor log. */
   readonly client: RekorClient;
@@ -176,10 +179,11 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
 
   const budget = createBudget({ redis, keys, limits: config.budget, clock });
   const offline = new OfflineQueue(db);
+  const rejected = new RejectedStore(db);
   const registry = new Registry();
   const metrics = new RekorMetrics({
     registry,
-    sources: metricsSources({ queues, offline, budget }),
+    sources: metricsSources({ queues, offline, rejected, budget }),
     onSourceError: (source, e) => logger.warn({ source, ...errorFields(e) }, 'metrics source failed'),
   });
 
@@ -210,6 +214,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     quota: createQuotaMirror(db),
     queues,
     offline,
+    rejected,
     receipts: createReceiptStore(db),
     client,
     metrics,
