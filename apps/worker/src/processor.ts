@@ -2,6 +2,7 @@ import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { MINUTE_MS, SECOND_MS, type SignedEnvelope } from '@rekor-budget/core';
 import { createContentLock, submissionOf, type SubmissionJobData } from '@rekor-budget/queue';
 import { buildStatement, receiptFromOutcome, RekorError, signEnvelope } from '@rekor-budget/rekor';
+import { createJobCheck } from './job-check';
 import type { WorkerDeps } from './ports';
 
 /** What a completed job returns (kept by BullMQ, shown in the dashboard). */
@@ -31,6 +32,7 @@ export function createProcessor(ctx: ProcessorContext) {
   const { tier, signer } = ctx;
   const { config, budget, client, receipts, quota, metrics, clock, redis, keys, offline } = ctx.runtime;
   const contentLock = createContentLock(redis, keys);
+  const checkJob = createJobCheck(ctx);
 
   async function signOnce(job: Job<SubmissionJobData>): Promise<SignedEnvelope> {
     if (job.data.envelope !== undefined) return job.data.envelope;
@@ -52,6 +54,8 @@ export function createProcessor(ctx: ProcessorContext) {
   }
 
   return async function process(job: Job<SubmissionJobData>, token?: string): Promise<JobResult> {
+    // what the producer would have made of this input, or refused: never signed
+    checkJob(job.data);
     const data = job.data;
     if (config.offline.airGapped) {
       await signOnce(job);

@@ -1,12 +1,12 @@
 import { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
 import {
+  checkPayloadSize,
   contentDigest,
   createRedisKeys,
   errorFields,
   firedTriggers,
   InputError,
-  canonicalJson,
   silentLogger,
   validateEdgeInput,
   validateGraphInput,
@@ -230,17 +230,6 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
     return { ...base, status: outcome };
   }
 
-  function checkSize(tier: Tier, input: object): void {
-    const size = Buffer.byteLength(canonicalJson(input));
-    if (size > config.maxPayloadBytes) {
-      throw new InputError(
-        'PAYLOAD_TOO_LARGE',
-        tier === 'edge' ? 'edges' : 'input',
-        `the ${tier} attestation would be ${size} bytes, over maxPayloadBytes (${config.maxPayloadBytes}); trim the ${tier === 'edge' ? 'edges to the reachable paths' : 'metadata'} or raise maxPayloadBytes`,
-      );
-    }
-  }
-
   function checkEnabled(): void {
     if (!config.enabled) {
       throw new ProducerError('REKOR_DISABLED', 'Rekor integration is disabled (rekor.enabled: false)');
@@ -275,7 +264,7 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
       counted('graph', async () => {
         checkEnabled();
         const input = validateGraphInput(raw);
-        checkSize('graph', input);
+        checkPayloadSize('graph', input, config.maxPayloadBytes);
         return submit({ version: 1, tier: 'graph', contentDigest: contentDigest('graph', input), input });
       }),
 
@@ -307,7 +296,7 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
         `no configured trigger escalates ${input.finding.cveId} (CVSS ${input.finding.cvss}, reachable ${input.finding.reachable}); edge bundles are submitted only on escalation`,
       );
     }
-    checkSize('edge', input);
+    checkPayloadSize('edge', input, config.maxPayloadBytes);
     const result = await submit({
       version: 1,
       tier: 'edge',
