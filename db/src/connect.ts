@@ -40,11 +40,14 @@ export function createDb(options: CreateDbOptions): Kysely<Database> {
     application_name: options.applicationName ?? 'rekor-budget',
     types: typeParsers,
   });
-  // An idle client losing its server must not crash the process; the next
-  // query on the pool reports the problem to its caller.
+  // A connection losing its server (Postgres stopped or restarted) must not
+  // crash the process: the pool reports idle ones, and every client gets its
+  // own listener for the moments it is checked out between queries. The query
+  // in flight, if any, fails to its caller, who decides.
   const logger = options.logger ?? silentLogger;
-  pool.on('error', (e) =>
-    logger.warn({ component: 'postgres', ...errorFields(e) }, 'an idle Postgres connection failed'),
-  );
+  const lost = (e: Error) =>
+    logger.warn({ component: 'postgres', ...errorFields(e) }, 'a Postgres connection was lost');
+  pool.on('error', lost);
+  pool.on('connect', (client) => client.on('error', lost));
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }

@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { ConfigError, InputError, RekorBudgetError } from '@rekor-budget/core';
+import { ConfigError, InputError, RekorBudgetError, redactText, truncate } from '@rekor-budget/core';
 import { registerConfig } from './commands/config';
 import { registerKeygen } from './commands/keygen';
 import { registerMigrate } from './commands/migrate';
@@ -15,6 +15,8 @@ import { registerDrain } from './commands/drain';
 import { registerDashboard } from './commands/dashboard';
 import { registerOffline } from './commands/offline';
 import { registerRejected } from './commands/rejected';
+import { configOfRun } from './context';
+import { serviceFailure } from './failures';
 import { EXIT, processIo, type CliIo } from './io';
 
 const EXIT_CODES_HELP = `
@@ -25,7 +27,7 @@ Exit codes:
 
 Configuration: --config <file>, else ./attestor.yaml if present, else defaults.
 Environment overrides: REDIS_URL, DATABASE_URL, REKOR_URL, SIGNING_KEY,
-DASHBOARD_USER, DASHBOARD_PASSWORD.`;
+DASHBOARD_USER, DASHBOARD_PASSWORD, METRICS_USER, METRICS_PASSWORD, METRICS_TOKEN.`;
 
 export function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
   const program = new Command('rekor-budget')
@@ -81,17 +83,34 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
       return EXIT.USAGE;
     }
     if (e instanceof InputError) {
-      io.err(`rekor-budget: ${e.message} [${e.code}]`);
+      io.err(`rekor-budget: ${shown(e.message)} [${e.code}]`);
       return EXIT.USAGE;
     }
     if (e instanceof ConfigError) {
-      io.err(`rekor-budget: ${e.message}`);
+      io.err(`rekor-budget: ${shown(e.message)}`);
       return EXIT.USAGE;
     }
     if (e instanceof RekorBudgetError) {
-      io.err(`rekor-budget: ${e.message} [${e.code}]`);
+      io.err(`rekor-budget: ${shown(e.message)} [${e.code}]`);
       return EXIT.FAILURE;
     }
-    throw e;
+    const service = serviceFailure(e, configOfRun(io));
+    if (service !== undefined) {
+      io.err(`rekor-budget: ${service} [SERVICE_UNAVAILABLE]`);
+      return EXIT.FAILURE;
+    }
+    // a bug, not an input: one line, and the stack only when asked for
+    const name = e instanceof Error ? e.name : 'Error';
+    io.err(
+      `rekor-budget: unexpected ${name}: ${shown(e instanceof Error ? e.message : String(e))} (LOG_LEVEL=debug prints the stack) [INTERNAL_ERROR]`,
+    );
+    if (io.env.LOG_LEVEL?.toLowerCase() === 'debug' && e instanceof Error && e.stack)
+      io.err(redactText(e.stack));
+    return EXIT.FAILURE;
   }
+}
+
+/** A message as printed: credentials in URLs redacted, and never longer than a screenful. */
+function shown(message: string): string {
+  return truncate(redactText(message), 4000);
 }

@@ -259,7 +259,14 @@ test('air-gapped round trip: submit, sign and store, export a kit, import it, ca
   const doc = JSON.parse(readFileSync(join(dir, 'receipts.json'), 'utf8'));
   doc.receipts[0].logIndex = 99;
   writeFileSync(join(dir, 'receipts-tampered.json'), JSON.stringify(doc));
-  const bad = await at('gapped', ['receipts', 'import', '--in', 'receipts-tampered.json']);
+  const bad = await at('gapped', [
+    'receipts',
+    'import',
+    '--in',
+    'receipts-tampered.json',
+    '--trusted-root',
+    rootFile,
+  ]);
   expect(bad.code).toBe(1);
   expect(bad.stderr).toContain('[RECEIPTS_DIGEST_MISMATCH]');
   expect(await offlineRows(gapped)).toHaveLength(3);
@@ -290,13 +297,53 @@ test('usage errors exit 2 and name what to fix', async () => {
   expect(missing.code).toBe(2);
   expect(missing.stderr).toContain('[KIT_NOT_FOUND]');
   expect((await at('gapped', ['offline', 'export'])).code).toBe(2);
-  const half = await at('gapped', ['receipts', 'import', '--in', 'r.json', '--trusted-root', 'root.json']);
-  expect(half.code).toBe(2);
-  expect(half.stderr).toContain('--trusted-root and --key go together');
+  // receipts are verified, or --no-verify says otherwise (finding 4)
+  const unverified = await at('gapped', ['receipts', 'import', '--in', 'receipts.json']);
+  expect(unverified.code).toBe(2);
+  expect(unverified.stderr).toContain('[VERIFICATION_REQUIRED]');
   const noFile = await at('gapped', ['receipts', 'import', '--in', 'no-such-file.json']);
   expect(noFile.code).toBe(2);
   expect(noFile.stderr).toContain('[KIT_NOT_FOUND]');
   expect(
     (await at('connected', ['receipts', 'export', '--out', 'x.json', '--since', 'yesterday'])).code,
   ).toBe(2);
+});
+
+test('offline import checks the kit against the given or configured signing key (finding 3)', async () => {
+  // a kit signed by the air-gapped key (test 1 made it), checked at a site with another key
+  const other = join(dir, 'other.pem');
+  expect((await runCli(['keygen', '--out', other])).code).toBe(0);
+  const untrusted = await at('connected', ['offline', 'import', '--in', 'kit', '--key', `${other}.pub`]);
+  expect(untrusted.code).toBe(1);
+  expect(untrusted.stderr).toContain('[KEY_UNTRUSTED]');
+  const noKeyYaml = writeConfig('no-key.yaml', {
+    serverUrl: rekor.url,
+    redis: { url: redisUrl(), keyPrefix: prefix },
+    database: { url: connected.url },
+  });
+  const env = {
+    DATABASE_URL: connected.url,
+    REDIS_URL: redisUrl(),
+    REKOR_URL: undefined,
+    SIGNING_KEY: undefined,
+  };
+  const noKey = await runCli(['offline', 'import', '--in', 'kit', '--config', noKeyYaml], { env, cwd: dir });
+  expect(noKey.code).toBe(2);
+  expect(noKey.stderr).toContain('[KEY_REQUIRED]');
+  const given = await runCli(
+    ['offline', 'import', '--in', 'kit', '--key', `${keyPath}.pub`, '--config', noKeyYaml],
+    {
+      env,
+      cwd: dir,
+    },
+  );
+  expect(given.code).toBe(0);
+  expect(given.stdout).toContain('duplicate 3');
+});
+
+test('receipts import --no-verify stores unchecked, and says so', async () => {
+  const r = await at('gapped', ['receipts', 'import', '--in', 'receipts.json', '--no-verify', '--json']);
+  expect(r.code).toBe(0);
+  expect(r.stderr).toMatch(/warning: --no-verify/);
+  expect(JSON.parse(r.stdout)).toMatchObject({ receipts: 3, verified: 0 });
 });

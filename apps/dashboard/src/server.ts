@@ -1,14 +1,14 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import express, { type ErrorRequestHandler } from 'express';
-import { errorFields } from '@rekor-budget/core';
+import { errorFields, redactText, truncate } from '@rekor-budget/core';
 import type { Runtime } from '@rekor-budget/runtime';
-import { basicAuth, type Credentials } from './auth';
+import { basicAuth, FailedLogins, isAuthenticated, type Credentials, type FailedLoginLimit } from './auth';
 import { collectBudgetView } from './budget-view';
 import { renderBudgetPage } from './budget-page';
 import { DashboardError } from './error';
 import { queueBoard } from './queues';
-import { sameOriginWrites, securityHeaders } from './security';
+import { loopbackHostOnly, sameOriginWrites, securityHeaders } from './security';
 
 export interface DashboardOptions {
   /**
@@ -27,6 +27,8 @@ export interface DashboardOptions {
   insecureLocal?: boolean;
   /** Basic-auth credentials. @defaultValue config.dashboard.user and password */
   credentials?: Credentials;
+  /** Lockout after failed logins, per client address. @defaultValue 10 failures per 10 min */
+  failedLoginLimit?: FailedLoginLimit;
 }
 
 export interface RunningDashboard {
@@ -84,14 +86,19 @@ export async function startDashboard(options: DashboardOptions): Promise<Running
 
   const app = express();
   app.disable('x-powered-by');
+  let bound = port;
+  // On loopback only loopback names are answered: a page of a rebinding site sends its own name
+  if (options.insecureLocal) app.use(loopbackHostOnly(() => bound));
   app.use(securityHeaders);
   app.get('/healthz', (_req, res) => void res.type('text/plain').send('ok\n'));
-  app.get('/readyz', async (_req, res) => {
+  app.get('/readyz', async (req, res) => {
     const checks = await runtime.readiness();
     const ok = Object.values(checks).every((c) => c.ok);
-    res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'not_ready', checks });
+    const status = ok ? 'ready' : 'not_ready';
+    // what failed and why is for operators: only with credentials
+    res.status(ok ? 200 : 503).json(isAuthenticated(req, credentials) ? { status, checks } : { status });
   });
-  if (credentials) app.use(basicAuth(credentials));
+  if (credentials) app.use(basicAuth(credentials, new FailedLogins(options.failedLoginLimit)));
   // The scrape-time gauges (queue depth, offline depth, budgets) of the
   // runtime; a dashboard alone submits nothing, so its counters stay at zero.
   app.get('/metrics', async (_req, res) => {
@@ -110,16 +117,24 @@ export async function startDashboard(options: DashboardOptions): Promise<Running
   });
   app.use(
     '/queues',
-    queueBoard({ queues: runtime.queues, basePath: '/queues', readOnly: config.dashboard.readOnly }),
+    queueBoard({
+      queues: runtime.queues,
+      basePath: '/queues',
+      readOnly: config.dashboard.readOnly,
+      logger,
+    }),
   );
   const onError: ErrorRequestHandler = (err: Error, req, res, _next) => {
     logger.warn({ path: req.path, ...errorFields(err) }, 'request failed');
-    res.status(503).type('text/plain').send(`dashboard: ${err.message}\n`);
+    res
+      .status(503)
+      .type('text/plain')
+      .send(`dashboard: ${redactText(truncate(err.message))}\n`);
   };
   app.use(onError);
 
   const server = await listen(app, port, host);
-  const bound = (server.address() as AddressInfo).port;
+  bound = (server.address() as AddressInfo).port;
   const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
   let closed: Promise<void> | undefined;
   return {

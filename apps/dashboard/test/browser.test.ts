@@ -84,6 +84,29 @@ describeBrowser('dashboard in a browser', () => {
     }
   });
 
+  test('/queues hides the controls of writes the dashboard refuses (add, edit, empty, obliterate)', async () => {
+    const { context, page: p } = await page();
+    try {
+      await p.goto(`${dashboard!.url}/queues/queue/rekor-graph?status=delayed`);
+      await p.getByText('Will run at').first().waitFor();
+      // each delayed job keeps promote and clean; reschedule, duplicate and edit data are hidden
+      const actions = p.locator('ul[class*="jobActions"]');
+      await expect(actions.count()).resolves.toBe(3);
+      for (const list of await actions.all()) {
+        await expect(list.locator('li:visible').count()).resolves.toBe(2);
+        await expect(list.locator('li').count()).resolves.toBe(5);
+      }
+      // the queue menu keeps pause, without add job, empty or obliterate
+      await p.locator('button[class*="trigger"]:visible').last().click();
+      await p.getByRole('menuitem', { name: 'Pause', exact: true }).waitFor();
+      for (const name of ['Add job', 'Empty', 'Obliterate', 'Set concurrency'])
+        await expect(p.getByRole('menuitem', { name, exact: true }).isVisible()).resolves.toBe(false);
+      await p.screenshot({ path: join(ARTIFACTS, 'dashboard-queue-menu.png'), fullPage: true });
+    } finally {
+      await context.close();
+    }
+  });
+
   test('/budgets shows Rekor, each tenant, bars, delayed jobs, offline rows and receipts', async () => {
     const { context, page: p } = await page();
     try {

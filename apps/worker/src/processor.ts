@@ -16,6 +16,7 @@ import {
 } from '@rekor-budget/queue';
 import { receiptFromOutcome, RekorError, signEnvelope, type SubmitOutcome } from '@rekor-budget/rekor';
 import { serviceDown } from './infrastructure';
+import { createJobCheck } from './job-check';
 import type { WorkerDeps } from './ports';
 
 /** What a completed job returns (kept by BullMQ, shown in the dashboard). */
@@ -60,14 +61,28 @@ function isSignal(e: unknown): boolean {
  */
 export function createProcessor(ctx: ProcessorContext) {
   const { tier, signer } = ctx;
-  const { config, budget, client, receipts, quota, metrics, clock, redis, keys, offline, rejected, db, logger } =
-    ctx.runtime;
+  const {
+    config,
+    budget,
+    client,
+    receipts,
+    quota,
+    metrics,
+    clock,
+    redis,
+    keys,
+    offline,
+    rejected,
+    db,
+    logger,
+  } = ctx.runtime;
   const log = logger.child({ component: 'worker', tier });
   const contentLock = createContentLock(redis, keys);
   const envelopes = createEnvelopeStore(db);
   // The lock covers one POST (bounded by the request timeout) from its confirmation; a
   // dead holder blocks the content this long at most.
   const lockMs = config.requestTimeoutMs + 15 * SECOND_MS;
+  const checkJob = createJobCheck(ctx);
 
   /** The content's one envelope: stored before the first POST; a copy's own envelope only if none is. */
   async function envelopeOf(data: SubmissionJobData): Promise<SignedEnvelope> {
@@ -103,6 +118,8 @@ export function createProcessor(ctx: ProcessorContext) {
   }
 
   return async function process(job: Job<SubmissionJobData>, token?: string): Promise<JobResult> {
+    // what the producer would have made of this input, or refused: never signed
+    checkJob(job.data);
     try {
       return await run(job, token);
     } catch (e) {

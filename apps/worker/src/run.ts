@@ -1,4 +1,4 @@
-import { errorFields, type Tier } from '@rekor-budget/core';
+import { errorFields, redactUrl, type Tier } from '@rekor-budget/core';
 import { startMetricsServer, type MetricsServer } from '@rekor-budget/metrics';
 import { loadSigner } from '@rekor-budget/rekor';
 import type { Runtime } from '@rekor-budget/runtime';
@@ -19,6 +19,8 @@ export interface RunWorkersOptions {
   lockDurationMs?: number;
   /** Port of /metrics, /healthz, /readyz; `null` for none. @defaultValue config.metrics.port */
   metricsPort?: number | null;
+  /** Interface the metrics endpoint listens on. @defaultValue config.metrics.host (127.0.0.1) */
+  metricsHost?: string;
 }
 
 export interface RunningWorkers {
@@ -80,17 +82,24 @@ export async function runWorkers(options: RunWorkersOptions): Promise<RunningWor
       closers.unshift(() => drainer!.stop());
       logger.info(
         { component: 'drain' },
-        `drain: probing ${config.serverUrl} every ${config.offline.probeIntervalMs} ms`,
+        `drain: probing ${redactUrl(config.serverUrl)} every ${config.offline.probeIntervalMs} ms`,
       );
     }
 
     let metricsServer: MetricsServer | undefined;
     const port = options.metricsPort === undefined ? config.metrics.port : options.metricsPort;
     if (port !== null) {
+      const { user, password, token } = config.metrics;
+      const auth = {
+        ...(user !== undefined && password !== undefined ? { user, password } : {}),
+        ...(token !== undefined ? { token } : {}),
+      };
       metricsServer = await startMetricsServer({
         registry: runtime.registry,
         port,
+        host: options.metricsHost ?? config.metrics.host,
         readiness: () => runtime.readiness(),
+        ...(Object.keys(auth).length > 0 ? { auth } : {}),
       });
       closers.push(() => metricsServer!.close());
       logger.info({ url: metricsServer.url }, `metrics: ${metricsServer.url}/metrics`);

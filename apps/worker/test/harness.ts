@@ -62,7 +62,7 @@ export async function createHarness(
     tier: 'with-edges',
     signing: { keyPath: key.privateKeyPath },
     retry: { maxAttempts: 3, initialDelay: '00:00:00.050', maxDelay: '00:00:00.200' },
-    offline: { probeInterval: '00:00:00.100' },
+    offline: { probeInterval: '00:00:01' },
     requestTimeout: '00:00:02',
     ...(services.redisUrl
       ? { redis: { url: services.redisUrl, keyPrefix: s.prefix, requireDurable: false } }

@@ -10,8 +10,11 @@ let h: Harness;
 let running: RunningWorkers;
 let producer: RekorProducer;
 
+const TOKEN = 'scrape-token-for-the-worker-test';
+const bearer = { headers: { authorization: `Bearer ${TOKEN}` } };
+
 beforeAll(async () => {
-  h = await createHarness();
+  h = await createHarness({ metrics: { token: TOKEN } });
   running = await runWorkers({ runtime: h.runtime, roles: ['graph', 'edge'], metricsPort: 0 });
   producer = createRekorProducer({
     config: h.config,
@@ -28,7 +31,7 @@ afterAll(async () => {
 
 /** Scrapes /metrics over HTTP into `name{label="v",...}` -> value (labels sorted). */
 async function scrape(): Promise<Map<string, number>> {
-  const text = await (await fetch(`${running.metricsUrl}/metrics`)).text();
+  const text = await (await fetch(`${running.metricsUrl}/metrics`, bearer)).text();
   const out = new Map<string, number>();
   for (const line of text.split('\n')) {
     if (line.startsWith('#') || line.trim() === '') continue;
@@ -111,9 +114,18 @@ test('after a scripted run, every metric on /metrics says what the run did', asy
   expect(v('attestor_rekor_edge_bundle_triggers_total{trigger="manual"}')).toBe(1);
   expect(v('attestor_rekor_edge_bundle_triggers_total{trigger="policy_gate"}')).toBe(0);
 
-  const ready = await fetch(`${running.metricsUrl}/readyz`);
+  const ready = await fetch(`${running.metricsUrl}/readyz`, bearer);
   expect(ready.status).toBe(200);
   expect(await ready.json()).toMatchObject({
     checks: { redis: { ok: true }, postgres: { ok: true }, rekor: { ok: true } },
   });
+});
+
+test('the worker serves metrics on 127.0.0.1 and only with the configured token (finding 10)', async () => {
+  expect(running.metricsUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+  const anonymous = await fetch(`${running.metricsUrl}/metrics`);
+  expect(anonymous.status).toBe(401);
+  expect(await anonymous.text()).not.toContain('tenant=');
+  const ready = await fetch(`${running.metricsUrl}/readyz`);
+  expect(await ready.json()).toEqual({ status: 'ready' });
 });

@@ -179,7 +179,7 @@ describe('pipeline on real Redis, Postgres and rekor-local', () => {
   });
 
   test('a tiny maxQueueSize: the excess waits in Postgres and is drained back; none lost', async () => {
-    h = await createHarness({ offline: { maxQueueSize: 4, probeInterval: '00:00:00.100' } });
+    h = await createHarness({ offline: { maxQueueSize: 4, probeInterval: '00:00:01' } });
     const tenant = randomUUID();
     const results = [];
     for (let i = 0; i < 20; i++)

@@ -54,3 +54,35 @@ export class InputError extends RekorBudgetError<InputErrorCode> {
     this.field = field;
   }
 }
+
+export type SubmissionErrorCode =
+  /** Not a submission of the known version, or not of the tier it was queued for. */
+  | 'SUBMISSION_MALFORMED'
+  /** The input fails the producer's validation; `field` names the field. */
+  | 'INPUT_INVALID'
+  /** The input is valid but not in the form the producer's validation gives it. */
+  | 'INPUT_NOT_NORMALIZED'
+  /** The statement would be larger than `maxPayloadBytes`. */
+  | 'PAYLOAD_TOO_LARGE'
+  /** The content digest is not the one recomputed from the input. */
+  | 'CONTENT_DIGEST_MISMATCH'
+  /** A Tier 2 submission while Tier 2 is off. */
+  | 'TIER_DISABLED'
+  /** A Tier 2 submission whose triggers are not those its input fires. */
+  | 'TRIGGERS_MISMATCH'
+  /** A signed envelope carried with the submission is not this site's signature of its statement. */
+  | 'ENVELOPE_MISMATCH';
+
+/**
+ * A queued submission was refused before anything was signed or sent: it is
+ * not what the producer would have made of its input. Never retried.
+ */
+export class SubmissionError extends RekorBudgetError<SubmissionErrorCode> {
+  /** The field at fault, e.g. `input.scanId` or `contentDigest`. */
+  readonly field: string;
+
+  constructor(code: SubmissionErrorCode, field: string, message: string, options?: { cause?: unknown }) {
+    super(code, `${field}: ${message}`, options);
+    this.field = field;
+  }
+}

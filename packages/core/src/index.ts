@@ -6,16 +6,27 @@ export type { KeyAlgorithm, DsseEnvelopeJson, SignedEnvelope, Receipt, ReceiptJs
 export { silentLogger, errorFields } from './logger';
 export type { Logger, LogFn } from './logger';
 
-export { RekorBudgetError, ConfigError, InputError } from './errors';
-export type { ConfigIssue, ConfigErrorCode, InputErrorCode } from './errors';
+export { RekorBudgetError, ConfigError, InputError, SubmissionError } from './errors';
+export type { ConfigIssue, ConfigErrorCode, InputErrorCode, SubmissionErrorCode } from './errors';
+
+export {
+  redactUrl,
+  redactText,
+  redactValue,
+  echo,
+  truncate,
+  isSecretKey,
+  MAX_ECHO_CHARS,
+  REDACTED,
+} from './redact';
 
 export { parseDuration, formatDuration } from './duration';
-export { redactUrl } from './redact';
 export { SECOND_MS, MINUTE_MS, HOUR_MS, DAY_MS } from './time';
 
 export { loadConfig, parseConfigText, parseConfigObject, ENV_OVERRIDES } from './config/load';
 export type { LoadConfigOptions, LoadedConfig, Env } from './config/load';
 export type { RekorConfig, EdgeTriggerConfig } from './config/schema';
+export { MAX_DURATION_MS, MIN_TIMER_MS } from './config/schema';
 
 export { createRedisKeys } from './keys';
 export type { RedisKeys, BudgetWindowName } from './keys';
@@ -30,6 +41,8 @@ export {
   contentDigest,
   firedTriggers,
 } from './submission';
+export { checkSubmission } from './submission-check';
+export type { CheckSubmissionOptions } from './submission-check';
 export type {
   ArtifactRef,
   ScannerRef,
@@ -44,6 +57,7 @@ export type {
 export {
   buildStatement,
   statementPayload,
+  checkPayloadSize,
   STATEMENT_TYPE,
   IN_TOTO_PAYLOAD_TYPE,
   PREDICATE_TYPES,

@@ -114,3 +114,20 @@ export function buildStatement(submission: Submission): Statement {
 export function statementPayload(statement: Statement): Buffer {
   return Buffer.from(canonicalJson(statement), 'utf8');
 }
+
+/**
+ * Refuses a submission whose statement, as it will be signed, is larger than
+ * `maxPayloadBytes`: what the worker could not sign and the log would refuse.
+ * The producer checks it before anything is queued, the worker again.
+ */
+export function checkPayloadSize(submission: Submission, maxPayloadBytes: number): void {
+  const tier = submission.tier;
+  const size = statementPayload(buildStatement(submission)).length;
+  if (size > maxPayloadBytes) {
+    throw new InputError(
+      'PAYLOAD_TOO_LARGE',
+      tier === 'edge' ? 'edges' : 'input',
+      `the ${tier} attestation's statement would be ${size} bytes, over the limit maxPayloadBytes (${maxPayloadBytes}); trim the ${tier === 'edge' ? 'edges to the reachable paths' : 'metadata'} or raise maxPayloadBytes (public Rekor takes 100 KiB)`,
+    );
+  }
+}

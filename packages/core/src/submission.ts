@@ -6,6 +6,7 @@ import { isSha256Digest, isTenantId } from './domain';
 import { InputError, type InputErrorCode } from './errors';
 import type { EdgeTriggerConfig } from './config/schema';
 import { formatPath } from './path';
+import { echo } from './redact';
 
 /**
  * What scanners submit. The producer validates these inputs, the worker turns
@@ -46,13 +47,13 @@ function text(max = MAX_TEXT) {
       .string()
       .max(max)
       .refine((s) => s.trim() !== ''),
-    (v) => `${JSON.stringify(v)} is not a non-empty string of at most ${max} characters`,
+    (v) => `${echo(v)} is not a non-empty string of at most ${max} characters`,
   );
 }
 
 const digest = field(
   z.string().refine(isSha256Digest),
-  (v) => `${JSON.stringify(v)} is not a sha256 digest; use "sha256:" and 64 lower-case hex digits`,
+  (v) => `${echo(v)} is not a sha256 digest; use "sha256:" and 64 lower-case hex digits`,
   'INVALID_DIGEST',
 );
 
@@ -63,7 +64,7 @@ const time = field(
     .regex(/^\d{4}-\d{2}-\d{2}T/)
     .refine((v) => !Number.isNaN(Date.parse(v)))
     .transform((v) => new Date(v).toISOString()),
-  (v) => `${JSON.stringify(v)} is not an RFC 3339 time; use e.g. "2025-12-20T10:00:00Z"`,
+  (v) => `${echo(v)} is not an RFC 3339 time; use e.g. "2025-12-20T10:00:00Z"`,
 );
 
 /** A tenant UUID, in lower case. */
@@ -72,13 +73,13 @@ const tenantId = field(
     .string()
     .refine(isTenantId)
     .transform((v) => v.toLowerCase()),
-  (v) => `${JSON.stringify(v)} is not a UUID; pass the tenant's UUID`,
+  (v) => `${echo(v)} is not a UUID; pass the tenant's UUID`,
   'INVALID_TENANT',
 );
 
 const priority = field(
   z.number().int().min(-1000).max(1000),
-  (v) => `${JSON.stringify(v)} is not a whole number from -1000 to 1000`,
+  (v) => `${echo(v)} is not a whole number from -1000 to 1000`,
 );
 
 /**
@@ -101,7 +102,7 @@ function metadataFault(v: unknown): string {
     return 'is not an object of string values';
   }
   const whole = Object.keys(v).filter((k) => /^(0|[1-9]\d*)$/.test(k));
-  return `has the key "toJSON" next to the whole-number keys ${JSON.stringify(whole)}; rename "toJSON" or those keys`;
+  return `has the key "toJSON" next to the whole-number keys ${echo(whole)}; rename "toJSON" or those keys`;
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -161,16 +162,13 @@ const graphInput = z
 const finding = z.object(
   {
     /** e.g. `CVE-2024-3094`. */
-    cveId: field(
-      z.string().regex(CVE_RE),
-      (v) => `${JSON.stringify(v)} is not a CVE id; use e.g. "CVE-2024-3094"`,
-    ),
+    cveId: field(z.string().regex(CVE_RE), (v) => `${echo(v)} is not a CVE id; use e.g. "CVE-2024-3094"`),
     /** CVSS base score, 0.0 to 10.0. */
     cvss: field(
       z.number().min(0).max(10),
-      (v) => `${JSON.stringify(v)} is not a CVSS score; use a number from 0.0 to 10.0`,
+      (v) => `${echo(v)} is not a CVSS score; use a number from 0.0 to 10.0`,
     ),
-    reachable: field(z.boolean(), (v) => `${JSON.stringify(v)} is not a boolean`),
+    reachable: field(z.boolean(), (v) => `${echo(v)} is not a boolean`),
   },
   { message: 'is not an object with cveId, cvss and reachable' },
 );
@@ -300,6 +298,8 @@ export function contentDigest(tier: Tier, input: GraphAttestationInput | EdgeBun
     .digest('hex');
   return `sha256:${hex}`;
 }
+
+// ------------------------------------------------------------ size
 
 // ------------------------------------------------------------ triggers
 

@@ -32,6 +32,7 @@ export type {
   ReadinessChecks,
   CheckResult,
   ReadinessReport,
+  MetricsAuth,
 } from './server';
 
 export { MetricsError } from './errors';

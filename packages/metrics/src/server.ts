@@ -1,7 +1,15 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import { MetricsError } from './errors';
+
+/** Credentials of the metrics endpoint. */
+export interface MetricsAuth {
+  user?: string;
+  password?: string;
+  token?: string;
+}
 
 /** The result of one readiness check, e.g. `redis`, `postgres`, `rekor`. */
 export interface CheckResult {
@@ -16,10 +24,19 @@ export interface MetricsServerOptions {
   /** Port to listen on; 0 picks a free one. */
   port: number;
   /**
-   * Interface to listen on.
-   * @defaultValue all interfaces
+   * Interface to listen on. Per-tenant series are there for anyone who can
+   * connect: listen on another interface only with `auth`, or on a network
+   * only Prometheus reaches.
+   * @defaultValue '127.0.0.1'
    */
   host?: string;
+  /**
+   * Credentials `/metrics` requires: HTTP basic auth (`user` and `password`),
+   * a bearer token (`token`), or either when both are given. `/readyz` shows
+   * its checks only to a request that presents them; `/healthz` stays open.
+   * @defaultValue none: `/metrics` is open, `/readyz` answers its status only
+   */
+  auth?: MetricsAuth;
   /** Checks behind `/readyz`: ready when every check is ok. */
   readiness: ReadinessChecks;
   /**
@@ -37,11 +54,36 @@ export interface MetricsServer {
   close(): Promise<void>;
 }
 
-/** The JSON body of `/readyz`. */
+/** The JSON body of `/readyz`: `checks` and `error` only for an authenticated request. */
 export interface ReadinessReport {
   status: 'ready' | 'not_ready';
-  checks: Record<string, CheckResult>;
+  checks?: Record<string, CheckResult>;
   error?: string;
+}
+
+/** SHA-256 first, so the comparison takes the same time whatever the lengths. */
+function sameSecret(a: string, b: string): boolean {
+  return timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
+}
+
+/** Whether the request presents the configured credentials (never true without `auth`). */
+function authenticated(req: IncomingMessage, auth: MetricsAuth | undefined): boolean {
+  if (auth === undefined) return false;
+  const header = req.headers.authorization ?? '';
+  const bearer = /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1];
+  if (auth.token !== undefined && bearer !== undefined) return sameSecret(bearer, auth.token);
+  const basic = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header)?.[1];
+  if (auth.user === undefined || auth.password === undefined || basic === undefined) return false;
+  const decoded = Buffer.from(basic, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  const user = sameSecret(decoded.slice(0, colon < 0 ? 0 : colon), auth.user);
+  const password = sameSecret(decoded.slice(colon + 1), auth.password);
+  return colon >= 0 && user && password;
+}
+
+function challenge(auth: MetricsAuth): string {
+  const basic = auth.user !== undefined ? ['Basic realm="rekor-budget metrics", charset="UTF-8"'] : [];
+  return [...basic, ...(auth.token !== undefined ? ['Bearer realm="rekor-budget metrics"'] : [])].join(', ');
 }
 
 async function runChecks(readiness: ReadinessChecks, timeoutMs: number): Promise<ReadinessReport> {
@@ -75,7 +117,7 @@ function send(res: ServerResponse, status: number, type: string, body: string, h
   res.end(head ? undefined : body);
 }
 
-function handler(o: Required<Omit<MetricsServerOptions, 'host'>>) {
+function handler(o: Required<Omit<MetricsServerOptions, 'host' | 'auth'>> & { auth?: MetricsAuth }) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const head = req.method === 'HEAD';
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
@@ -86,10 +128,17 @@ function handler(o: Required<Omit<MetricsServerOptions, 'host'>>) {
       return send(res, 405, 'text/plain; charset=utf-8', 'method not allowed\n', false);
     }
     if (path === '/healthz') return send(res, 200, 'text/plain; charset=utf-8', 'ok\n', head);
+    const authed = authenticated(req, o.auth);
     if (path === '/readyz') {
       const report = await runChecks(o.readiness, o.readinessTimeoutMs);
       const code = report.status === 'ready' ? 200 : 503;
-      return send(res, code, 'application/json; charset=utf-8', `${JSON.stringify(report)}\n`, head);
+      // which dependency failed and why is for operators only
+      const body = authed ? report : { status: report.status };
+      return send(res, code, 'application/json; charset=utf-8', `${JSON.stringify(body)}\n`, head);
+    }
+    if (o.auth !== undefined && !authed) {
+      res.setHeader('WWW-Authenticate', challenge(o.auth));
+      return send(res, 401, 'text/plain; charset=utf-8', 'authentication required\n', head);
     }
     try {
       const text = await o.registry.metrics();
@@ -107,12 +156,16 @@ function handler(o: Required<Omit<MetricsServerOptions, 'host'>>) {
 }
 
 /**
- * Serve `/metrics` (Prometheus text exposition of `registry`), `/healthz`
- * (200 `ok` while the process runs) and `/readyz` (200 when every readiness
- * check is ok, else 503; JSON body with each check). Anything else is 404.
+ * Serve `/metrics` (Prometheus text exposition of `registry`, behind `auth`
+ * when given), `/healthz` (200 `ok` while the process runs) and `/readyz`
+ * (200 when every readiness check is ok, else 503; JSON body with each check
+ * for an authenticated request, the status alone otherwise). Anything else
+ * is 404. Listens on 127.0.0.1 unless `host` says otherwise.
  */
 export async function startMetricsServer(options: MetricsServerOptions): Promise<MetricsServer> {
-  const { registry, port, host, readiness } = options;
+  const { registry, port, readiness } = options;
+  const host = options.host ?? '127.0.0.1';
+  const auth = options.auth;
   const readinessTimeoutMs = options.readinessTimeoutMs ?? 5000;
   if (!registry || typeof registry.metrics !== 'function') {
     throw new MetricsError(
@@ -132,6 +185,16 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
       'startMetricsServer option readiness: pass a function returning the checks',
     );
   }
+  const hasBasic = auth?.user !== undefined || auth?.password !== undefined;
+  if (
+    auth !== undefined &&
+    ((hasBasic && (!auth.user || !auth.password)) || (!hasBasic && !auth.token) || auth.token === '')
+  ) {
+    throw new MetricsError(
+      'INVALID_OPTION',
+      'startMetricsServer option auth: give user and password, a token, or both; or leave auth out',
+    );
+  }
   if (!Number.isInteger(readinessTimeoutMs) || readinessTimeoutMs <= 0) {
     throw new MetricsError(
       'INVALID_OPTION',
@@ -139,7 +202,7 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
     );
   }
 
-  const handle = handler({ registry, port, readiness, readinessTimeoutMs });
+  const handle = handler({ registry, port, readiness, readinessTimeoutMs, ...(auth ? { auth } : {}) });
   const server = createServer((req, res) => {
     handle(req, res).catch(() => {
       if (!res.headersSent) res.writeHead(500);
@@ -152,7 +215,7 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
       reject(
         new MetricsError(
           'LISTEN_FAILED',
-          `metrics server cannot listen on ${host ?? '*'}:${port} (${cause.code ?? cause.message}); free the port or set metrics.port`,
+          `metrics server cannot listen on ${host}:${port} (${cause.code ?? cause.message}); free the port or set metrics.port`,
           { cause },
         ),
       );
@@ -164,8 +227,7 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
   });
 
   const bound = (server.address() as AddressInfo).port;
-  const urlHost =
-    !host || host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+  const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
   let closing: Promise<void> | undefined;
   return {
     url: `http://${urlHost}:${bound}`,

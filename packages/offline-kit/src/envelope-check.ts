@@ -1,4 +1,4 @@
-import { createPublicKey, verify } from 'node:crypto';
+import { createPublicKey, verify, type KeyObject } from 'node:crypto';
 import { dsse } from '@sigstore/core';
 import {
   contentDigest,
@@ -25,6 +25,44 @@ export interface ExpectedAttestation {
   contentDigest: Sha256Digest;
   /** Names the file in error messages. */
   file: string;
+}
+
+/**
+ * The public keys whose signatures a connected site accepts in a kit: the
+ * air-gapped site's signing keys, given by the operator (never taken from
+ * the kit itself).
+ */
+export class TrustedKeys {
+  private readonly keys: { key: KeyObject; der: Buffer }[];
+
+  /** Throws `KEY_INVALID` for a text that is not a PEM public key, `KEY_REQUIRED` for none. */
+  constructor(pems: readonly string[]) {
+    if (pems.length === 0) {
+      throw new OfflineKitError(
+        'KEY_REQUIRED',
+        "no signing public key to check the kit against; pass the air-gapped site's public key with --key <pub.pem>",
+      );
+    }
+    this.keys = pems.map((pem, i) => {
+      try {
+        const key = createPublicKey(pem);
+        return { key, der: key.export({ type: 'spki', format: 'der' }) };
+      } catch (cause) {
+        throw new OfflineKitError('KEY_INVALID', `key ${i + 1} is not a PEM public key`, { cause });
+      }
+    });
+  }
+
+  /** The trusted key equal to `publicKeyPem`, if any. */
+  find(publicKeyPem: string): KeyObject | undefined {
+    let der: Buffer;
+    try {
+      der = createPublicKey(publicKeyPem).export({ type: 'spki', format: 'der' });
+    } catch {
+      return undefined;
+    }
+    return this.keys.find((k) => k.der.equals(der))?.key;
+  }
 }
 
 function bad(file: string, message: string, cause?: unknown): never {
@@ -67,13 +105,17 @@ export function inputOfStatement(statement: Statement): GraphAttestationInput | 
 
 /**
  * Checks an envelope file completely: a signed envelope of the expected
- * shape, a payload matching its digest, a DSSE signature that verifies under
- * the envelope's public key, an in-toto statement of the expected tier and
- * tenant, and a content digest that equals both the manifest entry and the
- * digest recomputed from the statement. Throws `ENVELOPE_INVALID` or
- * `CONTENT_DIGEST_MISMATCH`.
+ * shape, a payload matching its digest, a public key among `trusted` and a
+ * DSSE signature that verifies under it, an in-toto statement of the
+ * expected tier and tenant, and a content digest that equals both the
+ * manifest entry and the digest recomputed from the statement. Throws
+ * `ENVELOPE_INVALID`, `KEY_UNTRUSTED` or `CONTENT_DIGEST_MISMATCH`.
  */
-export function checkEnvelope(bytes: Buffer, expected: ExpectedAttestation): SignedEnvelope {
+export function checkEnvelope(
+  bytes: Buffer,
+  expected: ExpectedAttestation,
+  trusted: TrustedKeys,
+): SignedEnvelope {
   const { file } = expected;
   let value: unknown;
   try {
@@ -92,15 +134,24 @@ export function checkEnvelope(bytes: Buffer, expected: ExpectedAttestation): Sig
   const payload = Buffer.from(envelope.payload, 'base64');
   if (sha256(payload) !== signed.payloadDigest) bad(file, 'the payload does not match its payloadDigest');
   const [sig] = envelope.signatures;
+  // the key the kit names is only a hint: the signature must verify under a key the operator trusts
+  const key = trusted.find(signed.publicKeyPem);
+  if (key === undefined) {
+    throw new OfflineKitError(
+      'KEY_UNTRUSTED',
+      `${file}: signed by a key that is not among the trusted keys (--key); import only kits signed by the air-gapped site's key`,
+      { file },
+    );
+  }
   let ok = false;
   try {
-    const key = createPublicKey(signed.publicKeyPem);
     const pae = dsse.preAuthEncoding(envelope.payloadType, payload);
-    ok = verify(signed.algorithm === 'ed25519' ? null : 'sha256', pae, key, Buffer.from(sig.sig, 'base64'));
+    const algorithm = key.asymmetricKeyType === 'ed25519' ? null : 'sha256';
+    ok = verify(algorithm, pae, key, Buffer.from(sig.sig, 'base64'));
   } catch (cause) {
-    bad(file, 'the signature cannot be checked (public key or signature malformed)', cause);
+    bad(file, 'the signature cannot be checked (malformed signature)', cause);
   }
-  if (!ok) bad(file, "the DSSE signature does not verify under the envelope's public key");
+  if (!ok) bad(file, 'the DSSE signature does not verify under the trusted key');
 
   let statement: Statement;
   try {

@@ -32,7 +32,21 @@ export type OfflineKitErrorCode =
   /** A receipt's sigstore bundle did not verify against the trusted root and key. */
   | 'BUNDLE_UNVERIFIED'
   /** The site is configured in a way that forbids the operation (e.g. import on an air-gapped site). */
-  | 'SITE_MISMATCH';
+  | 'SITE_MISMATCH'
+  /** No signing public key was given to check a kit against (`--key`, or `signing.keyPath`). */
+  | 'KEY_REQUIRED'
+  /** A key given to check against is not a PEM public key. */
+  | 'KEY_INVALID'
+  /** An envelope is signed by a key that is not among the trusted keys. */
+  | 'KEY_UNTRUSTED'
+  /** A receipts import without a trusted root and key, and without an explicit `--no-verify`. */
+  | 'VERIFICATION_REQUIRED'
+  /** A kit file is a symlink, FIFO, socket or device instead of a plain file. */
+  | 'FILE_NOT_REGULAR'
+  /** A kit file is larger than a kit file may be (`KitLimits`). */
+  | 'FILE_TOO_LARGE'
+  /** The kit's files together are larger than `KitLimits.maxKitBytes`. */
+  | 'KIT_TOO_LARGE';
 
 /** An error of `@rekor-budget/offline-kit`; branch on `code`. */
 export class OfflineKitError extends RekorBudgetError<OfflineKitErrorCode> {

@@ -4,6 +4,7 @@ import type { Database } from '@rekor-budget/db';
 import { backoffDelayMs, createReceiptStore } from '@rekor-budget/queue';
 import { receiptFromOutcome, type RekorClient, type SubmitOutcome } from '@rekor-budget/rekor';
 import type { KitEntry } from './manifest';
+import type { KitLimits } from './files';
 import { readKit } from './read-kit';
 
 export interface ImportKitOptions {
@@ -17,6 +18,10 @@ export interface ImportKitOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Called after each entry, in kit order. */
   onEntry?: (result: ImportedEntry) => void;
+  /** The air-gapped site's signing public key(s), PEM: every envelope must be signed by one. */
+  trustedKeys: readonly string[];
+  /** @defaultValue DEFAULT_KIT_LIMITS */
+  limits?: Partial<KitLimits>;
 }
 
 /** What became of one kit entry. */
@@ -60,7 +65,8 @@ function reasonOf(o: Exclude<SubmitOutcome, { kind: 'created' | 'duplicate' }>):
 
 /**
  * Imports a kit on a connected site. The kit is verified completely first
- * (`readKit`); nothing is sent or stored if any check fails. Then each
+ * (`readKit`: plain files within limits, digests, every envelope signed by a
+ * trusted key); nothing is sent or stored if any check fails. Then each
  * envelope is sent as it was signed, so a kit imported twice yields
  * `duplicate` and no second log entry, and each receipt is stored
  * (idempotently) with the receipts. Transient outcomes are retried
@@ -68,7 +74,10 @@ function reasonOf(o: Exclude<SubmitOutcome, { kind: 'created' | 'duplicate' }>):
  * simply be imported again.
  */
 export async function importKit(options: ImportKitOptions): Promise<ImportKitReport> {
-  const kit = await readKit(options.kitDir);
+  const kit = await readKit(options.kitDir, {
+    trustedKeys: options.trustedKeys,
+    ...(options.limits ? { limits: options.limits } : {}),
+  });
   const { client, retry } = options;
   const sleep = options.sleep ?? defaultSleep;
   const receipts = createReceiptStore(options.db);

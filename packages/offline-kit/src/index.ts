@@ -15,9 +15,12 @@ export { exportKit } from './export-kit';
 export type { ExportKitOptions, ExportKitReport, SkippedRow } from './export-kit';
 
 export { readKit } from './read-kit';
-export type { VerifiedKit } from './read-kit';
+export type { VerifiedKit, ReadKitOptions } from './read-kit';
 
-export { checkEnvelope, inputOfStatement } from './envelope-check';
+export { DEFAULT_KIT_LIMITS } from './files';
+export type { KitLimits } from './files';
+
+export { checkEnvelope, inputOfStatement, TrustedKeys } from './envelope-check';
 export type { ExpectedAttestation } from './envelope-check';
 
 export { importKit } from './import-kit';

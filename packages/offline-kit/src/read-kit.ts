@@ -1,9 +1,10 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
-import { join, relative, sep } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { SignedEnvelope } from '@rekor-budget/core';
 import { sha256 } from './digest';
-import { checkEnvelope } from './envelope-check';
+import { checkEnvelope, TrustedKeys } from './envelope-check';
 import { OfflineKitError } from './error';
+import { DEFAULT_KIT_LIMITS, listPlainFiles, readPlainFile, type KitLimits } from './files';
 import { MANIFEST_FILE, parseManifest, type KitEntry, type KitManifest } from './manifest';
 
 /** A kit that passed every check: its manifest and each entry's envelope. */
@@ -13,27 +14,27 @@ export interface VerifiedKit {
   entries: { entry: KitEntry; envelope: SignedEnvelope }[];
 }
 
-/** Every file under `dir`, kit-relative with `/`; anything but a plain file counts as a file too. */
-async function listFiles(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  const walk = async (d: string) => {
-    for (const e of await readdir(d, { withFileTypes: true })) {
-      const full = join(d, e.name);
-      if (e.isDirectory()) await walk(full);
-      else out.push(relative(dir, full).split(sep).join('/'));
-    }
-  };
-  await walk(dir);
-  return out.sort();
+export interface ReadKitOptions {
+  /**
+   * The signing public keys (PEM) the kit's envelopes must be signed with:
+   * the air-gapped site's key(s). Required; the keys a kit carries are never
+   * trusted by themselves.
+   */
+  trustedKeys: readonly string[];
+  /** @defaultValue DEFAULT_KIT_LIMITS */
+  limits?: Partial<KitLimits>;
 }
 
 /**
  * Reads a kit and verifies it completely before anything is done with it:
- * the manifest and its digest, the exact set of files (none missing, none
- * extra), each file's sha256, and each envelope (see `checkEnvelope`).
+ * plain files only and within `limits`, the manifest and its digest, the
+ * exact set of files (none missing, none extra), each file's sha256, and
+ * each envelope, signed by one of `trustedKeys` (see `checkEnvelope`).
  * Throws `OfflineKitError` with the first problem found.
  */
-export async function readKit(dir: string): Promise<VerifiedKit> {
+export async function readKit(dir: string, options: ReadKitOptions): Promise<VerifiedKit> {
+  const trusted = new TrustedKeys(options.trustedKeys);
+  const limits = { ...DEFAULT_KIT_LIMITS, ...options.limits };
   try {
     if (!(await stat(dir)).isDirectory()) throw new Error('not a directory');
   } catch (cause) {
@@ -47,20 +48,22 @@ export async function readKit(dir: string): Promise<VerifiedKit> {
   }
   let text: string;
   try {
-    text = await readFile(join(dir, MANIFEST_FILE), 'utf8');
-  } catch (cause) {
-    throw new OfflineKitError(
-      'FILE_MISSING',
-      `${MANIFEST_FILE} is missing from ${dir}: the kit is incomplete`,
-      {
-        cause,
-        file: MANIFEST_FILE,
-      },
+    text = (await readPlainFile(join(dir, MANIFEST_FILE), MANIFEST_FILE, limits.maxManifestBytes)).toString(
+      'utf8',
     );
+  } catch (e) {
+    if (e instanceof OfflineKitError && e.code === 'FILE_MISSING') {
+      throw new OfflineKitError(
+        'FILE_MISSING',
+        `${MANIFEST_FILE} is missing from ${dir}: the kit is incomplete`,
+        { cause: e, file: MANIFEST_FILE },
+      );
+    }
+    throw e;
   }
   const manifest = parseManifest(text);
   const listed = new Set([MANIFEST_FILE, ...manifest.entries.map((e) => e.file)]);
-  const present = await listFiles(dir);
+  const { files: present } = await listPlainFiles(dir, listed.size, limits.maxKitBytes);
   const extra = present.filter((f) => !listed.has(f));
   if (extra.length > 0) {
     throw new OfflineKitError(
@@ -79,8 +82,17 @@ export async function readKit(dir: string): Promise<VerifiedKit> {
     );
   }
   const entries: VerifiedKit['entries'] = [];
+  let total = Buffer.byteLength(text);
   for (const entry of manifest.entries) {
-    const bytes = await readFile(join(dir, entry.file));
+    const bytes = await readPlainFile(join(dir, entry.file), entry.file, limits.maxEnvelopeBytes);
+    total += bytes.length;
+    if (total > limits.maxKitBytes) {
+      throw new OfflineKitError(
+        'KIT_TOO_LARGE',
+        `the kit's files add up to more than ${limits.maxKitBytes} bytes; export smaller kits`,
+        { file: entry.file },
+      );
+    }
     if (sha256(bytes) !== entry.sha256) {
       throw new OfflineKitError(
         'FILE_DIGEST_MISMATCH',
@@ -88,7 +100,7 @@ export async function readKit(dir: string): Promise<VerifiedKit> {
         { file: entry.file },
       );
     }
-    entries.push({ entry, envelope: checkEnvelope(bytes, entry) });
+    entries.push({ entry, envelope: checkEnvelope(bytes, entry, trusted) });
   }
   return { dir, manifest, entries };
 }

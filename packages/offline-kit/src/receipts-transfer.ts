@@ -46,9 +46,19 @@ export interface ImportReceiptsOptions {
   db: Kysely<Database>;
   /** The receipts file's text. */
   text: string;
-  /** With `publicKeyPem`: verify every bundle offline before anything is stored. */
+  /**
+   * The log's trusted root and the signing public key: every bundle is
+   * verified offline against them before anything is stored. Both are
+   * required unless `skipVerification`.
+   */
   trustedRoot?: unknown;
   publicKeyPem?: string;
+  /**
+   * Store the receipts without verifying their bundles: only the file's
+   * digest and shape are checked, so a forged file closes rows that were
+   * never logged. Never the default. @defaultValue false
+   */
+  skipVerification?: boolean;
 }
 
 export interface ImportReceiptsReport {
@@ -104,12 +114,21 @@ function verifyAll(file: ReceiptsFile, trustedRoot: unknown, publicKeyPem: strin
 /**
  * Imports a receipts file at the site that produced the attestations: checks
  * the file (digest, shape, each bundle attests the receipt's content digest),
- * optionally verifies every bundle offline, then in one transaction stores
+ * verifies every bundle offline against the trusted root and signing key
+ * (`VERIFICATION_REQUIRED` without them, unless `skipVerification`), then in one transaction stores
  * the receipts (idempotently) and closes the offline rows they answer (rows
  * of that content digest that are `air_gapped` or were exported in a kit).
  * A refused file writes nothing.
  */
 export async function importReceipts(options: ImportReceiptsOptions): Promise<ImportReceiptsReport> {
+  const { trustedRoot, publicKeyPem } = options;
+  const verify = trustedRoot !== undefined && publicKeyPem !== undefined;
+  if (!verify && options.skipVerification !== true) {
+    throw new OfflineKitError(
+      'VERIFICATION_REQUIRED',
+      "the receipts' bundles must be verified before they close offline rows: pass --trusted-root <the log's trusted_root.json> (and --key <signing public key> unless signing.keyPath is set), or --no-verify to store them unchecked",
+    );
+  }
   const file = parseReceiptsFile(options.text);
   for (const [i, r] of file.receipts.entries()) {
     if (attestedDigest(r.bundle) !== r.contentDigest) {
@@ -119,10 +138,7 @@ export async function importReceipts(options: ImportReceiptsOptions): Promise<Im
       );
     }
   }
-  const verified =
-    options.trustedRoot !== undefined && options.publicKeyPem !== undefined
-      ? verifyAll(file, options.trustedRoot, options.publicKeyPem)
-      : 0;
+  const verified = verify ? verifyAll(file, trustedRoot, publicKeyPem) : 0;
   return options.db.transaction().execute(async (trx) => {
     const store = createReceiptStore(trx);
     let stored = 0;

@@ -1,15 +1,32 @@
 import { createHash } from 'node:crypto';
-import { appendFileSync, cpSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import {
+  appendFileSync,
+  cpSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
-import { canonicalJson } from '@rekor-budget/core';
+import { canonicalJson, type SignedEnvelope } from '@rekor-budget/core';
 import { createReceiptStore, OfflineQueue } from '@rekor-budget/queue';
-import { buildStatement, createRekorClient, signEnvelope } from '@rekor-budget/rekor';
+import {
+  buildStatement,
+  createRekorClient,
+  loadSigner,
+  signEnvelope,
+  writeKeyPair,
+  type Statement,
+} from '@rekor-budget/rekor';
 import {
   exportKit,
   importKit,
   MANIFEST_FILE,
   OfflineKitError,
   readKit,
+  type KitLimits,
   type KitManifest,
 } from '@rekor-budget/offline-kit';
 import { createSites, edgeSubmission, graphSubmission, snapshot, type Sites } from './helpers';
@@ -46,10 +63,20 @@ function tamperedCopy(tamper: (dir: string, manifest: KitManifest) => void): str
   return dir;
 }
 
-async function refused(dir: string): Promise<string> {
+async function refused(
+  dir: string,
+  more: { trustedKeys?: string[]; limits?: Partial<KitLimits> } = {},
+): Promise<string> {
   const before = await snapshot(s.connected);
   const tree = s.rekor.treeSize();
-  const err = await importKit({ db: s.connected.db, kitDir: dir, client: s.client, retry }).then(
+  const err = await importKit({
+    db: s.connected.db,
+    kitDir: dir,
+    client: s.client,
+    trustedKeys: [s.publicKeyPem],
+    retry,
+    ...more,
+  }).then(
     () => undefined,
     (e: unknown) => e,
   );
@@ -61,7 +88,7 @@ async function refused(dir: string): Promise<string> {
 
 describe('exportKit', () => {
   test('writes every air-gapped row with its envelope and sha256, and marks the rows exported', async () => {
-    const verified = await readKit(kit);
+    const verified = await readKit(kit, { trustedKeys: [s.publicKeyPem] });
     expect(verified.manifest.entries).toHaveLength(3);
     expect(verified.manifest.site).toEqual(site);
     const rows = await new OfflineQueue(s.gapped.db).list();
@@ -78,7 +105,7 @@ describe('exportKit', () => {
     expect(again.manifest.entries).toHaveLength(0);
     const all = await exportKit({ db: s.gapped.db, outDir: newDir(), site, includeExported: true });
     expect(all.manifest.entries.map((e) => e.sha256).sort()).toEqual(
-      (await readKit(kit)).manifest.entries.map((e) => e.sha256).sort(),
+      (await readKit(kit, { trustedKeys: [s.publicKeyPem] })).manifest.entries.map((e) => e.sha256).sort(),
     );
   });
 
@@ -182,6 +209,94 @@ describe('importKit refuses a damaged kit before writing anything', () => {
   });
 });
 
+/** Re-seals a kit after its envelope files changed: each file's sha256, then the manifest's digest. */
+function reseal(d: string, m: KitManifest): void {
+  for (const e of m.entries)
+    e.sha256 = `sha256:${createHash('sha256')
+      .update(readFileSync(join(d, e.file)))
+      .digest('hex')}`;
+  const { manifestDigest: _d, ...body } = m;
+  m.manifestDigest = `sha256:${createHash('sha256').update(canonicalJson(body)).digest('hex')}`;
+  writeFileSync(join(d, MANIFEST_FILE), JSON.stringify(m));
+}
+
+describe('finding 3: a kit is trusted only under the signing keys the operator gives', () => {
+  test('a kit whose envelope an attacker re-signed with their own key (all digests consistent): KEY_UNTRUSTED', async () => {
+    const attacker = await loadSigner({
+      keyPath: (await writeKeyPair(join(s.dir, 'attacker.pem'))).privateKeyPath,
+    });
+    const dir = tamperedCopy((d, m) => {
+      const e = m.entries[0]!;
+      const f = join(d, e.file);
+      const signed = JSON.parse(readFileSync(f, 'utf8')) as SignedEnvelope;
+      const statement = JSON.parse(
+        Buffer.from(signed.envelope.payload, 'base64').toString('utf8'),
+      ) as Statement;
+      statement.predicate.scanner.version = '6.6.6';
+      const forged = signEnvelope(statement, attacker);
+      writeFileSync(f, JSON.stringify(forged));
+      reseal(d, m);
+    });
+    expect(await refused(dir)).toBe('KEY_UNTRUSTED');
+    // the kit is self-consistent: trusting the key it carries, only the content check is left
+    expect(await refused(dir, { trustedKeys: [s.publicKeyPem, attacker.publicKeyPem] })).toBe(
+      'CONTENT_DIGEST_MISMATCH',
+    );
+  });
+
+  test('no key to check against: KEY_REQUIRED; a key that is not a PEM public key: KEY_INVALID', async () => {
+    expect(await refused(kit, { trustedKeys: [] })).toBe('KEY_REQUIRED');
+    expect(await refused(kit, { trustedKeys: ['not a key'] })).toBe('KEY_INVALID');
+  });
+});
+
+describe('finding 7: kit files are read as plain files, within limits', () => {
+  test('an envelope that is a symlink to /dev/zero: FILE_NOT_REGULAR, at once', async () => {
+    const dir = tamperedCopy((d, m) => {
+      const f = join(d, m.entries[0]!.file);
+      unlinkSync(f);
+      symlinkSync('/dev/zero', f);
+    });
+    const started = process.memoryUsage().rss;
+    expect(await refused(dir)).toBe('FILE_NOT_REGULAR');
+    expect(process.memoryUsage().rss - started).toBeLessThan(256 * 1024 * 1024);
+  });
+
+  test('a manifest that is a FIFO: FILE_NOT_REGULAR, without waiting for a writer', async () => {
+    const dir = tamperedCopy((d) => {
+      unlinkSync(join(d, MANIFEST_FILE));
+      execFileSync('mkfifo', [join(d, MANIFEST_FILE)]);
+    });
+    expect(await refused(dir)).toBe('FILE_NOT_REGULAR');
+  });
+
+  test('a manifest that is a symlink to a good manifest elsewhere: FILE_NOT_REGULAR', async () => {
+    const dir = tamperedCopy((d) => {
+      unlinkSync(join(d, MANIFEST_FILE));
+      symlinkSync(join(kit, MANIFEST_FILE), join(d, MANIFEST_FILE));
+    });
+    expect(await refused(dir)).toBe('FILE_NOT_REGULAR');
+  });
+
+  test('the envelopes directory as a symlink: FILE_NOT_REGULAR', async () => {
+    const dir = tamperedCopy((d) => {
+      rmSync(join(d, 'envelopes'), { recursive: true });
+      symlinkSync(join(kit, 'envelopes'), join(d, 'envelopes'));
+    });
+    expect(await refused(dir)).toBe('FILE_NOT_REGULAR');
+  });
+
+  test('an envelope over the per-file limit: FILE_TOO_LARGE; a kit over the per-kit limit: KIT_TOO_LARGE', async () => {
+    const dir = tamperedCopy((d, m) => {
+      appendFileSync(join(d, m.entries[0]!.file), ' '.repeat(64 * 1024));
+      reseal(d, m);
+    });
+    expect(await refused(dir, { limits: { maxEnvelopeBytes: 32 * 1024 } })).toBe('FILE_TOO_LARGE');
+    expect(await refused(dir, { limits: { maxKitBytes: 16 * 1024 } })).toBe('KIT_TOO_LARGE');
+    expect(await refused(kit, { limits: { maxManifestBytes: 100 } })).toBe('FILE_TOO_LARGE');
+  });
+});
+
 describe('importKit', () => {
   test('a row whose content digest differs from its statement is refused: CONTENT_DIGEST_MISMATCH', async () => {
     const queue = new OfflineQueue(s.gapped.db);
@@ -204,6 +319,7 @@ describe('importKit', () => {
         db: s.connected.db,
         kitDir: kit,
         client: down,
+        trustedKeys: [s.publicKeyPem],
         retry,
         sleep: async (ms) => void sleeps.push(ms),
       });
@@ -222,10 +338,22 @@ describe('importKit', () => {
 
   test('submits each envelope as signed and stores receipts; a second import is all duplicate', async () => {
     const tree = s.rekor.treeSize();
-    const first = await importKit({ db: s.connected.db, kitDir: kit, client: s.client, retry });
+    const first = await importKit({
+      db: s.connected.db,
+      kitDir: kit,
+      client: s.client,
+      trustedKeys: [s.publicKeyPem],
+      retry,
+    });
     expect(first).toMatchObject({ created: 3, duplicate: 0, failed: 0, logUrl: s.client.logUrl });
     expect(s.rekor.treeSize()).toBe(tree + 3);
-    const second = await importKit({ db: s.connected.db, kitDir: kit, client: s.client, retry });
+    const second = await importKit({
+      db: s.connected.db,
+      kitDir: kit,
+      client: s.client,
+      trustedKeys: [s.publicKeyPem],
+      retry,
+    });
     expect(second).toMatchObject({ created: 0, duplicate: 3, failed: 0 });
     expect(second.entries.every((e) => e.status === 'duplicate' && !e.receiptStored)).toBe(true);
     expect(s.rekor.treeSize()).toBe(tree + 3);
@@ -262,6 +390,7 @@ describe('importKit retries transient outcomes with backoff', () => {
       db: s.connected.db,
       kitDir: dir,
       client: s.client,
+      trustedKeys: [s.publicKeyPem],
       retry,
       sleep: async (ms) => void sleeps.push(ms),
     });
@@ -279,6 +408,7 @@ describe('importKit retries transient outcomes with backoff', () => {
       db: s.connected.db,
       kitDir: dir,
       client: s.client,
+      trustedKeys: [s.publicKeyPem],
       retry,
       sleep: async (ms) => void sleeps.push(ms),
     });
@@ -297,6 +427,7 @@ describe('importKit retries transient outcomes with backoff', () => {
       db: s.connected.db,
       kitDir: dir,
       client: s.client,
+      trustedKeys: [s.publicKeyPem],
       retry,
       sleep: noSleep,
     });
@@ -308,6 +439,7 @@ describe('importKit retries transient outcomes with backoff', () => {
       db: s.connected.db,
       kitDir: dir,
       client: s.client,
+      trustedKeys: [s.publicKeyPem],
       retry,
       sleep: noSleep,
     });

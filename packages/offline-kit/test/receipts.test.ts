@@ -1,7 +1,9 @@
+import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { OfflineQueue } from '@rekor-budget/queue';
-import { writeKeyPair } from '@rekor-budget/rekor';
+import { canonicalJson } from '@rekor-budget/core';
+import { OfflineQueue, submissionOf } from '@rekor-budget/queue';
+import { buildStatement, writeKeyPair } from '@rekor-budget/rekor';
 import {
   exportKit,
   exportReceipts,
@@ -9,6 +11,7 @@ import {
   importReceipts,
   OfflineKitError,
   parseReceiptsFile,
+  type ReceiptsFile,
 } from '@rekor-budget/offline-kit';
 import { createSites, edgeSubmission, graphSubmission, snapshot, TENANT, type Sites } from './helpers';
 
@@ -26,14 +29,26 @@ beforeAll(async () => {
     outDir: kit,
     site: { logUrl: s.rekor.url, apiVersion: 1, entryKind: 'dsse' },
   });
-  await importKit({ db: s.connected.db, kitDir: kit, client: s.client, retry });
+  await importKit({
+    db: s.connected.db,
+    kitDir: kit,
+    client: s.client,
+    trustedKeys: [s.publicKeyPem],
+    retry,
+  });
   text = JSON.stringify(await exportReceipts({ db: s.connected.db }));
 });
 afterAll(async () => {
   await s.close();
 });
 
-async function refused(fileText: string, extra: { trustedRoot?: unknown; publicKeyPem?: string } = {}) {
+/** The trusted root and key of the good import. */
+const trust = () => ({ trustedRoot: s.rekor.trustedRoot(), publicKeyPem: s.publicKeyPem });
+
+async function refused(
+  fileText: string,
+  extra: { trustedRoot?: unknown; publicKeyPem?: string; skipVerification?: boolean } = trust(),
+) {
   const before = await snapshot(s.gapped);
   const err = await importReceipts({ db: s.gapped.db, text: fileText, ...extra }).then(
     () => undefined,
@@ -77,6 +92,37 @@ describe('receipts files', () => {
     expect(code).toBe('BUNDLE_UNVERIFIED');
   });
 
+  test('finding 4: a forged receipt for a row never logged is refused unless --no-verify is explicit', async () => {
+    // an air-gapped attestation that never reached any log
+    const pending = graphSubmission('never-logged');
+    await s.addAirGapped(pending);
+    const statement = Buffer.from(canonicalJson(buildStatement(submissionOf(pending)))).toString('base64');
+    // a receipt for it: a real bundle of another entry, with the pending statement put in
+    const doc = JSON.parse(text) as ReceiptsFile;
+    const real = doc.receipts[0]!;
+    const bundle = structuredClone(real.bundle) as { dsseEnvelope: { payload: string } };
+    bundle.dsseEnvelope.payload = statement;
+    const forged: Omit<ReceiptsFile, 'digest'> & { digest?: string } = {
+      ...doc,
+      receipts: [{ ...real, contentDigest: pending.contentDigest, bundle }],
+    };
+    delete forged.digest;
+    const sealed = JSON.stringify({
+      ...forged,
+      digest: `sha256:${createHash('sha256').update(canonicalJson(forged)).digest('hex')}`,
+    });
+
+    expect(await refused(sealed, {})).toBe('VERIFICATION_REQUIRED');
+    expect(await refused(sealed)).toBe('BUNDLE_UNVERIFIED');
+    const rows = () => new OfflineQueue(s.gapped.db).list();
+    expect((await rows()).map((r) => r.content_digest)).toContain(pending.contentDigest);
+
+    // the operator's explicit choice: stored unchecked
+    const unchecked = await importReceipts({ db: s.gapped.db, text: sealed, skipVerification: true });
+    expect(unchecked).toMatchObject({ stored: 1, closed: 1, verified: 0 });
+    expect((await rows()).map((r) => r.content_digest)).not.toContain(pending.contentDigest);
+  });
+
   test('a good file: bundles verified, receipts stored, air-gapped rows closed; again: nothing new', async () => {
     const file = join(s.dir, 'receipts.json');
     writeFileSync(file, text);
@@ -88,7 +134,7 @@ describe('receipts files', () => {
     });
     expect(report).toEqual({ receipts: 2, stored: 2, closed: 2, verified: 2 });
     expect(await new OfflineQueue(s.gapped.db).list()).toEqual([]);
-    const again = await importReceipts({ db: s.gapped.db, text });
-    expect(again).toEqual({ receipts: 2, stored: 0, closed: 0, verified: 0 });
+    const again = await importReceipts({ db: s.gapped.db, text, ...trust() });
+    expect(again).toEqual({ receipts: 2, stored: 0, closed: 0, verified: 2 });
   });
 });

@@ -1,14 +1,13 @@
 import { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
 import {
+  checkPayloadSize,
   contentDigest,
   createRedisKeys,
   errorFields,
   firedTriggers,
   InputError,
-  buildStatement,
   silentLogger,
-  statementPayload,
   validateEdgeInput,
   validateGraphInput,
   type EdgeTrigger,
@@ -261,17 +260,9 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
     return { ...base, status: outcome };
   }
 
-  /** Refuses what the worker could not sign or the log would refuse: the statement as it will be signed. */
-  function checkSize(submission: Submission): Submission {
-    const tier = submission.tier;
-    const size = statementPayload(buildStatement(submission)).length;
-    if (size > config.maxPayloadBytes) {
-      throw new InputError(
-        'PAYLOAD_TOO_LARGE',
-        tier === 'edge' ? 'edges' : 'input',
-        `the ${tier} attestation's statement would be ${size} bytes, over the limit maxPayloadBytes (${config.maxPayloadBytes}); trim the ${tier === 'edge' ? 'edges to the reachable paths' : 'metadata'} or raise maxPayloadBytes (public Rekor takes 100 KiB)`,
-      );
-    }
+  /** The submission, once its statement fits `maxPayloadBytes`. */
+  function checked(submission: Submission): Submission {
+    checkPayloadSize(submission, config.maxPayloadBytes);
     return submission;
   }
 
@@ -310,7 +301,7 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
         checkEnabled();
         const input = validateGraphInput(raw);
         return submit(
-          checkSize({ version: 1, tier: 'graph', contentDigest: contentDigest('graph', input), input }),
+          checked({ version: 1, tier: 'graph', contentDigest: contentDigest('graph', input), input }),
         );
       }),
 
@@ -343,7 +334,7 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
       );
     }
     const result = await submit(
-      checkSize({ version: 1, tier: 'edge', contentDigest: contentDigest('edge', input), input, triggers }),
+      checked({ version: 1, tier: 'edge', contentDigest: contentDigest('edge', input), input, triggers }),
     );
     if (result.status === 'queued' || result.status === 'overflowed') {
       options.metrics?.edgeBundleTriggered(...triggers);

@@ -14,7 +14,7 @@ export type { Statement, StatementSubject, GraphPredicate, EdgeBundlePredicate }
 export { createSigner, loadSigner, keyHintOf, writeKeyPair } from './signer';
 export type { Signer, LoadSignerOptions, KeyPairFiles } from './signer';
 
-export { signEnvelope, assertSignedEnvelope, DEFAULT_MAX_PAYLOAD_BYTES } from './envelope';
+export { signEnvelope, assertSignedEnvelope, checkEnvelopeOf, DEFAULT_MAX_PAYLOAD_BYTES } from './envelope';
 export type { SignEnvelopeOptions } from './envelope';
 
 export { createRekorClient, clientOptionsFromConfig } from './client';

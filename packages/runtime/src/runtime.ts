@@ -5,6 +5,7 @@ import {
   createRedisKeys,
   errorFields,
   MINUTE_MS,
+  redactUrl,
   SECOND_MS,
   silentLogger,
   type Logger,
@@ -188,7 +189,8 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   });
 
   async function probeRekor(timeoutMs = PROBE_TIMEOUT_MS): Promise<RekorReachability> {
-    const serverUrl = config.serverUrl;
+    // shown on dashboards and in status: never with credentials
+    const serverUrl = redactUrl(config.serverUrl);
     if (config.offline.airGapped) {
       return { state: 'air-gapped', serverUrl, detail: 'offline.airGapped is set: never contacted' };
     }

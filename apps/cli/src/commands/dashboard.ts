@@ -25,7 +25,7 @@ export function registerDashboard(program: Command, io: CliIo, setExit: (code: n
     .option('--host <address>', 'address to listen on (default: all interfaces)')
     .option(
       '--insecure-local',
-      'serve without DASHBOARD_USER/DASHBOARD_PASSWORD, on 127.0.0.1 only (credentials, if set, still apply)',
+      'serve without DASHBOARD_USER/DASHBOARD_PASSWORD, on 127.0.0.1 only, answering only to Host 127.0.0.1, localhost or [::1] (credentials, if set, still apply)',
     )
     .option('--read-only', 'bull-board in read-only mode, whatever dashboard.readOnly says')
     .action(async (flags: DashboardFlags, cmd: Command) => {

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { Drainer } from '@rekor-budget/worker';
-import { configFor, type GlobalOptions } from '../context';
+import { configFor, redactUrl, type GlobalOptions } from '../context';
 import { EXIT, type CliIo } from '../io';
 import { createCliLogger } from '../logger';
 import { commandRuntime } from '../wiring';
@@ -19,7 +19,8 @@ export function registerDrain(program: Command, io: CliIo, setExit: (code: numbe
         if (flags.json) io.out(JSON.stringify(report));
         else if (config.offline.airGapped)
           io.out('air-gapped mode: nothing is drained; use `offline export`');
-        else if (!report.rekorUp) io.out(`Rekor at ${config.serverUrl} does not answer; nothing was moved`);
+        else if (!report.rekorUp)
+          io.out(`Rekor at ${redactUrl(config.serverUrl)} does not answer; nothing was moved`);
         else
           io.out(
             `moved ${report.moved.graph} graph and ${report.moved.edge} edge submissions back to the queues`,

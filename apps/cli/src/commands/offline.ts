@@ -13,7 +13,7 @@ import { configFor, type GlobalOptions } from '../context';
 import { EXIT, type CliIo } from '../io';
 import { createCliLogger } from '../logger';
 import { commandDb } from '../wiring';
-import { reportKitError } from '../kit-errors';
+import { reportKitError, signingPublicKeys } from '../kit-errors';
 
 interface ExportFlags {
   out: string;
@@ -24,8 +24,11 @@ interface ExportFlags {
 
 interface ImportFlags {
   in: string;
+  key: string[];
   json?: boolean;
 }
+
+const collect = (value: string, all: string[]) => [...all, value];
 
 function printExport(io: CliIo, r: ExportKitReport): void {
   io.out(
@@ -101,6 +104,12 @@ export function registerOffline(program: Command, io: CliIo, setExit: (code: num
       'verify a kit completely, then submit its envelopes to the configured Rekor and store the receipts',
     )
     .requiredOption('--in <kit>', 'the kit directory written by offline export')
+    .option(
+      '--key <pub.pem>',
+      "the air-gapped site's signing public key; every envelope must be signed by it (repeat for several keys; default: the public key of signing.keyPath)",
+      collect,
+      [],
+    )
     .option('--json', 'print the report as JSON')
     .action(async (flags: ImportFlags, cmd: Command) => {
       const { config } = configFor(cmd.optsWithGlobals<GlobalOptions>(), io);
@@ -115,11 +124,18 @@ export function registerOffline(program: Command, io: CliIo, setExit: (code: num
         );
         return;
       }
+      let trustedKeys: string[];
+      try {
+        trustedKeys = await signingPublicKeys(io, flags.key, config.signing);
+      } catch (e) {
+        reportKitError(e, io, setExit);
+        return;
+      }
       const db = commandDb(config, createCliLogger(io, { stream: 'err' }));
       const client = createRekorClient(clientOptionsFromConfig(config));
       const dir = resolve(io.cwd, flags.in);
       try {
-        const report = await importKit({ db, kitDir: dir, client, retry: config.retry });
+        const report = await importKit({ db, kitDir: dir, client, retry: config.retry, trustedKeys });
         if (flags.json) io.out(JSON.stringify(report));
         else printImport(io, dir, report);
         setExit(report.failed > 0 ? EXIT.FAILURE : EXIT.OK);

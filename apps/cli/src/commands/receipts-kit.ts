@@ -1,4 +1,4 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { InputError, isTenantId } from '@rekor-budget/core';
@@ -7,7 +7,7 @@ import { configFor, type GlobalOptions } from '../context';
 import { EXIT, type CliIo } from '../io';
 import { createCliLogger } from '../logger';
 import { commandDb } from '../wiring';
-import { reportKitError } from '../kit-errors';
+import { readInput, reportKitError, signingPublicKeys } from '../kit-errors';
 
 interface ExportFlags {
   out: string;
@@ -20,6 +20,8 @@ interface ImportFlags {
   in: string;
   trustedRoot?: string;
   key?: string;
+  /** commander's negation: false with --no-verify. */
+  verify: boolean;
   json?: boolean;
 }
 
@@ -29,17 +31,6 @@ function time(value: string): Date {
     throw new InvalidArgumentError('use an RFC 3339 time or date, e.g. 2025-12-20T10:00:00Z');
   }
   return new Date(at);
-}
-
-async function readInput(io: CliIo, option: string, file: string): Promise<string> {
-  try {
-    return await readFile(resolve(io.cwd, file), 'utf8');
-  } catch (cause) {
-    const code = (cause as NodeJS.ErrnoException).code ?? 'EIO';
-    throw new OfflineKitError('KIT_NOT_FOUND', `${option} ${file}: cannot read the file (${code})`, {
-      cause,
-    });
-  }
 }
 
 /**
@@ -102,27 +93,42 @@ export function registerReceiptsKit(receipts: Command, io: CliIo, setExit: (code
     .requiredOption('--in <file>', 'the receipts file written by receipts export')
     .option(
       '--trusted-root <file>',
-      "verify every bundle offline against this trusted root (e.g. the log's /trusted_root.json)",
+      "the log's trusted root (e.g. its /trusted_root.json): every bundle is verified offline against it (required)",
     )
-    .option('--key <pub>', 'the signing public key (PEM) the bundles must verify under; with --trusted-root')
+    .option(
+      '--key <pub>',
+      'the signing public key (PEM) the bundles must verify under (default: the public key of signing.keyPath)',
+    )
+    .option(
+      '--no-verify',
+      'store the receipts without verifying their bundles (a forged file would close rows never logged)',
+    )
     .option('--json', 'print the report as JSON')
     .action(async (_flags: ImportFlags, cmd: Command) => {
       const flags = cmd.optsWithGlobals<ImportFlags & GlobalOptions>();
-      if ((flags.trustedRoot === undefined) !== (flags.key === undefined)) {
-        io.err(
-          'rekor-budget: --trusted-root and --key go together; give both to verify the bundles, or neither',
-        );
-        setExit(EXIT.USAGE);
-        return;
-      }
       const { config } = configFor(flags, io);
       let db;
       try {
         const text = await readInput(io, '--in', flags.in);
-        let verify = {};
-        if (flags.trustedRoot !== undefined && flags.key !== undefined) {
+        let verify: { trustedRoot: unknown; publicKeyPem: string } | { skipVerification: true };
+        if (!flags.verify) {
+          io.err(
+            'rekor-budget: warning: --no-verify: the bundles are not verified; a forged receipts file would close offline rows that were never logged',
+          );
+          verify = { skipVerification: true };
+        } else {
+          if (flags.trustedRoot === undefined) {
+            throw new OfflineKitError(
+              'VERIFICATION_REQUIRED',
+              "--trusted-root <file> is required: the log's trusted root (its /trusted_root.json) to verify every bundle against; or --no-verify to store the receipts unchecked",
+            );
+          }
           const rootText = await readInput(io, '--trusted-root', flags.trustedRoot);
-          const publicKeyPem = await readInput(io, '--key', flags.key);
+          const [publicKeyPem] = await signingPublicKeys(
+            io,
+            flags.key === undefined ? [] : [flags.key],
+            config.signing,
+          );
           let trustedRoot: unknown;
           try {
             trustedRoot = JSON.parse(rootText);
@@ -131,7 +137,7 @@ export function registerReceiptsKit(receipts: Command, io: CliIo, setExit: (code
               cause,
             });
           }
-          verify = { trustedRoot, publicKeyPem };
+          verify = { trustedRoot, publicKeyPem: publicKeyPem! };
         }
         db = commandDb(config, createCliLogger(io, { stream: 'err' }));
         const report = await importReceipts({ db, text, ...verify });

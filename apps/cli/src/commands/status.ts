@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { TIERS, type Tier } from '@rekor-budget/core';
+import { redactUrl, TIERS, type Tier } from '@rekor-budget/core';
 import type { BudgetStatus } from '@rekor-budget/budget';
 import type { Runtime } from '@rekor-budget/runtime';
 import { configFor, type GlobalOptions } from '../context';
@@ -52,7 +52,7 @@ async function collect(rt: Runtime, maxTenants: number): Promise<StatusReport> {
   return {
     at: new Date(rt.clock()).toISOString(),
     rekor: {
-      url: config.serverUrl,
+      url: redactUrl(config.serverUrl),
       reachable: rekor.state === 'reachable',
       detail: rekor.detail,
       airGapped: config.offline.airGapped,

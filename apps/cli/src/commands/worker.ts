@@ -11,6 +11,7 @@ interface WorkerFlags {
   role: (typeof WORKER_ROLES)[number];
   concurrency: number;
   metricsPort?: number;
+  metricsHost?: string;
   metrics: boolean;
   lockDuration: number;
 }
@@ -35,6 +36,10 @@ export function registerWorker(program: Command, io: CliIo, setExit: (code: numb
       'port of /metrics, /healthz, /readyz (default: metrics.port)',
       whole('--metrics-port', 65535),
     )
+    .option(
+      '--metrics-host <address>',
+      'interface of the metrics endpoint (default: metrics.host, 127.0.0.1); another needs metrics auth or a private network',
+    )
     .option('--no-metrics', 'serve no metrics endpoint')
     .option(
       '--lock-duration <ms>',
@@ -56,6 +61,7 @@ export function registerWorker(program: Command, io: CliIo, setExit: (code: numb
           concurrency: flags.concurrency,
           lockDurationMs: flags.lockDuration,
           metricsPort: flags.metrics ? (flags.metricsPort ?? config.metrics.port) : null,
+          ...(flags.metricsHost === undefined ? {} : { metricsHost: flags.metricsHost }),
         });
       } catch (e) {
         await runtime.close();

@@ -106,7 +106,7 @@ export async function startLocalSystem(o: LocalSystemOptions): Promise<LocalSyst
       `rekor     rekor-local at ${rekorLocal.url} (log ${dataDir}, trusted root ${rekorLocal.url}/trusted_root.json)`,
     );
   } else {
-    say(`rekor     ${config.serverUrl} (configured)`);
+    say(`rekor     ${redactUrl(config.serverUrl)} (configured)`);
   }
 
   let runtime: Runtime | undefined;

@@ -4,6 +4,8 @@ import type { KeyObject } from 'node:crypto';
  * ECDSA P-256 verification of a signature over an already computed digest
  * (node:crypto only verifies messages it hashes itself). Used for
  * `hashedrekord` entries, which carry a digest and not the artifact.
+ * Jacobian coordinates and one joint ladder for u1·G + u2·Q (Shamir's
+ * trick): one modular inversion per verification, about 2 ms.
  */
 export function verifyP256Digest(key: KeyObject, digest: Buffer, derSignature: Buffer): boolean {
   const jwk = key.export({ format: 'jwk' });
@@ -12,22 +14,31 @@ export function verifyP256Digest(key: KeyObject, digest: Buffer, derSignature: B
   if (!rs) return false;
   const [r, s] = rs;
   if (r <= 0n || r >= N || s <= 0n || s >= N) return false;
-  const q: Point = [toBigInt(Buffer.from(jwk.x, 'base64url')), toBigInt(Buffer.from(jwk.y, 'base64url'))];
+  const q: Jacobian = [
+    toBigInt(Buffer.from(jwk.x, 'base64url')),
+    toBigInt(Buffer.from(jwk.y, 'base64url')),
+    1n,
+  ];
   const e = toBigInt(digest.subarray(0, 32));
   const w = inverse(s, N);
-  const point = add(multiply(G, (e * w) % N), multiply(q, (r * w) % N));
-  return point !== null && point[0] % N === r;
+  const point = jointMultiply(G, (e * w) % N, q, (r * w) % N);
+  if (point[2] === 0n) return false;
+  const zInv = inverse(point[2], P);
+  const x = mod(point[0] * zInv * zInv, P);
+  return x % N === r;
 }
 
-type Point = [bigint, bigint] | null;
+/** A point in Jacobian coordinates (x = X/Z², y = Y/Z³); Z = 0 is the point at infinity. */
+type Jacobian = [bigint, bigint, bigint];
 
 const P = 0xffffffff00000001000000000000000000000000ffffffffffffffffffffffffn;
 const N = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
-const A = P - 3n;
-const G: Point = [
+const G: Jacobian = [
   0x6b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a13945d898c296n,
   0x4fe342e2fe1a7f9b8ee7eb4a7c0f9e162bce33576b315ececbb6406837bf51f5n,
+  1n,
 ];
+const INFINITY: Jacobian = [1n, 1n, 0n];
 
 function mod(a: bigint, m: bigint): bigint {
   const r = a % m;
@@ -45,29 +56,56 @@ function inverse(a: bigint, m: bigint): bigint {
   return mod(oldS, m);
 }
 
-function add(p1: Point, p2: Point): Point {
-  if (p1 === null) return p2;
-  if (p2 === null) return p1;
-  const [x1, y1] = p1;
-  const [x2, y2] = p2;
-  let l: bigint;
-  if (x1 === x2) {
-    if (mod(y1 + y2, P) === 0n) return null;
-    l = mod((3n * x1 * x1 + A) * inverse(2n * y1, P), P);
-  } else {
-    l = mod((y2 - y1) * inverse(x2 - x1, P), P);
-  }
-  const x3 = mod(l * l - x1 - x2, P);
-  return [x3, mod(l * (x1 - x3) - y1, P)];
+/** 2·p, for a = -3 ("dbl-2001-b"). */
+function double(p: Jacobian): Jacobian {
+  const [x, y, z] = p;
+  if (z === 0n || y === 0n) return INFINITY;
+  const delta = (z * z) % P;
+  const gamma = (y * y) % P;
+  const beta = (x * gamma) % P;
+  const alpha = (3n * (x - delta) * (x + delta)) % P;
+  const x3 = mod(alpha * alpha - 8n * beta, P);
+  const z3 = mod((y + z) * (y + z) - gamma - delta, P);
+  const y3 = mod(alpha * (4n * beta - x3) - 8n * ((gamma * gamma) % P), P);
+  return [x3, y3, z3];
 }
 
-function multiply(point: Point, k: bigint): Point {
-  let result: Point = null;
-  let addend = point;
-  while (k > 0n) {
-    if (k & 1n) result = add(result, addend);
-    addend = add(addend, addend);
-    k >>= 1n;
+/** p1 + p2 ("add-2007-bl"). */
+function add(p1: Jacobian, p2: Jacobian): Jacobian {
+  if (p1[2] === 0n) return p2;
+  if (p2[2] === 0n) return p1;
+  const [x1, y1, z1] = p1;
+  const [x2, y2, z2] = p2;
+  const z1z1 = (z1 * z1) % P;
+  const z2z2 = (z2 * z2) % P;
+  const u1 = (x1 * z2z2) % P;
+  const u2 = (x2 * z1z1) % P;
+  const s1 = (y1 * z2 * z2z2) % P;
+  const s2 = (y2 * z1 * z1z1) % P;
+  const h = mod(u2 - u1, P);
+  const rr = mod(2n * (s2 - s1), P);
+  if (h === 0n) return rr === 0n ? double(p1) : INFINITY;
+  const i = (4n * h * h) % P;
+  const j = (h * i) % P;
+  const v = (u1 * i) % P;
+  const x3 = mod(rr * rr - j - 2n * v, P);
+  const y3 = mod(rr * (v - x3) - 2n * s1 * j, P);
+  const z3 = mod(((z1 + z2) * (z1 + z2) - z1z1 - z2z2) * h, P);
+  return [x3, y3, z3];
+}
+
+/** a·A + b·B in one pass over the bits of a and b. */
+function jointMultiply(pa: Jacobian, a: bigint, pb: Jacobian, b: bigint): Jacobian {
+  const both = add(pa, pb);
+  let result = INFINITY;
+  const bits = Math.max(a.toString(2).length, b.toString(2).length);
+  for (let i = bits - 1; i >= 0; i--) {
+    result = double(result);
+    const bitA = (a >> BigInt(i)) & 1n;
+    const bitB = (b >> BigInt(i)) & 1n;
+    if (bitA && bitB) result = add(result, both);
+    else if (bitA) result = add(result, pa);
+    else if (bitB) result = add(result, pb);
   }
   return result;
 }

@@ -1,6 +1,7 @@
 import { createPublicKey, verify } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { RekorLocalError, badRequest } from '../errors';
+import { checkKeyStrength } from '../kinds/limits';
 
 /**
  * Parses a verifier as Rekor accepts it: base64 of a PEM public key (or of a
@@ -17,6 +18,7 @@ export function parseVerifier(b64: string, field: string): { key: KeyObject; pem
   } catch (e) {
     throw new RekorLocalError('BAD_REQUEST', `${field}: could not parse public key`, { cause: e });
   }
+  checkKeyStrength(key, field);
   const parsed = { key, pem: key.export({ type: 'spki', format: 'pem' }).toString() };
   if (PARSED.size >= PARSED_MAX) PARSED.delete(PARSED.keys().next().value!);
   PARSED.set(b64, parsed);
@@ -27,15 +29,31 @@ export function parseVerifier(b64: string, field: string): { key: KeyObject; pem
 const PARSED = new Map<string, { key: KeyObject; pem: string }>();
 const PARSED_MAX = 1024;
 
-/** Verifies `signature` over `data` (hashing with SHA-256 unless the key is Ed25519/Ed448). */
-export function verifySignature(key: KeyObject, data: Buffer, signature: Buffer): boolean {
+/**
+ * Verifies `signature` over `data` (hashing with SHA-256 unless the key is
+ * Ed25519/Ed448), on libuv's thread pool: the event loop keeps serving other
+ * requests meanwhile. A malformed signature is `false`.
+ */
+export function verifySignature(key: KeyObject, data: Buffer, signature: Buffer): Promise<boolean> {
   const type = key.asymmetricKeyType;
   const algorithm = type === 'ed25519' || type === 'ed448' ? null : 'sha256';
-  try {
-    return verify(algorithm, data, key, signature);
-  } catch {
-    return false;
-  }
+  return new Promise((resolve) => {
+    try {
+      verify(algorithm, data, key, signature, (err, ok) => resolve(err === null && ok));
+    } catch {
+      resolve(false);
+    }
+  });
+}
+
+/** The first of `keys` under which `signature` verifies, trying them one after another. */
+export async function firstVerifying<K extends { key: KeyObject }>(
+  keys: readonly K[],
+  data: Buffer,
+  signature: Buffer,
+): Promise<K | undefined> {
+  for (const k of keys) if (await verifySignature(k.key, data, signature)) return k;
+  return undefined;
 }
 
 /** DSSE pre-authentication encoding (PAE) of a payload. */

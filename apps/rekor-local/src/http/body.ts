@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { json } from '@sigstore/core';
 import { RekorLocalError, badRequest } from '../errors';
 
 /** Past this many bytes a request over the limit is no longer drained: its socket is reset. */
@@ -38,4 +40,11 @@ export async function readJson(req: IncomingMessage, limitBytes: number): Promis
   } catch {
     throw badRequest('request body is not valid JSON');
   }
+}
+
+/** The digest of a parsed request body under an API (`v1`, `v2`): the same request, key order aside, gives the same digest. */
+export function proposalDigest(api: string, body: unknown): string {
+  return createHash('sha256')
+    .update(`${api}\n${json.canonicalize(body)}`)
+    .digest('hex');
 }

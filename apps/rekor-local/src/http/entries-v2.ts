@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { RekorLocalError } from '../errors';
 import { canonicalizeDsseV2 } from '../kinds/dsse-v2';
 import type { TransparencyLog } from '../log/transparency-log';
-import { readJson } from './body';
+import { proposalDigest, readJson } from './body';
 import { sendJson } from './respond';
 
 /**
@@ -23,7 +23,14 @@ export async function createEntryV2(
       'hashedRekordRequestV002 is not supported; use dsseRequestV002',
     );
   }
-  const entry = canonicalizeDsseV2(request);
-  const { index, existing } = await log.append(entry);
+  // the duplicate check comes first: a repeated request costs no signature verification
+  const proposal = proposalDigest('v2', request);
+  const known = await log.findProposal(proposal);
+  if (known !== undefined) {
+    sendJson(res, 200, log.transparencyLogEntry(known, 'dsse', '0.0.2'));
+    return;
+  }
+  const entry = await canonicalizeDsseV2(request);
+  const { index, existing } = await log.append(entry, proposal);
   sendJson(res, existing ? 200 : 201, log.transparencyLogEntry(index, entry.kind, entry.apiVersion));
 }

@@ -3,7 +3,7 @@ import { badRequest, RekorLocalError } from '../errors';
 import { canonicalizeProposedEntry } from '../kinds';
 import type { TransparencyLog } from '../log/transparency-log';
 import type { LogEntryMap } from '../log/types';
-import { readJson } from './body';
+import { proposalDigest, readJson } from './body';
 import { sendError, sendJson } from './respond';
 
 const ENTRIES_PATH = '/api/v1/log/entries';
@@ -16,8 +16,13 @@ export async function createEntry(
   limitBytes: number,
 ): Promise<void> {
   const proposed = await readJson(req, limitBytes);
-  const entry = canonicalizeProposedEntry(proposed);
-  const { index, existing } = await log.append(entry);
+  // the duplicate check comes first: a repeated request costs no signature verification
+  const proposal = proposalDigest('v1', proposed);
+  const known = await log.findProposal(proposal);
+  const { index, existing } =
+    known !== undefined
+      ? { index: known, existing: true }
+      : await log.append(await canonicalizeProposedEntry(proposed), proposal);
   const uuid = log.uuid(index);
   const location = `${ENTRIES_PATH}/${uuid}`;
   if (existing) {

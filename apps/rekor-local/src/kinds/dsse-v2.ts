@@ -1,8 +1,16 @@
 import { createHash, createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { json } from '@sigstore/core';
-import { pae, verifySignature } from '../crypto/public-key';
+import { firstVerifying, pae } from '../crypto/public-key';
 import { RekorLocalError, badRequest } from '../errors';
 import { array, base64, object, string } from './fields';
+import {
+  atMost,
+  checkKeyStrength,
+  distinctKeys,
+  distinctSignatures,
+  MAX_SIGNATURES,
+  MAX_VERIFIERS,
+} from './limits';
 import type { CanonicalEntry } from './types';
 
 /**
@@ -13,23 +21,36 @@ import type { CanonicalEntry } from './types';
  * hold a DER certificate or, as @sigstore/sign sends for key signers, a DER
  * public key; the stored verifier says which it was.
  */
-export function canonicalizeDsseV2(input: unknown): CanonicalEntry {
+export async function canonicalizeDsseV2(input: unknown): Promise<CanonicalEntry> {
   const request = object(object(input, 'request').dsseRequestV002, 'dsseRequestV002');
   const envelope = object(request.envelope, 'dsseRequestV002.envelope');
   const payloadType = string(envelope.payloadType, 'envelope.payloadType');
   const payload = base64(envelope.payload, 'envelope.payload');
-  const verifiers = array(request.verifiers, 'dsseRequestV002.verifiers').map((v, i) =>
-    parseVerifierV2(v, `dsseRequestV002.verifiers[${i}]`),
+  const verifierPath = (i: number) => `dsseRequestV002.verifiers[${i}]`;
+  const verifiers = atMost(
+    array(request.verifiers, 'dsseRequestV002.verifiers'),
+    MAX_VERIFIERS,
+    'dsseRequestV002.verifiers',
+  ).map((v, i) => parseVerifierV2(v, verifierPath(i)));
+  distinctKeys(
+    verifiers.map((v) => v.key),
+    verifierPath,
   );
   const message = pae(payloadType, payload);
-  const signatures = array(envelope.signatures, 'envelope.signatures').map((s, i) => {
-    const content = string(object(s, `envelope.signatures[${i}]`).sig, `envelope.signatures[${i}].sig`);
-    const sig = base64(content, `envelope.signatures[${i}].sig`);
-    const verifier = verifiers.find((v) => verifySignature(v.key, message, sig));
-    if (!verifier)
-      throw new RekorLocalError('INVALID_SIGNATURE', `envelope.signatures[${i}]: no verifier verifies it`);
-    return { content, verifier: verifier.stored };
-  });
+  const sigPath = (i: number) => `envelope.signatures[${i}]`;
+  const contents = atMost(
+    array(envelope.signatures, 'envelope.signatures'),
+    MAX_SIGNATURES,
+    'envelope.signatures',
+  ).map((s, i) => string(object(s, sigPath(i)).sig, `${sigPath(i)}.sig`));
+  distinctSignatures(contents, sigPath);
+  const signatures = [];
+  for (const [i, content] of contents.entries()) {
+    const sig = base64(content, `${sigPath(i)}.sig`);
+    const verifier = await firstVerifying(verifiers, message, sig);
+    if (!verifier) throw new RekorLocalError('INVALID_SIGNATURE', `${sigPath(i)}: no verifier verifies it`);
+    signatures.push({ content, verifier: verifier.stored });
+  }
   const body = {
     apiVersion: '0.0.2',
     kind: 'dsse',
@@ -68,6 +89,7 @@ function parseVerifierV2(value: unknown, path: string): { key: KeyObject; stored
       { cause: e },
     );
   }
+  checkKeyStrength(key, path);
   // no undefined values: canonical JSON would write them
   const stored: Record<string, unknown> = { [kind]: { rawBytes: raw.toString('base64') } };
   if (keyDetails !== undefined) stored.keyDetails = keyDetails;

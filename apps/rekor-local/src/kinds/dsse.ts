@@ -1,16 +1,19 @@
 import { createHash } from 'node:crypto';
 import { json } from '@sigstore/core';
-import { parseVerifier, pae, verifySignature } from '../crypto/public-key';
+import { firstVerifying, parseVerifier, pae } from '../crypto/public-key';
 import { RekorLocalError, badRequest } from '../errors';
 import { array, base64, object, string } from './fields';
+import { atMost, distinctKeys, distinctSignatures, MAX_SIGNATURES, MAX_VERIFIERS } from './limits';
 import type { CanonicalEntry } from './types';
 
 /**
  * `dsse` 0.0.1: the client proposes `{proposedContent: {envelope, verifiers}}`;
  * every envelope signature must verify under one of the verifiers. The log
  * stores the envelope and payload hashes and each signature with its verifier.
+ * At most `MAX_SIGNATURES` distinct signatures and `MAX_VERIFIERS` distinct
+ * keys; each signature is checked against the keys off the event loop.
  */
-export function canonicalizeDsse(spec: Record<string, unknown>): CanonicalEntry {
+export async function canonicalizeDsse(spec: Record<string, unknown>): Promise<CanonicalEntry> {
   if (spec.envelopeHash !== undefined || spec.payloadHash !== undefined || spec.signatures !== undefined) {
     throw badRequest(
       'spec: envelopeHash, payloadHash and signatures are computed by the log; send proposedContent only',
@@ -18,8 +21,15 @@ export function canonicalizeDsse(spec: Record<string, unknown>): CanonicalEntry 
   }
   const proposed = object(spec.proposedContent, 'spec.proposedContent');
   const envelopeText = string(proposed.envelope, 'spec.proposedContent.envelope');
-  const verifiers = array(proposed.verifiers, 'spec.proposedContent.verifiers').map((v, i) =>
-    parseVerifier(string(v, `spec.proposedContent.verifiers[${i}]`), `spec.proposedContent.verifiers[${i}]`),
+  const verifierPath = (i: number) => `spec.proposedContent.verifiers[${i}]`;
+  const verifiers = atMost(
+    array(proposed.verifiers, 'spec.proposedContent.verifiers'),
+    MAX_VERIFIERS,
+    'spec.proposedContent.verifiers',
+  ).map((v, i) => parseVerifier(string(v, verifierPath(i)), verifierPath(i)));
+  distinctKeys(
+    verifiers.map((v) => v.key),
+    verifierPath,
   );
   let parsed: unknown;
   try {
@@ -32,15 +42,22 @@ export function canonicalizeDsse(spec: Record<string, unknown>): CanonicalEntry 
   const payload = base64(envelope.payload, 'envelope.payload');
   const message = pae(payloadType, payload);
 
-  const signatures = array(envelope.signatures, 'envelope.signatures').map((s, i) => {
-    const sigText = string(object(s, `envelope.signatures[${i}]`).sig, `envelope.signatures[${i}].sig`);
-    const sig = base64(sigText, `envelope.signatures[${i}].sig`);
-    const verifier = verifiers.find((v) => verifySignature(v.key, message, sig));
+  const sigPath = (i: number) => `envelope.signatures[${i}]`;
+  const proposedSigs = atMost(
+    array(envelope.signatures, 'envelope.signatures'),
+    MAX_SIGNATURES,
+    'envelope.signatures',
+  ).map((s, i) => string(object(s, sigPath(i)).sig, `${sigPath(i)}.sig`));
+  distinctSignatures(proposedSigs, sigPath);
+  const signatures = [];
+  for (const [i, sigText] of proposedSigs.entries()) {
+    const sig = base64(sigText, `${sigPath(i)}.sig`);
+    const verifier = await firstVerifying(verifiers, message, sig);
     if (!verifier) {
-      throw new RekorLocalError('INVALID_SIGNATURE', `envelope.signatures[${i}]: no verifier verifies it`);
+      throw new RekorLocalError('INVALID_SIGNATURE', `${sigPath(i)}: no verifier verifies it`);
     }
-    return { signature: sigText, verifier: Buffer.from(verifier.pem, 'utf8').toString('base64') };
-  });
+    signatures.push({ signature: sigText, verifier: Buffer.from(verifier.pem, 'utf8').toString('base64') });
+  }
   signatures.sort((a, b) => (a.signature < b.signature ? -1 : a.signature > b.signature ? 1 : 0));
 
   const body = {

@@ -11,7 +11,7 @@ import type { CanonicalEntry } from './types';
  * `hashedrekord` 0.0.1: a SHA-256 digest, a signature over it and the public
  * key. Keys supported: ECDSA P-256 and RSA PKCS#1 v1.5.
  */
-export function canonicalizeHashedRekord(spec: Record<string, unknown>): CanonicalEntry {
+export async function canonicalizeHashedRekord(spec: Record<string, unknown>): Promise<CanonicalEntry> {
   const data = object(spec.data, 'spec.data');
   const digest = hash(data.hash, 'spec.data.hash');
   const signature = object(spec.signature, 'spec.signature');

@@ -7,7 +7,7 @@ import type { CanonicalEntry } from './types';
 
 export type { CanonicalEntry } from './types';
 
-const KINDS: Record<string, Record<string, (spec: Record<string, unknown>) => CanonicalEntry>> = {
+const KINDS: Record<string, Record<string, (spec: Record<string, unknown>) => Promise<CanonicalEntry>>> = {
   dsse: { '0.0.1': canonicalizeDsse },
   intoto: { '0.0.2': canonicalizeIntoto },
   hashedrekord: { '0.0.1': canonicalizeHashedRekord },
@@ -19,7 +19,7 @@ export const SUPPORTED_KINDS: readonly string[] = Object.entries(KINDS).flatMap(
 );
 
 /** Checks a proposed entry (as POSTed), verifies its signatures and returns the body to log. */
-export function canonicalizeProposedEntry(input: unknown): CanonicalEntry {
+export async function canonicalizeProposedEntry(input: unknown): Promise<CanonicalEntry> {
   const entry = object(input, 'entry');
   const kind = string(entry.kind, 'kind');
   const apiVersion = string(entry.apiVersion, 'apiVersion');

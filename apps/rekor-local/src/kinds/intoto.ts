@@ -1,17 +1,19 @@
 import { createHash } from 'node:crypto';
 import { json } from '@sigstore/core';
-import { parseVerifier, pae, verifySignature } from '../crypto/public-key';
+import { firstVerifying, parseVerifier, pae } from '../crypto/public-key';
 import { RekorLocalError } from '../errors';
 import { array, base64, hash, object, string } from './fields';
+import { atMost, distinctKeys, distinctSignatures, MAX_SIGNATURES } from './limits';
 import type { CanonicalEntry } from './types';
 
 /**
  * `intoto` 0.0.2: a DSSE envelope whose payload and signatures are base64 of
  * their usual base64 text, each signature carrying its public key. The log
  * stores the envelope without its payload, the client's envelope hash and the
- * payload hash it computes.
+ * payload hash it computes. At most `MAX_SIGNATURES` signatures, each with a
+ * key of its own; verified off the event loop.
  */
-export function canonicalizeIntoto(spec: Record<string, unknown>): CanonicalEntry {
+export async function canonicalizeIntoto(spec: Record<string, unknown>): Promise<CanonicalEntry> {
   const content = object(spec.content, 'spec.content');
   const envelope = object(content.envelope, 'spec.content.envelope');
   const envelopeHash = hash(content.hash, 'spec.content.hash');
@@ -20,24 +22,47 @@ export function canonicalizeIntoto(spec: Record<string, unknown>): CanonicalEntr
   const payload = base64(payloadB64, 'spec.content.envelope.payload (decoded)');
   const message = pae(payloadType, payload);
 
-  const raw = array(envelope.signatures, 'spec.content.envelope.signatures').map((s, i) => {
-    const path = `spec.content.envelope.signatures[${i}]`;
-    const item = object(s, path);
-    const sigB64 = string(item.sig, `${path}.sig`);
-    const sig = base64(base64(sigB64, `${path}.sig`).toString('utf8'), `${path}.sig (decoded)`);
-    const publicKey = string(item.publicKey, `${path}.publicKey`);
+  const path = (i: number) => `spec.content.envelope.signatures[${i}]`;
+  const raw = atMost(
+    array(envelope.signatures, 'spec.content.envelope.signatures'),
+    MAX_SIGNATURES,
+    'spec.content.envelope.signatures',
+  ).map((s, i) => {
+    const item = object(s, path(i));
+    const sigB64 = string(item.sig, `${path(i)}.sig`);
+    const sig = base64(base64(sigB64, `${path(i)}.sig`).toString('utf8'), `${path(i)}.sig (decoded)`);
+    const publicKey = string(item.publicKey, `${path(i)}.publicKey`);
     const keyid =
-      item.keyid === undefined || item.keyid === '' ? undefined : string(item.keyid, `${path}.keyid`);
-    return { path, sigB64, sig, publicKey, keyid, key: parseVerifier(publicKey, `${path}.publicKey`) };
+      item.keyid === undefined || item.keyid === '' ? undefined : string(item.keyid, `${path(i)}.keyid`);
+    return {
+      path: path(i),
+      sigB64,
+      sig,
+      publicKey,
+      keyid,
+      key: parseVerifier(publicKey, `${path(i)}.publicKey`).key,
+    };
   });
-  const signatures = raw.map((s) => {
-    const verifier = raw.find((k) => verifySignature(k.key.key, message, s.sig));
-    if (!verifier) throw new RekorLocalError('INVALID_SIGNATURE', `${s.path}: no public key verifies it`);
+  distinctKeys(
+    raw.map((r) => r.key),
+    (i) => `${path(i)}.publicKey`,
+  );
+  distinctSignatures(
+    raw.map((r) => r.sigB64),
+    (i) => `${path(i)}.sig`,
+  );
+  const signatures = [];
+  for (const s of raw) {
+    if (!(await firstVerifying(raw, message, s.sig))) {
+      throw new RekorLocalError('INVALID_SIGNATURE', `${s.path}: no public key verifies it`);
+    }
     // no undefined values: canonical JSON would write them
-    return s.keyid === undefined
-      ? { publicKey: s.publicKey, sig: s.sigB64 }
-      : { keyid: s.keyid, publicKey: s.publicKey, sig: s.sigB64 };
-  });
+    signatures.push(
+      s.keyid === undefined
+        ? { publicKey: s.publicKey, sig: s.sigB64 }
+        : { keyid: s.keyid, publicKey: s.publicKey, sig: s.sigB64 },
+    );
+  }
 
   const body = {
     apiVersion: '0.0.2',

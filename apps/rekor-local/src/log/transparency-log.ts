@@ -33,6 +33,8 @@ export class TransparencyLog {
   private readonly tree = new MerkleTree();
   private readonly entries: StoredEntry[] = [];
   private readonly byLeaf = new Map<string, number>();
+  /** Entries by the digest of the request that proposed them: a repeat is answered unverified. */
+  private readonly byProposal = new Map<string, number>();
   private readonly pending = new Map<number, Promise<void>>();
   private readonly file: EntryFile;
   private readonly now: () => number;
@@ -66,8 +68,24 @@ export class TransparencyLog {
     return this.committed;
   }
 
-  /** Appends an entry, or finds the identical one already logged; resolves once it is durable. */
-  async append(entry: CanonicalEntry): Promise<{ index: number; existing: boolean }> {
+  /**
+   * The entry logged from exactly this proposal (see `proposalDigest`), once
+   * durable: a request that repeats an accepted one byte for byte (up to key
+   * order) is a duplicate, and needs no second signature verification.
+   */
+  async findProposal(proposal: string): Promise<number | undefined> {
+    const index = this.byProposal.get(proposal);
+    if (index === undefined) return undefined;
+    await this.pending.get(index);
+    return index;
+  }
+
+  /**
+   * Appends an entry, or finds the identical one already logged; resolves
+   * once it is durable. `proposal`, the digest of the request it came from,
+   * is remembered for `findProposal`.
+   */
+  async append(entry: CanonicalEntry, proposal?: string): Promise<{ index: number; existing: boolean }> {
     if (this.failure) {
       throw new RekorLocalError(
         'STORAGE_FAILED',
@@ -77,6 +95,7 @@ export class TransparencyLog {
     const leaf = leafHash(entry.body);
     const known = this.byLeaf.get(leaf.toString('hex'));
     if (known !== undefined) {
+      if (proposal !== undefined) this.byProposal.set(proposal, known);
       await this.pending.get(known);
       return { index: known, existing: true };
     }
@@ -86,6 +105,7 @@ export class TransparencyLog {
     const set = json.canonicalize({ body: b, integratedTime: t, logID: this.logIdHex, logIndex: index });
     const stored: StoredEntry = { i: index, t, b, s: this.key.sign(set).toString('base64') };
     this.add(stored, leaf);
+    if (proposal !== undefined) this.byProposal.set(proposal, index);
     const durable = this.file.append(stored).then(
       () => {
         this.pending.delete(index);

@@ -81,3 +81,61 @@ export function hashedRekordEntry(key: TestKey, artifact: Buffer) {
     },
   };
 }
+
+const pemB64 = (k: KeyObject) =>
+  Buffer.from(k.export({ type: 'spki', format: 'pem' }).toString()).toString('base64');
+
+/**
+ * A `dsse` 0.0.1 entry over `payload` signed by every key, `perKey` times
+ * each, with the verifiers listed in reverse (each signature's key comes
+ * late in the list) and `unused` more verifiers that sign nothing.
+ */
+export function multiSignedDsseEntry(
+  keys: { privateKey: KeyObject; publicKey: KeyObject }[],
+  payload: Buffer,
+  options: { perKey?: number; unused?: KeyObject[] } = {},
+) {
+  const message = pae(TYPE, payload);
+  const signatures = keys.flatMap((k) =>
+    Array.from({ length: options.perKey ?? 1 }, () => ({
+      sig: sign(
+        k.privateKey.asymmetricKeyType === 'ed25519' ? null : 'sha256',
+        message,
+        k.privateKey,
+      ).toString('base64'),
+      keyid: '',
+    })),
+  );
+  return {
+    apiVersion: '0.0.1',
+    kind: 'dsse',
+    spec: {
+      proposedContent: {
+        envelope: JSON.stringify({ payloadType: TYPE, payload: payload.toString('base64'), signatures }),
+        verifiers: [...keys.map((k) => k.publicKey).reverse(), ...(options.unused ?? [])].map(pemB64),
+      },
+    },
+  };
+}
+
+/** The entry of issue 14's finding 5: 260 P-256 verifiers, 500 signatures, about 119 KB. */
+export function reportedStallEntry() {
+  const keys = Array.from({ length: 250 }, () => generateKeyPairSync('ec', { namedCurve: 'P-256' }));
+  const unused = Array.from(
+    { length: 10 },
+    () => generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey,
+  );
+  return multiSignedDsseEntry(keys, Buffer.from('{"_type":"https://in-toto.io/Statement/v1"}'), {
+    perKey: 2,
+    unused,
+  });
+}
+
+/** The costliest entry within rekor-local's caps: 8 signatures, 8 P-521 verifiers, worst order. */
+export function costliestDsseEntry(seed: string) {
+  const keys = Array.from({ length: 8 }, () => generateKeyPairSync('ec', { namedCurve: 'P-521' }));
+  return multiSignedDsseEntry(
+    keys,
+    Buffer.from(JSON.stringify({ _type: 'https://in-toto.io/Statement/v1', seed })),
+  );
+}

@@ -5,6 +5,7 @@ import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { ConfigError, type ConfigIssue } from '../errors';
 import { formatPath } from '../path';
+import { echo, isSecretKey, REDACTED, redactValue, truncate } from '../redact';
 import { fileSchema, type RekorConfig } from './schema';
 
 const ROOT = ['attestor', 'rekor'];
@@ -17,6 +18,9 @@ export const ENV_OVERRIDES = {
   SIGNING_KEY: ['signing', 'keyPath'],
   DASHBOARD_USER: ['dashboard', 'user'],
   DASHBOARD_PASSWORD: ['dashboard', 'password'],
+  METRICS_USER: ['metrics', 'user'],
+  METRICS_PASSWORD: ['metrics', 'password'],
+  METRICS_TOKEN: ['metrics', 'token'],
 } as const satisfies Record<string, readonly string[]>;
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -79,7 +83,23 @@ export function parseConfigText(text: string, options: { source: string; env?: E
       })),
     );
   }
-  const raw: unknown = doc.toJS() ?? {};
+  let raw: unknown;
+  try {
+    // yaml refuses documents whose aliases would expand without bound ("billion laughs")
+    raw = doc.toJS({ maxAliasCount: 100 }) ?? {};
+  } catch (cause) {
+    throw new ConfigError(
+      'CONFIG_UNREADABLE',
+      options.source,
+      [
+        {
+          path: options.source,
+          message: `${options.source}: not a usable YAML document (${truncate(cause instanceof Error ? cause.message : String(cause))}); write the keys out instead of repeating aliases`,
+        },
+      ],
+      { cause },
+    );
+  }
   return parseConfigObject(raw, options);
 }
 
@@ -125,26 +145,30 @@ function describeIssue(issue: z.ZodIssue, input: unknown, envPaths: Map<string, 
     return issue.keys.map((key) => {
       const path = formatPath([...issue.path, key]);
       const near = nearest(key, valid);
-      const hint = near ? `did you mean "${near}"?` : 'remove it or fix its spelling';
-      const value = valueAt(input, [...issue.path, key]);
+      const hint = near ? `did you mean "${truncate(near)}"?` : 'remove it or fix its spelling';
+      // a misspelled secret is still a secret: judged by the key and by the key it was meant to be
+      const secret = isSecretKey(key) || (near !== undefined && isSecretKey(near));
+      const value = secret ? REDACTED : shownValue(valueAt(input, [...issue.path, key]));
       return {
-        path,
+        path: truncate(path),
         value,
-        message: `${path}: ${formatValue(value)} is under an unknown key; ${hint} (valid keys here: ${valid.join(', ')})`,
+        message: `${truncate(path)}: ${secret ? REDACTED : echo(value)} is under an unknown key; ${hint} (valid keys here: ${valid.join(', ')})`,
       };
     });
   }
   const path = formatPath(issue.path);
-  const value = valueAt(input, issue.path);
+  const raw = valueAt(input, issue.path);
+  const secret = raw !== undefined && issue.path.some((k) => typeof k === 'string' && isSecretKey(k));
+  const value = secret ? REDACTED : shownValue(raw);
   const env = envPaths.get(path);
   const where = env ? `${path} (from ${env})` : path;
-  const shown = value === undefined ? 'missing value' : formatValue(value);
+  const shown = raw === undefined ? 'missing value' : secret ? REDACTED : echo(raw);
   return [{ path, value, message: `${where}: ${shown} ${issue.message}` }];
 }
 
-function formatValue(value: unknown): string {
-  const text = JSON.stringify(value) ?? String(value);
-  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+/** A value as an issue keeps it: secrets redacted, as the message shows it through `echo`. */
+function shownValue(value: unknown): unknown {
+  return redactValue(value);
 }
 
 function valueAt(root: unknown, path: readonly (string | number)[]): unknown {

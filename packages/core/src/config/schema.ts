@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { TIER_MODES } from '../domain';
 import { formatDuration, parseDuration } from '../duration';
-import { HOUR_MS } from '../time';
+import { DAY_MS, HOUR_MS, SECOND_MS } from '../time';
 
 /**
  * The one schema of `attestor.rekor`. Keys are exactly the spec's Full
@@ -31,12 +31,41 @@ function bool(example: boolean) {
   return z.boolean({ message: `is not a boolean; use true or false, e.g. ${example}` });
 }
 
-function duration(example: string) {
+/**
+ * The longest duration any key accepts: 24 days, under the longest delay a
+ * Node.js timer can run (2^31 - 1 ms, about 24.8 days; a longer one fires
+ * after 1 ms).
+ */
+export const MAX_DURATION_MS = 24 * DAY_MS;
+
+/** The shortest duration of a key that runs a timer (a probe loop, a request timeout). */
+export const MIN_TIMER_MS = SECOND_MS;
+
+/**
+ * A duration key. `timer`: the value runs a timer, so it must be at least
+ * `MIN_TIMER_MS` (a shorter one spins or fails every request at once). Every
+ * duration is at most `MAX_DURATION_MS`.
+ */
+function duration(example: string, options: { timer?: boolean } = {}) {
   const message = `is not a duration; use hh:mm:ss, e.g. "${example}"`;
   return z.string({ message }).transform((text, ctx) => {
     const ms = parseDuration(text);
     if (ms === undefined) {
       ctx.addIssue({ code: z.ZodIssueCode.custom, message });
+      return z.NEVER;
+    }
+    if (ms > MAX_DURATION_MS) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        message: `is longer than 24 days, the longest delay a timer can run; use at most "24.00:00:00", e.g. "${example}"`,
+      });
+      return z.NEVER;
+    }
+    if (options.timer && ms < MIN_TIMER_MS) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        message: `is shorter than 1 second; this key runs a timer, which would spin or expire at once; use at least "00:00:01", e.g. "${example}"`,
+      });
       return z.NEVER;
     }
     return ms;
@@ -165,7 +194,7 @@ export const rekorSchema = z
         // extension: sign and store only, never contact Rekor
         airGapped: bool(false).default(false),
         // extension: how often the drain worker probes Rekor
-        probeInterval: duration('00:00:15').default('00:00:15'),
+        probeInterval: duration('00:00:15', { timer: true }).default('00:00:15'),
       }),
       edgeBundles: section({
         enabled: bool(true).default(true),
@@ -188,7 +217,7 @@ export const rekorSchema = z
           errorMap: () => ({ message: 'is not a Rekor v1 entry kind; use "dsse" or "intoto"' }),
         })
         .default('dsse'),
-      requestTimeout: duration('00:00:30').default('00:00:30'),
+      requestTimeout: duration('00:00:30', { timer: true }).default('00:00:30'),
       maxPayloadBytes: posInt(102400).default(102400),
       pace: section({
         max: z
@@ -219,7 +248,18 @@ export const rekorSchema = z
         keyPath: nonEmpty('/etc/rekor-budget/signing-key.pem').optional(),
         keyHint: nonEmpty('scanner-2025').optional(),
       }),
-      metrics: section({ port: port(9464).default(9464) }),
+      metrics: section({
+        port: port(9464).default(9464),
+        host: nonEmpty('127.0.0.1').default('127.0.0.1'),
+        user: nonEmpty('prometheus').optional(),
+        password: nonEmpty('change-me').optional(),
+        token: z
+          .string({ message: 'is not a token; use a random string of at least 16 characters' })
+          .min(16, {
+            message: 'is too short for a bearer token; use a random string of at least 16 characters',
+          })
+          .optional(),
+      }),
       dashboard: section({
         port: port(3000).default(3000),
         user: nonEmpty('admin').optional(),
@@ -295,13 +335,15 @@ export const rekorSchema = z
       }
     });
 
-    const hasUser = c.dashboard.user !== undefined;
-    const hasPassword = c.dashboard.password !== undefined;
-    if (hasUser !== hasPassword) {
-      issue(
-        ['dashboard', hasUser ? 'password' : 'user'],
-        'is missing while the other dashboard credential is set; set both user and password, or neither',
-      );
+    for (const section of ['dashboard', 'metrics'] as const) {
+      const hasUser = c[section].user !== undefined;
+      const hasPassword = c[section].password !== undefined;
+      if (hasUser !== hasPassword) {
+        issue(
+          [section, hasUser ? 'password' : 'user'],
+          `is missing while the other ${section} credential is set; set both user and password, or neither`,
+        );
+      }
     }
   })
   .transform((r) => {

@@ -1,0 +1,101 @@
+import pg from 'pg';
+import { redactText, redactUrl, truncate, type RekorConfig } from '@rekor-budget/core';
+
+/** A service a command depends on, as the operator knows it. */
+interface Service {
+  name: 'Postgres' | 'Redis' | 'Rekor';
+  url: string;
+  /** The environment variable that points at it. */
+  env: string;
+  defaultPort: number;
+}
+
+/** Network errors that mean "the service is not there", by Node's error code. */
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EPIPE',
+]);
+
+interface Failure {
+  code?: string;
+  port?: number;
+  message: string;
+  name: string;
+}
+
+/** Every error in `e`'s chain: causes and the members of an AggregateError. */
+function chain(e: unknown, depth = 0): Failure[] {
+  if (!(e instanceof Error) || depth > 5) return [];
+  const x = e as Error & { code?: unknown; port?: unknown; cause?: unknown };
+  const own: Failure = {
+    name: x.name,
+    message: x.message,
+    ...(typeof x.code === 'string' ? { code: x.code } : {}),
+    ...(typeof x.port === 'number' ? { port: x.port } : {}),
+  };
+  const inner = e instanceof AggregateError ? e.errors : [];
+  return [own, ...chain(x.cause, depth + 1), ...inner.flatMap((i: unknown) => chain(i, depth + 1))];
+}
+
+function portOf(url: string, fallback: number): number | undefined {
+  try {
+    const u = new URL(url);
+    return u.port === ''
+      ? u.protocol === 'https:'
+        ? 443
+        : u.protocol === 'http:'
+          ? 80
+          : fallback
+      : Number(u.port);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A failure of Postgres, Redis or Rekor that reached the top of a command as
+ * an error no package mapped, told in one line: which service, where
+ * (credentials redacted), what it answered, and what to do. `undefined` when
+ * the error is not a service's.
+ */
+export function serviceFailure(e: unknown, config: RekorConfig | undefined): string | undefined {
+  const services: Service[] = config
+    ? [
+        { name: 'Postgres', url: config.database.url, env: 'DATABASE_URL', defaultPort: 5432 },
+        { name: 'Redis', url: config.redis.url, env: 'REDIS_URL', defaultPort: 6379 },
+        { name: 'Rekor', url: config.serverUrl, env: 'REKOR_URL', defaultPort: 443 },
+      ]
+    : [];
+  const failures = chain(e);
+  const byName = (name: Service['name']) => services.find((s) => s.name === name);
+  let service: Service | undefined;
+  let why: string | undefined;
+  if (e instanceof pg.DatabaseError) {
+    service = byName('Postgres');
+    why = `it answered ${e.code ?? 'an error'}: ${e.message}`;
+  } else if (
+    failures.some((f) => f.name === 'MaxRetriesPerRequestError' || /^Connection is closed/.test(f.message))
+  ) {
+    service = byName('Redis');
+    why = 'it does not answer';
+  } else {
+    const net = failures.find((f) => f.code !== undefined && NETWORK_CODES.has(f.code));
+    if (net) {
+      why = `${net.code}`;
+      service = services.find((s) => net.port !== undefined && portOf(s.url, s.defaultPort) === net.port);
+      // no port to match (a DNS failure): Postgres is the usual one a command reaches unwrapped
+      service ??= net.port === undefined ? byName('Postgres') : undefined;
+    } else if (failures.some((f) => /Connection terminated|terminating connection/.test(f.message))) {
+      service = byName('Postgres');
+      why = 'the connection was closed';
+    }
+  }
+  if (service === undefined || why === undefined) return undefined;
+  return `${service.name} at ${redactUrl(service.url)} is unavailable (${truncate(redactText(why))}); start it, or set ${service.env} to where it runs`;
+}
