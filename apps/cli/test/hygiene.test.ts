@@ -167,7 +167,7 @@ describe('finding 9: errors are one clear line', () => {
         cwd: dir,
       });
       expect(r.code).toBe(1);
-      expect(r.stderr).toContain('Postgres at postgres://***@127.0.0.1:1/rekor is unavailable');
+      expect(r.stderr).toContain('Postgres at postgres://***@127.0.0.1:1/rekor does not answer');
       expect(r.stderr).toContain('DATABASE_URL');
       expect(r.stderr).toContain('[SERVICE_UNAVAILABLE]');
       expect(r.stderr).not.toMatch(STACK);
