@@ -68,8 +68,8 @@ function fetchText(url: string): Promise<string> {
   });
 }
 
-/** Graph and edge tier workers of the air-gapped site, in process; closed before the export. */
-async function runAirGappedWorkers(config: RekorConfig, until: () => Promise<boolean>): Promise<void> {
+/** Graph and edge tier workers of a site, in process, while `body` runs. */
+async function withWorkers<T>(config: RekorConfig, body: () => Promise<T>): Promise<T> {
   const runtime = await createRuntime({ config, name: 'rekor-budget-test', clock: Date.now });
   const signer = await loadSigner({ keyPath });
   const connections: Redis[] = [];
@@ -80,7 +80,7 @@ async function runAirGappedWorkers(config: RekorConfig, until: () => Promise<boo
       connections.push(connection);
       workers.push(createTierWorker({ runtime, tier, signer, connection }));
     }
-    await waitFor(until, 20_000, 'the air-gapped rows');
+    return await body();
   } finally {
     for (const w of workers) await w.close();
     for (const c of connections) await c.quit();
@@ -174,7 +174,10 @@ test('air-gapped round trip: submit, sign and store, export a kit, import it, ca
 
   // 2. air-gapped workers sign once and keep each envelope in the offline queue
   const config = loadConfig({ file: gappedYaml, cwd: dir, env: {} }).config;
-  await runAirGappedWorkers(config, async () => (await offlineRows(gapped)).length === 3);
+  // closed before the export
+  await withWorkers(config, () =>
+    waitFor(async () => (await offlineRows(gapped)).length === 3, 20_000, 'the air-gapped rows'),
+  );
   const rows = await offlineRows(gapped);
   expect(rows.every((r) => r.reason === 'air_gapped' && r.envelope !== null && r.exported_at === null)).toBe(
     true,
@@ -214,19 +217,26 @@ test('air-gapped round trip: submit, sign and store, export a kit, import it, ca
   expect(onGapped.code).toBe(2);
   expect(onGapped.stderr).toContain('[SITE_MISMATCH]');
 
-  // 5. import at the connected site: three new log entries and their receipts
-  const imported = await at('connected', ['offline', 'import', '--in', kit]);
+  // 5. import at the connected site: through its tier queues and workers, three new
+  //    log entries and their receipts
+  const connectedConfig = loadConfig({ file: connectedYaml, cwd: dir, env: {} }).config;
+  const imported = await withWorkers(connectedConfig, () =>
+    at('connected', ['offline', 'import', '--in', kit, '--wait', '--timeout', '00:01:00']),
+  );
   expect(imported.code).toBe(0);
-  expect(imported.stdout).toContain('created 3, duplicate 0, failed 0');
+  expect(imported.stdout).toContain(
+    'queued 3, overflowed 0, already pending 0, already logged 0, rejected earlier 0, failed 0',
+  );
+  expect(imported.stdout).toContain('every queued entry is logged (3), 0 refused by the log');
   expect(rekor.treeSize()).toBe(3);
   expect((await receiptRows(connected)).map((r) => r.contentDigest)).toEqual(
     rows.map((r) => r.content_digest),
   );
 
-  // 6. importing the same kit again logs nothing new: sign once, 409, duplicate
+  // 6. importing the same kit again queues and logs nothing new
   const reimported = await at('connected', ['offline', 'import', '--in', kit, '--json']);
   expect(reimported.code).toBe(0);
-  expect(JSON.parse(reimported.stdout)).toMatchObject({ created: 0, duplicate: 3, failed: 0 });
+  expect(JSON.parse(reimported.stdout)).toMatchObject({ counts: { queued: 0, logged: 3, failed: 0 } });
   expect(rekor.treeSize()).toBe(3);
   expect(await receiptRows(connected)).toHaveLength(3);
 
@@ -317,6 +327,7 @@ test('offline import checks the kit against the given or configured signing key 
   expect(untrusted.code).toBe(1);
   expect(untrusted.stderr).toContain('[KEY_UNTRUSTED]');
   const noKeyYaml = writeConfig('no-key.yaml', {
+    tier: 'with-edges',
     serverUrl: rekor.url,
     redis: { url: redisUrl(), keyPrefix: prefix },
     database: { url: connected.url },
@@ -337,8 +348,8 @@ test('offline import checks the kit against the given or configured signing key 
       cwd: dir,
     },
   );
-  expect(given.code).toBe(0);
-  expect(given.stdout).toContain('duplicate 3');
+  expect(given).toMatchObject({ code: 0, stderr: '' });
+  expect(given.stdout).toContain('already logged 3');
 });
 
 test('receipts import --no-verify stores unchecked, and says so', async () => {

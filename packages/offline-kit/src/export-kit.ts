@@ -127,6 +127,7 @@ function entryOf(row: OfflineRow, bytes: Buffer): KitEntry {
     file: envelopeFileOf(contentDigest),
     sha256: sha256(bytes),
     queuedAt: row.created_at.toISOString(),
+    ...(row.priority === 0 ? {} : { priority: row.priority }),
   };
 }
 

@@ -23,8 +23,17 @@ export type { KitLimits } from './files';
 export { checkEnvelope, inputOfStatement, TrustedKeys } from './envelope-check';
 export type { ExpectedAttestation } from './envelope-check';
 
-export { importKit } from './import-kit';
-export type { ImportKitOptions, ImportKitReport, ImportedEntry } from './import-kit';
+export { importKit, awaitKitReceipts } from './import-kit';
+export type {
+  ImportKitOptions,
+  ImportKitReport,
+  ImportedEntry,
+  ImportStatus,
+  KitSubmitter,
+  KitSubmitResult,
+  AwaitKitReceiptsOptions,
+  AwaitKitReceiptsResult,
+} from './import-kit';
 
 export { RECEIPTS_KIND, RECEIPTS_FORMAT_VERSION, parseReceiptsFile } from './receipts-file';
 export type { ReceiptsFile, ReceiptRecord } from './receipts-file';

@@ -24,6 +24,8 @@ export interface KitEntry {
   sha256: Sha256Digest;
   /** When the submission entered the exporting site's offline queue (ISO 8601). */
   queuedAt: string;
+  /** The submission's priority (not attested: absent in kits of earlier versions, then 0). */
+  priority?: number;
 }
 
 /** Where the kit comes from and which log it was meant for. */
@@ -83,6 +85,9 @@ function checkEntry(raw: unknown, i: number): KitEntry {
   }
   if (typeof raw.queuedAt !== 'string' || Number.isNaN(Date.parse(raw.queuedAt))) {
     invalid(`${at}.queuedAt is not a time`);
+  }
+  if (raw.priority !== undefined && !Number.isInteger(raw.priority)) {
+    invalid(`${at}.priority is not a whole number`);
   }
   return raw as unknown as KitEntry;
 }

@@ -12,6 +12,7 @@ import {
   buildStatement,
   createRekorClient,
   loadSigner,
+  receiptFromOutcome,
   signEnvelope,
   writeKeyPair,
   type RekorClient,
@@ -19,6 +20,7 @@ import {
 } from '@rekor-budget/rekor';
 import { startRekorLocal, type RekorLocalServer } from '@rekor-budget/rekor-local';
 import { createTestDatabase, type TestDatabase } from '@rekor-budget/testing';
+import { readKit } from '@rekor-budget/offline-kit';
 
 export const TENANT = '3f1c2a9e-8b7d-4e6f-9a1b-2c3d4e5f6a7b';
 
@@ -75,6 +77,8 @@ export interface Sites {
   publicKeyPem: string;
   /** Stores an air-gapped row as the worker does: signed once, envelope kept. */
   addAirGapped(data: SubmissionJobData): Promise<void>;
+  /** Logs a kit's envelopes and stores the receipts at the connected site, as its workers do. */
+  logKit(kitDir: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -99,6 +103,23 @@ export async function createSites(): Promise<Sites> {
       const envelope = signEnvelope(buildStatement(submissionOf(data)), signer);
       await queue.add({ ...data, envelope }, 'air_gapped');
     },
+    async logKit(kitDir) {
+      const kit = await readKit(kitDir, { trustedKeys: [signer.publicKeyPem] });
+      const receipts = createReceiptStore(connected.db);
+      for (const { entry, envelope } of kit.entries) {
+        const outcome = await client.submit(envelope);
+        if (outcome.kind !== 'created' && outcome.kind !== 'duplicate') {
+          throw new Error(`rekor-local did not log ${entry.file}: ${outcome.kind}`);
+        }
+        await receipts.save(
+          receiptFromOutcome(outcome, {
+            tenantId: entry.tenantId,
+            tier: entry.tier,
+            contentDigest: entry.contentDigest,
+          }),
+        );
+      }
+    },
     async close() {
       client.close();
       await rekor.close();
@@ -117,5 +138,10 @@ export async function snapshot(t: TestDatabase): Promise<unknown> {
   const rows = (await new OfflineQueue(t.db).list())
     .map((r) => ({ ...r, contentDigest: r.content_digest }))
     .sort(byDigest);
-  return { entries, rows };
+  const envelopes = await t.db
+    .selectFrom('attestor.rekor_envelopes')
+    .select(['content_digest', 'envelope'])
+    .orderBy('content_digest')
+    .execute();
+  return { entries, rows, envelopes };
 }

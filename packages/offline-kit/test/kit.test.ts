@@ -10,11 +10,14 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { canonicalJson, type SignedEnvelope } from '@rekor-budget/core';
-import { createReceiptStore, OfflineQueue } from '@rekor-budget/queue';
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { canonicalJson, createRedisKeys, type SignedEnvelope } from '@rekor-budget/core';
+import { createRekorProducer, type RekorProducer } from '@rekor-budget/producer';
+import { createTestRedis, deleteKeys, testConfig, uniquePrefix } from '@rekor-budget/testing';
+import { createEnvelopeStore, createReceiptStore, jobIdFor, OfflineQueue } from '@rekor-budget/queue';
 import {
   buildStatement,
-  createRekorClient,
   loadSigner,
   signEnvelope,
   writeKeyPair,
@@ -29,9 +32,8 @@ import {
   type KitLimits,
   type KitManifest,
 } from '@rekor-budget/offline-kit';
-import { createSites, edgeSubmission, graphSubmission, snapshot, type Sites } from './helpers';
+import { createSites, edgeSubmission, graphSubmission, snapshot, TENANT, type Sites } from './helpers';
 
-const retry = { maxAttempts: 2, initialDelayMs: 1, maxDelayMs: 5, backoffMultiplier: 2 };
 const site = {
   logUrl: 'http://rekor.invalid',
   apiVersion: 1 as const,
@@ -40,11 +42,32 @@ const site = {
 };
 let s: Sites;
 let kit: string;
+let redis: Redis;
+let producer: RekorProducer;
+const prefix = uniquePrefix('kit');
+const keys = createRedisKeys(prefix);
+
+/** Job ids in both tier queues. */
+async function queuedJobs(): Promise<string[]> {
+  const ids: string[] = [];
+  for (const tier of ['graph', 'edge'] as const) {
+    const queue = new Queue(keys.queueName(tier), { connection: redis, prefix: keys.queuePrefix });
+    ids.push(...(await queue.getJobs(['waiting', 'prioritized', 'delayed'])).map((j) => j.id ?? '?'));
+    await queue.close();
+  }
+  return ids.sort();
+}
 let seq = 0;
 const newDir = () => join(s.dir, `kit-${++seq}`);
 
 beforeAll(async () => {
   s = await createSites();
+  redis = createTestRedis();
+  producer = createRekorProducer({
+    config: testConfig({ prefix, databaseUrl: s.connected.url, tier: 'with-edges' }),
+    db: s.connected.db,
+    redis,
+  });
   await s.addAirGapped(graphSubmission('scan-1'));
   await s.addAirGapped(graphSubmission('scan-2'));
   await s.addAirGapped(edgeSubmission('scan-3'));
@@ -52,6 +75,9 @@ beforeAll(async () => {
   await exportKit({ db: s.gapped.db, outDir: kit, site });
 });
 afterAll(async () => {
+  await producer.close();
+  await deleteKeys(redis, prefix);
+  await redis.quit();
   await s.close();
 });
 
@@ -68,13 +94,12 @@ async function refused(
   more: { trustedKeys?: string[]; limits?: Partial<KitLimits> } = {},
 ): Promise<string> {
   const before = await snapshot(s.connected);
-  const tree = s.rekor.treeSize();
+  const jobs = await queuedJobs();
   const err = await importKit({
     db: s.connected.db,
     kitDir: dir,
-    client: s.client,
+    producer,
     trustedKeys: [s.publicKeyPem],
-    retry,
     ...more,
   }).then(
     () => undefined,
@@ -82,7 +107,7 @@ async function refused(
   );
   expect(err).toBeInstanceOf(OfflineKitError);
   expect(await snapshot(s.connected)).toEqual(before);
-  expect(s.rekor.treeSize()).toBe(tree);
+  expect(await queuedJobs()).toEqual(jobs);
   return (err as OfflineKitError).code;
 }
 
@@ -311,138 +336,111 @@ describe('importKit', () => {
     expect(await refused(dir)).toBe('CONTENT_DIGEST_MISMATCH');
   });
 
-  test('an unreachable log: every entry failed with its reason, nothing stored, the kit can be imported later', async () => {
-    const down = createRekorClient({ serverUrl: 'http://127.0.0.1:1', requestTimeoutMs: 1_000 });
-    try {
-      const sleeps: number[] = [];
-      const report = await importKit({
-        db: s.connected.db,
-        kitDir: kit,
-        client: down,
-        trustedKeys: [s.publicKeyPem],
-        retry,
-        sleep: async (ms) => void sleeps.push(ms),
-      });
-      expect(report).toMatchObject({ created: 0, duplicate: 0, failed: 3 });
-      expect(report.entries.map((e) => (e.status === 'failed' ? e.outcome : e.status))).toEqual([
-        'unreachable',
-        'not_attempted',
-        'not_attempted',
-      ]);
-      expect(sleeps).toEqual([1]);
-      expect(await createReceiptStore(s.connected.db).count()).toBe(0);
-    } finally {
-      down.close();
-    }
-  });
-
-  test('submits each envelope as signed and stores receipts; a second import is all duplicate', async () => {
-    const tree = s.rekor.treeSize();
+  test('queues every entry in its tier queue with the kit envelope stored as the content envelope; a second import queues nothing twice', async () => {
     const first = await importKit({
       db: s.connected.db,
       kitDir: kit,
-      client: s.client,
+      producer,
       trustedKeys: [s.publicKeyPem],
-      retry,
     });
-    expect(first).toMatchObject({ created: 3, duplicate: 0, failed: 0, logUrl: s.client.logUrl });
-    expect(s.rekor.treeSize()).toBe(tree + 3);
+    expect(first.counts).toEqual({ queued: 3, overflowed: 0, pending: 0, logged: 0, rejected: 0, failed: 0 });
+    const manifest = JSON.parse(readFileSync(join(kit, MANIFEST_FILE), 'utf8')) as KitManifest;
+    const store = createEnvelopeStore(s.connected.db);
+    for (const entry of manifest.entries) {
+      // the workers send exactly the bytes the air-gapped site signed
+      const fromKit = JSON.parse(readFileSync(join(kit, entry.file), 'utf8')) as SignedEnvelope;
+      expect(await store.get(entry.contentDigest)).toEqual(fromKit);
+    }
+    const jobIds = manifest.entries.map((e) => jobIdFor(e.tier, e.contentDigest)).sort();
+    expect(await queuedJobs()).toEqual(jobIds);
+    expect(first.entries.map((e) => e.status === 'queued' && e.kitEnvelope)).toEqual([true, true, true]);
+
+    // the job is the air-gapped submission, rebuilt from its signed statement, priority kept
+    const graph = new Queue(keys.queueName('graph'), { connection: redis, prefix: keys.queuePrefix });
+    const job = await graph.getJob(jobIdFor('graph', graphSubmission('scan-1').contentDigest));
+    await graph.close();
+    const { enqueuedAt: _e, ...expected } = graphSubmission('scan-1');
+    expect(job?.data).toMatchObject(expected);
+
     const second = await importKit({
       db: s.connected.db,
       kitDir: kit,
-      client: s.client,
+      producer,
       trustedKeys: [s.publicKeyPem],
-      retry,
     });
-    expect(second).toMatchObject({ created: 0, duplicate: 3, failed: 0 });
-    expect(second.entries.every((e) => e.status === 'duplicate' && !e.receiptStored)).toBe(true);
-    expect(s.rekor.treeSize()).toBe(tree + 3);
-    const receipts = await createReceiptStore(s.connected.db).list({ limit: null });
-    expect(receipts.map((r) => r.contentDigest).sort()).toEqual(
-      first.entries.map((e) => e.contentDigest).sort(),
-    );
+    expect(second.counts).toMatchObject({ queued: 0, pending: 3 });
+    expect(await queuedJobs()).toEqual(jobIds);
   });
-});
 
-describe('importKit retries transient outcomes with backoff', () => {
-  async function freshKit(scanId: string): Promise<string> {
-    await s.addAirGapped(graphSubmission(scanId));
+  test('a content this site logged already is reported logged with its receipt, and not queued', async () => {
+    await s.addAirGapped(graphSubmission('logged-here'));
     const dir = newDir();
-    const r = await exportKit({ db: s.gapped.db, outDir: dir, site });
-    expect(r.manifest.entries).toHaveLength(1);
-    return dir;
-  }
-
-  afterEach(() => s.rekor.faults.clear());
-
-  test.each([
-    ['503', { mode: '503' as const, count: 1 }, [1]],
-    [
-      '429 with Retry-After (capped at maxDelay)',
-      { mode: '429' as const, count: 1, retryAfterSeconds: 1 },
-      [5],
-    ],
-  ])('a %s once: retried, then created', async (_what, fault, expectedSleeps) => {
-    const dir = await freshKit(`transient-${fault.mode}`);
-    s.rekor.faults.set(fault);
-    const sleeps: number[] = [];
+    await exportKit({ db: s.gapped.db, outDir: dir, site });
+    const digest = graphSubmission('logged-here').contentDigest;
+    await createReceiptStore(s.connected.db).save({
+      tenantId: TENANT,
+      tier: 'graph',
+      contentDigest: digest,
+      uuid: 'ab'.repeat(32),
+      logIndex: 41,
+      integratedTime: new Date(1_700_000_000_000),
+      logId: 'cd'.repeat(32),
+      logUrl: 'http://rekor.example',
+      bundle: null,
+    });
+    const jobs = await queuedJobs();
     const report = await importKit({
       db: s.connected.db,
       kitDir: dir,
-      client: s.client,
+      producer,
       trustedKeys: [s.publicKeyPem],
-      retry,
-      sleep: async (ms) => void sleeps.push(ms),
     });
-    expect(report).toMatchObject({ created: 1, failed: 0 });
-    expect(sleeps).toEqual(expectedSleeps);
+    expect(report.entries).toEqual([
+      expect.objectContaining({
+        contentDigest: digest,
+        status: 'logged',
+        logIndex: 41,
+        uuid: 'ab'.repeat(32),
+      }),
+    ]);
+    expect(await queuedJobs()).toEqual(jobs);
   });
 
-  test('a malformed answer is not retried: failed as invalid_response after one attempt', async () => {
-    const dir = await freshKit('malformed-once');
-    const before = await snapshot(s.connected);
-    // one malformed answer: a retry would be answered normally
-    s.rekor.faults.set({ mode: 'malformed', count: 1 });
-    const sleeps: number[] = [];
-    const report = await importKit({
+  test('an edge entry this site would not escalate: failed with the producer code, nothing queued, and the kit can be imported again', async () => {
+    await s.addAirGapped(edgeSubmission('not-escalated-here'));
+    const dir = newDir();
+    await exportKit({ db: s.gapped.db, outDir: dir, site });
+    const strict = createRekorProducer({
+      // no trigger fires for a manual escalation with this site's triggers
+      config: testConfig({
+        prefix,
+        databaseUrl: s.connected.url,
+        tier: 'with-edges',
+        edgeBundles: { triggers: [{ manualEscalation: false }] },
+      }),
+      db: s.connected.db,
+      redis,
+    });
+    const jobs = await queuedJobs();
+    try {
+      const report = await importKit({
+        db: s.connected.db,
+        kitDir: dir,
+        producer: strict,
+        trustedKeys: [s.publicKeyPem],
+      });
+      expect(report.counts).toMatchObject({ failed: 1, queued: 0 });
+      expect(report.entries[0]).toMatchObject({ status: 'failed', code: expect.stringMatching(/^[A-Z_]+$/) });
+      expect(await queuedJobs()).toEqual(jobs);
+    } finally {
+      await strict.close();
+    }
+    const again = await importKit({
       db: s.connected.db,
       kitDir: dir,
-      client: s.client,
+      producer,
       trustedKeys: [s.publicKeyPem],
-      retry,
-      sleep: async (ms) => void sleeps.push(ms),
     });
-    expect(report).toMatchObject({ created: 0, failed: 1 });
-    expect(report.entries[0]).toMatchObject({ status: 'failed', outcome: 'invalid_response', attempts: 1 });
-    expect(sleeps).toEqual([]);
-    expect(await snapshot(s.connected)).toEqual(before);
-  });
-
-  test('still failing after maxAttempts: failed with its reason, nothing stored; a later import succeeds', async () => {
-    const dir = await freshKit('transient-persistent');
-    const before = await snapshot(s.connected);
-    s.rekor.faults.set({ mode: '503' });
-    const noSleep = async () => undefined;
-    const failed = await importKit({
-      db: s.connected.db,
-      kitDir: dir,
-      client: s.client,
-      trustedKeys: [s.publicKeyPem],
-      retry,
-      sleep: noSleep,
-    });
-    expect(failed).toMatchObject({ created: 0, failed: 1 });
-    expect(failed.entries[0]).toMatchObject({ status: 'failed', outcome: 'retryable', attempts: 2 });
-    expect(await snapshot(s.connected)).toEqual(before);
-    s.rekor.faults.clear();
-    const later = await importKit({
-      db: s.connected.db,
-      kitDir: dir,
-      client: s.client,
-      trustedKeys: [s.publicKeyPem],
-      retry,
-      sleep: noSleep,
-    });
-    expect(later).toMatchObject({ created: 1, failed: 0 });
+    expect(again.counts).toMatchObject({ queued: 1, failed: 0 });
   });
 });

@@ -7,7 +7,6 @@ import { buildStatement, writeKeyPair } from '@rekor-budget/rekor';
 import {
   exportKit,
   exportReceipts,
-  importKit,
   importReceipts,
   OfflineKitError,
   parseReceiptsFile,
@@ -15,7 +14,6 @@ import {
 } from '@rekor-budget/offline-kit';
 import { createSites, edgeSubmission, graphSubmission, snapshot, TENANT, type Sites } from './helpers';
 
-const retry = { maxAttempts: 1, initialDelayMs: 1, maxDelayMs: 1, backoffMultiplier: 1 };
 let s: Sites;
 let text: string;
 
@@ -29,13 +27,7 @@ beforeAll(async () => {
     outDir: kit,
     site: { logUrl: s.rekor.url, apiVersion: 1, entryKind: 'dsse' },
   });
-  await importKit({
-    db: s.connected.db,
-    kitDir: kit,
-    client: s.client,
-    trustedKeys: [s.publicKeyPem],
-    retry,
-  });
+  await s.logKit(kit);
   text = JSON.stringify(await exportReceipts({ db: s.connected.db }));
 });
 afterAll(async () => {

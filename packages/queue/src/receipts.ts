@@ -19,6 +19,8 @@ export interface ReceiptStore {
   find(contentDigest: string, logUrl: string): Promise<Receipt | undefined>;
   /** Whether the content has a receipt from any log. */
   has(contentDigest: string): Promise<boolean>;
+  /** The content's first receipt, from whichever log. */
+  findAny(contentDigest: string): Promise<Receipt | undefined>;
   list(options?: ListReceiptsOptions): Promise<Receipt[]>;
   /** Receipts stored, in all. */
   count(): Promise<number>;
@@ -68,6 +70,15 @@ export function createReceiptStore(db: Kysely<Database>): ReceiptStore {
         .selectAll()
         .where('content_digest', '=', contentDigest)
         .where('log_url', '=', logUrl)
+        .executeTakeFirst();
+      return row ? fromRow(row) : undefined;
+    },
+    async findAny(contentDigest) {
+      const row = await db
+        .selectFrom(TABLE)
+        .selectAll()
+        .where('content_digest', '=', contentDigest)
+        .orderBy('id', 'asc')
         .executeTakeFirst();
       return row ? fromRow(row) : undefined;
     },

@@ -1,6 +1,8 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { parseDuration } from '@rekor-budget/core';
 import {
+  awaitKitReceipts,
   exportKit,
   importKit,
   OfflineKitError,
@@ -8,7 +10,8 @@ import {
   type ImportedEntry,
   type ImportKitReport,
 } from '@rekor-budget/offline-kit';
-import { clientOptionsFromConfig, createRekorClient, loadSigner } from '@rekor-budget/rekor';
+import { createRekorProducer } from '@rekor-budget/producer';
+import { loadSigner } from '@rekor-budget/rekor';
 import { configFor, type GlobalOptions } from '../context';
 import { EXIT, type CliIo } from '../io';
 import { createCliLogger } from '../logger';
@@ -25,6 +28,8 @@ interface ExportFlags {
 interface ImportFlags {
   in: string;
   key: string[];
+  wait?: boolean;
+  timeout: string;
   json?: boolean;
 }
 
@@ -40,16 +45,24 @@ function printExport(io: CliIo, r: ExportKitReport): void {
 }
 
 function entryLine(e: ImportedEntry): string {
-  const head = `${e.status.padEnd(9)}  ${e.tier.padEnd(5)}  ${e.contentDigest}`;
-  return e.status === 'failed' ? `${head}  ${e.outcome}: ${e.reason}` : `${head}  #${e.logIndex} ${e.uuid}`;
+  const head = `${e.status.padEnd(10)}  ${e.tier.padEnd(5)}  ${e.contentDigest}`;
+  if (e.status === 'failed') return `${head}  ${e.reason} [${e.code}]`;
+  if (e.status === 'logged') return `${head}  #${e.logIndex} ${e.uuid}`;
+  return e.kitEnvelope ? head : `${head}  (this site's earlier envelope of the same content is sent)`;
 }
 
 function printImport(io: CliIo, dir: string, r: ImportKitReport): void {
-  io.out(`imported kit ${dir} (manifest ${r.manifestDigest}) into ${r.logUrl}`);
+  io.out(`imported kit ${dir} (manifest ${r.manifestDigest}) into the tier queues`);
   for (const e of r.entries) io.out(`  ${entryLine(e)}`);
-  io.out(`created ${r.created}, duplicate ${r.duplicate}, failed ${r.failed}`);
-  if (r.failed > 0)
-    io.err('some entries failed; nothing is lost: import the same kit again once the log answers');
+  const c = r.counts;
+  io.out(
+    `queued ${c.queued}, overflowed ${c.overflowed}, already pending ${c.pending}, already logged ${c.logged}, rejected earlier ${c.rejected}, failed ${c.failed}`,
+  );
+  if (c.failed > 0)
+    io.err(
+      'some entries were not queued (see each reason); nothing is lost: fix the cause and import the same kit again',
+    );
+  if (c.rejected > 0) io.err('some contents were refused by the log earlier: see rekor-budget rejected list');
 }
 
 export function registerOffline(program: Command, io: CliIo, setExit: (code: number) => void): void {
@@ -101,7 +114,7 @@ export function registerOffline(program: Command, io: CliIo, setExit: (code: num
   offline
     .command('import')
     .description(
-      'verify a kit completely, then submit its envelopes to the configured Rekor and store the receipts',
+      "verify a kit completely, then submit its envelopes through the tier queues: the workers log them under each tenant's budget and store the receipts",
     )
     .requiredOption('--in <kit>', 'the kit directory written by offline export')
     .option(
@@ -110,9 +123,19 @@ export function registerOffline(program: Command, io: CliIo, setExit: (code: num
       collect,
       [],
     )
+    .option('--wait', 'wait until every queued entry has a receipt (the workers must be running)')
+    .option('--timeout <duration>', 'with --wait: give up waiting after this long (hh:mm:ss)', '00:10:00')
     .option('--json', 'print the report as JSON')
     .action(async (flags: ImportFlags, cmd: Command) => {
       const { config } = configFor(cmd.optsWithGlobals<GlobalOptions>(), io);
+      const timeoutMs = parseDuration(flags.timeout);
+      if (timeoutMs === undefined || timeoutMs < 1000) {
+        io.err(
+          `rekor-budget: --timeout ${JSON.stringify(flags.timeout.slice(0, 40))} is not a duration of at least a second; use hh:mm:ss, e.g. 00:10:00`,
+        );
+        setExit(EXIT.USAGE);
+        return;
+      }
       if (config.offline.airGapped) {
         reportKitError(
           new OfflineKitError(
@@ -131,18 +154,43 @@ export function registerOffline(program: Command, io: CliIo, setExit: (code: num
         reportKitError(e, io, setExit);
         return;
       }
-      const db = commandDb(config, createCliLogger(io, { stream: 'err' }));
-      const client = createRekorClient(clientOptionsFromConfig(config));
+      const logger = createCliLogger(io, { stream: 'err' });
+      const db = commandDb(config, logger);
+      const producer = createRekorProducer({ config, db, logger });
       const dir = resolve(io.cwd, flags.in);
       try {
-        const report = await importKit({ db, kitDir: dir, client, retry: config.retry, trustedKeys });
-        if (flags.json) io.out(JSON.stringify(report));
-        else printImport(io, dir, report);
-        setExit(report.failed > 0 ? EXIT.FAILURE : EXIT.OK);
+        const report = await importKit({ db, kitDir: dir, producer, trustedKeys });
+        if (flags.json && !flags.wait) io.out(JSON.stringify(report));
+        else if (!flags.json) printImport(io, dir, report);
+        let code = report.counts.failed > 0 || report.counts.rejected > 0 ? EXIT.FAILURE : EXIT.OK;
+        if (flags.wait) {
+          const waited = await awaitKitReceipts({
+            db,
+            entries: report.entries,
+            timeoutMs,
+            onProgress: (logged, rejected, of) =>
+              flags.json ||
+              io.err(`logged ${logged} of ${of}${rejected > 0 ? `, ${rejected} refused by the log` : ''}`),
+            onLookupError: (fields) => logger.warn(fields, 'a receipt look-up failed; asking again'),
+          });
+          if (flags.json) io.out(JSON.stringify({ ...report, waited }));
+          else if (waited.waiting.length > 0)
+            io.err(
+              `${waited.waiting.length} entr${waited.waiting.length === 1 ? 'y has' : 'ies have'} no receipt after ${flags.timeout}; nothing is lost: the workers go on (rekor-budget status shows the queues)`,
+            );
+          else
+            io.out(`every queued entry is logged (${waited.logged}), ${waited.rejected} refused by the log`);
+          if (waited.waiting.length > 0 || waited.rejected > 0) code = EXIT.FAILURE;
+        } else if (!flags.json && report.counts.queued + report.counts.overflowed > 0) {
+          io.out(
+            "the workers log the queued entries under each tenant's budget; --wait waits for the receipts",
+          );
+        }
+        setExit(code);
       } catch (e) {
         reportKitError(e, io, setExit);
       } finally {
-        client.close();
+        await producer.close();
         await db.destroy();
       }
     });
