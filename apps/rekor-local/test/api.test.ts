@@ -1,6 +1,6 @@
 import { appendFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createPublicKey, verify } from 'node:crypto';
+import { createHash, createPublicKey, verify } from 'node:crypto';
 import { DATA_FILES, startRekorLocal, type RekorLocalServer } from '@rekor-budget/rekor-local';
 import { dsseEntry, hashedRekordEntry, intotoEntry, newKey } from './helpers/proposed';
 import { hashLeaf, verifyInclusion } from './helpers/rfc6962';
@@ -123,6 +123,33 @@ describe('Rekor v1 API', () => {
     });
     expect(got.status).toBe(200);
     expect(got.body.map((m: any) => only(m).entry.logIndex)).toEqual([2, 0, 1]);
+  });
+
+  test('index/retrieve finds entries by payload, envelope and artifact hash, and only those', async () => {
+    const payload = Buffer.from('{"searched":true}');
+    const dsse = await post(`${server.url}/api/v1/log/entries`, dsseEntry(key, payload));
+    expect(dsse.status).toBe(201);
+    const { uuid, entry } = only(dsse.body);
+    const body = JSON.parse(Buffer.from(entry.body, 'base64').toString('utf8'));
+    const payloadHash = createHash('sha256').update(payload).digest('hex');
+    const search = (hash: unknown, more: Record<string, unknown> = {}) =>
+      post(`${server.url}/api/v1/index/retrieve`, { hash, ...more });
+    expect(await search(`sha256:${payloadHash}`)).toMatchObject({ status: 200, body: [uuid] });
+    // bare hex and upper case are the same hash
+    expect((await search(payloadHash.toUpperCase())).body).toEqual([uuid]);
+    expect((await search(`sha256:${body.spec.envelopeHash.value}`)).body).toEqual([uuid]);
+    expect((await search(`sha256:${'0'.repeat(64)}`)).body).toEqual([]);
+
+    const artifact = Buffer.from('an artifact to search');
+    const rekord = await post(`${server.url}/api/v1/log/entries`, hashedRekordEntry(key, artifact));
+    const artifactHash = createHash('sha256').update(artifact).digest('hex');
+    expect((await search(`sha256:${artifactHash}`)).body).toEqual([only(rekord.body).uuid]);
+
+    expect(await search('md5:abc')).toMatchObject({ status: 400 });
+    expect(await search(undefined)).toMatchObject({ status: 400 });
+    const byKey = await search(`sha256:${payloadHash}`, { publicKey: { format: 'x509', content: 'x' } });
+    expect(byKey.status).toBe(400);
+    expect(JSON.stringify(byKey.body)).toContain('searches by hash only');
   });
 
   test('log info carries a signed checkpoint for its tree size', async () => {

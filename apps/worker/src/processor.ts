@@ -187,6 +187,16 @@ export function createProcessor(ctx: ProcessorContext) {
       metrics.submission(tier, 'duplicate');
       return { status: 'already_logged' };
     }
+    // A content whose envelope is stored may have reached the log already (a POST
+    // left unanswered, a worker that died mid-request, a kit logged elsewhere):
+    // look first, so an entry the log holds costs neither a unit nor a POST.
+    const earlier = await envelopes.get(data.contentDigest);
+    if (earlier !== undefined) {
+      const found = await client.lookup(earlier, (e) =>
+        log.debug({ jobId: job.id, ...errorFields(e) }, 'the look-up failed; the envelope is sent again'),
+      );
+      if (found?.kind === 'duplicate') return recordLogged(data, found);
+    }
     const decision = await budget.tryConsume(tenantId, tier);
     if (!decision.admitted) {
       const delays = (data.budgetDelays ?? 0) + 1;
@@ -220,6 +230,22 @@ export function createProcessor(ctx: ProcessorContext) {
     }
   }
 
+  /** The receipt of a content the log holds, stored once; the quota mirror and metrics updated. */
+  async function recordLogged(
+    data: SubmissionJobData,
+    outcome: Extract<SubmitOutcome, { kind: 'created' | 'duplicate' }>,
+  ): Promise<JobResult> {
+    const tenantId = data.input.tenantId;
+    const receipt = receiptFromOutcome(outcome, { tenantId, tier, contentDigest: data.contentDigest });
+    if (!(await receipts.save(receipt))) {
+      log.debug({ contentDigest: data.contentDigest }, 'the receipt was stored already by another copy');
+    }
+    await quota.record(tenantId, tier, new Date(clock()));
+    metrics.submission(tier, outcome.kind);
+    metrics.latencySince(tier, data.enqueuedAt, clock());
+    return { status: outcome.kind, uuid: outcome.entry.uuid, logIndex: outcome.entry.logIndex };
+  }
+
   async function settle(
     job: Job<SubmissionJobData>,
     outcome: SubmitOutcome,
@@ -231,16 +257,8 @@ export function createProcessor(ctx: ProcessorContext) {
     const lastAttempt = job.attemptsMade + 1 >= config.retry.maxAttempts;
     switch (outcome.kind) {
       case 'created':
-      case 'duplicate': {
-        const receipt = receiptFromOutcome(outcome, { tenantId, tier, contentDigest: data.contentDigest });
-        if (!(await receipts.save(receipt))) {
-          log.debug({ contentDigest: data.contentDigest }, 'the receipt was stored already by another copy');
-        }
-        await quota.record(tenantId, tier, new Date(clock()));
-        metrics.submission(tier, outcome.kind);
-        metrics.latencySince(tier, data.enqueuedAt, clock());
-        return { status: outcome.kind, uuid: outcome.entry.uuid, logIndex: outcome.entry.logIndex };
-      }
+      case 'duplicate':
+        return recordLogged(data, outcome);
       case 'rate_limited': {
         // a 429 is both a failed request and a submission Rekor refused for now (the runbook's rate_limited)
         metrics.error(tier, 'rate_limited');

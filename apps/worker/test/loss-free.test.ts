@@ -110,7 +110,8 @@ test('a 409 whose entry fetch fails is retried, never refunded; the next attempt
   const followUp = () => {
     if (h!.rekor.faults.current() === undefined && !armed) {
       armed = true;
-      h!.rekor.faults.set({ mode: '503', method: 'GET', count: 1 });
+      // the look-up before attempt 2 and the fetch after its 409 both fail
+      h!.rekor.faults.set({ mode: '503', method: 'GET', count: 2 });
     }
   };
   let armed = false;
@@ -121,8 +122,22 @@ test('a 409 whose entry fetch fails is retried, never refunded; the next attempt
   await expectEachLoggedOnce(h, contents);
   expect(armed).toBe(true);
   expect(h.rekor.faults.current()).toBeUndefined();
-  // three POSTs reached Rekor (hang, 409 + failed GET, 409 + GET): three units, none given back
-  expect(await unitsUsed(h, tenant)).toBe(3);
+  // two POSTs reached Rekor (hang, then 409 + failed GET): two units, none given back;
+  // attempt 3 found the entry by looking it up, without a POST or a unit
+  expect(await unitsUsed(h, tenant)).toBe(2);
+});
+
+test('a POST left unanswered is looked up before the content is sent again: found, no second POST, no second unit', async () => {
+  h = await createHarness({ requestTimeout: '00:00:01' });
+  h.rekor.faults.set({ mode: 'hang', method: 'POST', count: 1 });
+  h.startWorker('graph');
+  const tenant = randomUUID();
+  const contents = await submitMany(h, 1, tenant);
+  await expectEachLoggedOnce(h, contents);
+  expect(await unitsUsed(h, tenant)).toBe(1);
+  const [job] = await h.queues.graph.getCompleted();
+  expect(job?.returnvalue).toMatchObject({ status: 'duplicate' });
+  expect(job?.attemptsMade).toBe(2);
 });
 
 test('Postgres stopped mid-run: jobs wait without spending attempts, and all are logged once it is back', async () => {

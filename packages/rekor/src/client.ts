@@ -6,6 +6,7 @@ import { assertSignedEnvelope } from './envelope';
 import { RekorError } from './error';
 import { HTTPError, HttpTransport } from './external/http';
 import { RekorApi, type RekorLogInfo, type RekorV1Answer } from './external/rekor';
+import { findEnvelopeV1 } from './lookup';
 import type { SubmitOutcome } from './outcome';
 import { failureDetail, probeLog, type RekorProbeOptions, type RekorProbeResult } from './probe';
 import type { RekorConfig } from '@rekor-budget/core';
@@ -29,6 +30,14 @@ export interface RekorClient {
   readonly logUrl: string;
   /** Sends the envelope once; never throws for Rekor or network conditions. */
   submit(envelope: SignedEnvelope): Promise<SubmitOutcome>;
+  /**
+   * Looks for exactly this envelope in the log without sending it: before a
+   * content whose earlier POST may have reached the log is sent again. A
+   * `duplicate` outcome (entry and bundle) when the log holds it; `undefined`
+   * when it does not, when the API version has no search (v2), or when the
+   * look-up failed (`onError` hears why). Never throws.
+   */
+  lookup(envelope: SignedEnvelope, onError?: (err: unknown) => void): Promise<SubmitOutcome | undefined>;
   /**
    * Asks the log once (`GET /api/v1/log`) whether it answers; never throws for
    * network or HTTP conditions. `detail` says what happened, e.g. `tree size 12`,
@@ -151,6 +160,16 @@ export function createRekorClient(options: RekorClientOptions): RekorClient {
     async submit(signed) {
       assertSignedEnvelope(signed);
       return apiVersion === 2 ? submitV2(signed) : submitV1(signed);
+    },
+    async lookup(signed, onError) {
+      if (apiVersion !== 1) return undefined;
+      try {
+        const answer = await findEnvelopeV1(api, signed);
+        return answer && fromV1('duplicate', signed, answer);
+      } catch (err) {
+        onError?.(err);
+        return undefined;
+      }
     },
     probe: (probeOptions) => probeLog(api, probeOptions),
     async logInfo() {

@@ -298,3 +298,49 @@ describe('offline verification of stored bundles', () => {
     expect(verifies(outcome, other)).toMatchObject({ verified: false, code: 'SIGNATURE_ERROR' });
   });
 });
+
+describe('lookup: finding an envelope in the log without sending it', () => {
+  test('finds a logged envelope (dsse and intoto), with a bundle that verifies, and sends nothing', async () => {
+    for (const entryKind of ['dsse', 'intoto'] as const) {
+      const c = clientFor({ entryKind });
+      const signed = freshEnvelope();
+      expect(await c.lookup(signed)).toBeUndefined();
+      const created = await c.submit(signed);
+      if (created.kind !== 'created') throw new Error(`got ${created.kind}`);
+      const size = server.treeSize();
+      const found = await c.lookup(signed);
+      expect(found).toMatchObject({ kind: 'duplicate', entry: { uuid: created.entry.uuid } });
+      expect(verifies(found!)).toBeDefined();
+      expect(server.treeSize()).toBe(size);
+    }
+  });
+
+  test('another signature of the same statement is not this envelope', async () => {
+    const statement = buildStatement(graphSubmission('same-statement'));
+    const first = signEnvelope(statement, signer);
+    const second = signEnvelope(statement, signer);
+    expect(second.envelope.signatures[0]!.sig).not.toBe(first.envelope.signatures[0]!.sig);
+    expect((await client.submit(first)).kind).toBe('created');
+    expect(await client.lookup(second)).toBeUndefined();
+    expect(await client.lookup(first)).toMatchObject({ kind: 'duplicate' });
+  });
+
+  test('a log that does not answer the look-up: undefined, and onError hears why', async () => {
+    const signed = freshEnvelope();
+    expect((await client.submit(signed)).kind).toBe('created');
+    server.faults.set({ mode: '503' });
+    const errors: unknown[] = [];
+    expect(await client.lookup(signed, (e) => errors.push(e))).toBeUndefined();
+    expect(errors).toHaveLength(1);
+  });
+
+  test('a v2 client has no search: undefined without a request', async () => {
+    const v2 = clientFor({ apiVersion: 2 });
+    const signed = freshEnvelope();
+    expect((await v2.submit(signed)).kind).toBe('created');
+    server.faults.set({ mode: 'offline' });
+    const errors: unknown[] = [];
+    expect(await v2.lookup(signed, (e) => errors.push(e))).toBeUndefined();
+    expect(errors).toEqual([]);
+  });
+});

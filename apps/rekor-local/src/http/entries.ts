@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { badRequest, RekorLocalError } from '../errors';
+import { normalizeSearchHash } from '../log/index-keys';
 import { canonicalizeProposedEntry } from '../kinds';
 import type { TransparencyLog } from '../log/transparency-log';
 import type { LogEntryMap } from '../log/types';
@@ -79,6 +80,29 @@ export async function retrieveEntries(
   }
   for (const index of indexes) if (index < log.size) found.push(log.logEntry(index));
   sendJson(res, 200, found);
+}
+
+/**
+ * `POST /api/v1/index/retrieve`: the UUIDs of the entries indexed under
+ * `hash` (Rekor's `SearchIndex`; rekor-local searches by hash only).
+ */
+export async function searchIndex(
+  req: IncomingMessage,
+  res: ServerResponse,
+  log: TransparencyLog,
+  limitBytes: number,
+): Promise<void> {
+  const query = await readJson(req, limitBytes);
+  if (query === null || typeof query !== 'object' || Array.isArray(query))
+    throw badRequest('expected a JSON object');
+  const { hash, ...others } = query as Record<string, unknown>;
+  const unsupported = Object.keys(others).filter((k) => k !== 'operator');
+  if (unsupported.length > 0) {
+    throw badRequest(`rekor-local searches by hash only; ${unsupported.join(', ')} is not supported`);
+  }
+  const normalized = typeof hash === 'string' ? normalizeSearchHash(hash) : undefined;
+  if (normalized === undefined) throw badRequest('hash: expected "sha256:<64 hex digits>"');
+  sendJson(res, 200, log.searchByHash(normalized));
 }
 
 const MAX_RETRIEVE = 10;

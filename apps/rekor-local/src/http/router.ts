@@ -3,7 +3,7 @@ import { RekorLocalError } from '../errors';
 import type { TransparencyLog } from '../log/transparency-log';
 import type { TrustedRootJson } from '../trusted-root';
 import { createEntryV2 } from './entries-v2';
-import { createEntry, getEntryByIndex, getEntryByUuid, retrieveEntries } from './entries';
+import { createEntry, getEntryByIndex, getEntryByUuid, retrieveEntries, searchIndex } from './entries';
 import { getConsistencyProof, getLogInfo, getPublicKey } from './log-info';
 import { sendJson } from './respond';
 
@@ -39,6 +39,9 @@ export async function routeApi(
     case '/api/v1/log/entries/retrieve':
       only('POST');
       return retrieveEntries(req, res, log, bodyLimitBytes);
+    case '/api/v1/index/retrieve':
+      only('POST');
+      return searchIndex(req, res, log, bodyLimitBytes);
     case '/api/v1/log':
       only('GET');
       return getLogInfo(res, log);

@@ -4,6 +4,7 @@ import { RekorLocalError } from '../errors';
 import type { LogKey } from '../crypto/log-key';
 import type { CanonicalEntry } from '../kinds';
 import { leafHash } from '../merkle/hash';
+import { indexKeysOf } from './index-keys';
 import { MerkleTree } from '../merkle/tree';
 import { signCheckpoint } from './checkpoint';
 import { DATA_FILES, openDataDir, type LogMeta } from './data-dir';
@@ -36,6 +37,8 @@ export class TransparencyLog {
   /** Entries by the digest of the request that proposed them: a repeat is answered unverified. */
   private readonly byProposal = new Map<string, number>();
   private readonly pending = new Map<number, Promise<void>>();
+  /** Entries by the hashes `POST /api/v1/index/retrieve` searches (see `indexKeysOf`). */
+  private readonly byHash = new Map<string, number[]>();
   private readonly file: EntryFile;
   private readonly now: () => number;
   private committed = 0;
@@ -120,6 +123,11 @@ export class TransparencyLog {
     this.pending.set(index, durable);
     await durable;
     return { index, existing: false };
+  }
+
+  /** UUIDs of the committed entries indexed under `hash` (`sha256:<hex>`), oldest first. */
+  searchByHash(hash: string): string[] {
+    return (this.byHash.get(hash) ?? []).filter((i) => i < this.committed).map((i) => this.uuid(i));
   }
 
   /** Index of the committed entry with this UUID (64 hex leaf hash, or 80 with the tree ID prefix). */
@@ -212,6 +220,11 @@ export class TransparencyLog {
     this.entries.push(e);
     this.tree.append(leaf);
     this.byLeaf.set(leaf.toString('hex'), e.i);
+    for (const key of indexKeysOf(Buffer.from(e.b, 'base64'))) {
+      const list = this.byHash.get(key);
+      if (list === undefined) this.byHash.set(key, [e.i]);
+      else list.push(e.i);
+    }
   }
 
   private signedTreeHead(size: number): string {

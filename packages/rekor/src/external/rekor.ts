@@ -100,6 +100,24 @@ export class RekorApi {
   }
 
   /**
+   * `POST /api/v1/index/retrieve` by hash (`sha256:<hex>`): the UUIDs of the
+   * entries the log indexes under it. An answer that is not a list of
+   * strings is `INVALID_RESPONSE`.
+   */
+  async searchIndexV1(hash: string): Promise<string[]> {
+    const res = await this.http.request({
+      method: 'POST',
+      url: `${this.baseUrl}/api/v1/index/retrieve`,
+      body: JSON.stringify({ hash }),
+      timeoutMs: this.timeoutMs,
+    });
+    if (!Array.isArray(res.body) || !res.body.every((u) => typeof u === 'string')) {
+      throw this.invalid(res, 'a list of entry UUIDs', 'not an array of strings');
+    }
+    return res.body as string[];
+  }
+
+  /**
    * `GET /api/v1/log`; `timeoutMs` defaults to the client's request timeout.
    * An answer without a tree size and root hash is `INVALID_RESPONSE`.
    */
