@@ -1,15 +1,19 @@
 /**
  * End-to-end benchmark: producer -> BullMQ -> worker processes (budget,
  * real ECDSA P-256 signing, POST to rekor-local over HTTP, receipt in
- * Postgres). Prints submissions/s and enqueue-to-receipt latency.
+ * Postgres), beside the same workload through the hand-built alternative
+ * (bench/baseline-worker.ts: BullMQ + rate-limiter-flexible + @sigstore/sign
+ * + a Postgres insert), in the same run, on the same Redis, Postgres and
+ * rekor-local. Prints submissions/s, admit-to-receipt latency and the ratio.
  *
- *   npm run bench -w @rekor-budget/worker   [-- --submissions 4000 --workers 2 --concurrency 32]
+ *   npm run bench -w @rekor-budget/worker   [-- --submissions 4000 --workers 1,2,4 --concurrency 32]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { stringify } from 'yaml';
@@ -18,27 +22,29 @@ import { createDb, migrateToLatest } from '@rekor-budget/db';
 import { createRekorProducer } from '@rekor-budget/producer';
 import { createReceiptStore, createTierQueues } from '@rekor-budget/queue';
 import { writeKeyPair } from '@rekor-budget/rekor';
+import { BASELINE_TABLE, type BaselineJob, type BaselineOptions } from './baseline-worker';
 
 const args = process.argv.slice(2);
-const arg = (name: string, dflt: number) => {
+const arg = (name: string, dflt: string) => {
   const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : dflt;
+  return i >= 0 ? args[i + 1]! : dflt;
 };
-const SUBMISSIONS = arg('submissions', 4000);
-const WORKERS = arg('workers', 2);
-const CONCURRENCY = arg('concurrency', 32);
+const SUBMISSIONS = Number(arg('submissions', '4000'));
+const WORKER_COUNTS = arg('workers', '1,2,4').split(',').map(Number);
+const CONCURRENCY = Number(arg('concurrency', '32'));
+const HOURLY_LIMIT = 100;
 const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
 const DATABASE_URL = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
 const CLI = join(__dirname, '..', '..', 'cli', 'bin', 'rekor-budget.js');
+const BASELINE = join(__dirname, 'baseline-worker.ts');
 
 const sha = () => `sha256:${randomBytes(32).toString('hex')}`;
 
-function spawnCli(argv: string[]): ChildProcess {
-  const child = spawn(process.execPath, [CLI, ...argv], {
+function spawnNode(argv: string[]): ChildProcess {
+  return spawn(process.execPath, argv, {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, REDIS_URL: '', DATABASE_URL: '', REKOR_URL: '', SIGNING_KEY: '' },
   });
-  return child;
 }
 
 function waitForLine(child: ChildProcess, pattern: RegExp): Promise<string> {
@@ -54,7 +60,174 @@ function waitForLine(child: ChildProcess, pattern: RegExp): Promise<string> {
 }
 
 function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+}
+
+/** The same workload for both: tenants of 20 submissions each (under every budget), ~2.5 KB statements. */
+function workload(): BaselineJob[] {
+  const tenants = Array.from({ length: Math.ceil(SUBMISSIONS / 20) }, () => randomUUID());
+  return Array.from({ length: SUBMISSIONS }, (_, i) => ({
+    tenantId: tenants[i % tenants.length]!,
+    scanId: `bench-${i}`,
+    subject: { name: 'registry.example/app', digest: sha() },
+    graphDigest: sha(),
+    scanner: { name: 'stella-scanner', version: '1.4.2' },
+    scanFinishedAt: new Date().toISOString(),
+    metadata: { pipeline: 'bench', padding: 'x'.repeat(2048) },
+  }));
+}
+
+interface RunResult {
+  perSecond: number;
+  p50: number;
+  p99: number;
+  stored: number;
+  failed: number;
+}
+
+interface Env {
+  dir: string;
+  rekorUrl: string;
+  keyPath: string;
+  databaseUrl: string;
+  db: ReturnType<typeof createDb>;
+  redis: Redis;
+  children: ChildProcess[];
+}
+
+/** Waits until `queue` finished `n` jobs; returns the elapsed ms and the per-job latencies. */
+async function finished(queue: Queue, n: number, start: number) {
+  for (;;) {
+    const done = await queue.getCompletedCount();
+    const failed = await queue.getFailedCount();
+    if (done + failed >= n) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const jobs = await queue.getCompleted(0, n);
+  const latencies = jobs.map((j) => (j.finishedOn ?? 0) - (j.processedOn ?? 0)).sort((a, b) => a - b);
+  // from the first job a worker took to the last receipt: process start-up is not counted
+  const first = jobs.reduce((m, j) => Math.min(m, j.processedOn ?? m), Date.now());
+  const last = jobs.reduce((m, j) => Math.max(m, j.finishedOn ?? m), start);
+  return { elapsedMs: last - first, latencies, failed: await queue.getFailedCount() };
+}
+
+async function stopAll(children: ChildProcess[]): Promise<void> {
+  for (const c of children) c.kill('SIGTERM');
+  await Promise.all(
+    children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r)))),
+  );
+  children.length = 0;
+}
+
+async function dropKeys(redis: Redis, prefix: string): Promise<void> {
+  for (const pattern of [`{${prefix}}:*`, `${prefix}:*`]) {
+    const keys = await redis.keys(pattern);
+    for (let i = 0; i < keys.length; i += 500) await redis.del(...keys.slice(i, i + 500));
+  }
+}
+
+async function runProduct(env: Env, jobs: BaselineJob[], workers: number): Promise<RunResult> {
+  const prefix = `bench-${randomBytes(3).toString('hex')}`;
+  const rekor = {
+    serverUrl: env.rekorUrl,
+    redis: { url: REDIS_URL, keyPrefix: prefix, requireDurable: false },
+    database: { url: env.databaseUrl },
+    signing: { keyPath: env.keyPath },
+    offline: { maxQueueSize: SUBMISSIONS * 2 },
+    budget: { hourlyLimit: HOURLY_LIMIT },
+  };
+  const configFile = join(env.dir, `${prefix}.yaml`);
+  writeFileSync(configFile, stringify({ attestor: { rekor } }));
+  const config = parseConfigObject({ attestor: { rekor } }, { source: 'bench' });
+  const receipts = createReceiptStore(env.db);
+  const before = await receipts.count();
+
+  // Enqueue everything first, then start the workers: the run measures the pipeline, not the producer.
+  const producer = createRekorProducer({ config, redis: env.redis, db: env.db });
+  for (let i = 0; i < jobs.length; i += 200) {
+    await Promise.all(jobs.slice(i, i + 200).map((input) => producer.submitGraphAttestation(input)));
+  }
+  await producer.close();
+
+  const started: ChildProcess[] = [];
+  const start = Date.now();
+  for (let w = 0; w < workers; w++) {
+    const child = spawnNode([
+      CLI,
+      'worker',
+      '--role',
+      'graph',
+      '--config',
+      configFile,
+      '--no-metrics',
+      '--concurrency',
+      String(CONCURRENCY),
+    ]);
+    child.stdout!.resume(); // the workers' log lines are not read here
+    started.push(child);
+  }
+  const queues = createTierQueues({ redis: env.redis, keys: createRedisKeys(prefix) });
+  const r = await finished(queues.get('graph'), jobs.length, start);
+  await queues.close();
+  await stopAll(started);
+  const stored = (await receipts.count()) - before;
+  await dropKeys(env.redis, prefix);
+  return {
+    perSecond: jobs.length / (r.elapsedMs / 1000),
+    p50: percentile(r.latencies, 50),
+    p99: percentile(r.latencies, 99),
+    stored,
+    failed: r.failed,
+  };
+}
+
+async function runBaseline(env: Env, jobs: BaselineJob[], workers: number): Promise<RunResult> {
+  const prefix = `bench-base-${randomBytes(3).toString('hex')}`;
+  const queueName = 'baseline';
+  const queue = new Queue<BaselineJob>(queueName, { connection: env.redis, prefix: `{${prefix}}` });
+  const pool = new pg.Pool({ connectionString: env.databaseUrl, max: 2 });
+  const count = async () =>
+    Number((await pool.query(`SELECT count(*) AS n FROM ${BASELINE_TABLE}`)).rows[0].n as string);
+  const before = await count();
+  for (let i = 0; i < jobs.length; i += 200) {
+    await queue.addBulk(
+      jobs.slice(i, i + 200).map((data) => ({
+        name: 'submit',
+        data,
+        opts: { attempts: 5, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: false },
+      })),
+    );
+  }
+  const options: BaselineOptions = {
+    redisUrl: REDIS_URL,
+    prefix,
+    queue: queueName,
+    rekorUrl: env.rekorUrl,
+    databaseUrl: env.databaseUrl,
+    keyPath: env.keyPath,
+    concurrency: CONCURRENCY,
+    hourlyLimit: HOURLY_LIMIT,
+  };
+  const started: ChildProcess[] = [];
+  const start = Date.now();
+  for (let w = 0; w < workers; w++) {
+    const child = spawnNode(['-r', '@swc-node/register', BASELINE, JSON.stringify(options)]);
+    child.stdout!.resume();
+    started.push(child);
+  }
+  const r = await finished(queue, jobs.length, start);
+  await queue.close();
+  await stopAll(started);
+  const stored = (await count()) - before;
+  await pool.end();
+  await dropKeys(env.redis, prefix);
+  return {
+    perSecond: jobs.length / (r.elapsedMs / 1000),
+    p50: percentile(r.latencies, 50),
+    p99: percentile(r.latencies, 99),
+    stored,
+    failed: r.failed,
+  };
 }
 
 async function main() {
@@ -67,104 +240,70 @@ async function main() {
   dbUrl.pathname = `/${dbName}`;
   const db = createDb({ url: dbUrl.toString() });
   await migrateToLatest(db);
-  const prefix = `bench-${randomBytes(3).toString('hex')}`;
+  const baselineDb = new pg.Client({ connectionString: dbUrl.toString() });
+  await baselineDb.connect();
+  await baselineDb.query(
+    `CREATE TABLE ${BASELINE_TABLE} (id BIGSERIAL PRIMARY KEY, job_id TEXT NOT NULL, tenant_id UUID NOT NULL, bundle JSONB NOT NULL, created_at TIMESTAMPTZ NOT NULL DEFAULT now())`,
+  );
+  await baselineDb.end();
   const key = await writeKeyPair(join(dir, 'signing.pem'));
-  const children: ChildProcess[] = [];
   const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+  const env: Env = {
+    dir,
+    rekorUrl: '',
+    keyPath: key.privateKeyPath,
+    databaseUrl: dbUrl.toString(),
+    db,
+    redis,
+    children: [],
+  };
+  let ok = true;
   try {
-    const rekorLocal = spawnCli(['rekor-local', '--data', join(dir, 'log'), '--port', '0']);
-    children.push(rekorLocal);
-    const rekorUrl = (await waitForLine(rekorLocal, /http:\/\/127\.0\.0\.1:\d+/)).trim();
+    const rekorLocal = spawnNode([CLI, 'rekor-local', '--data', join(dir, 'log'), '--port', '0']);
+    env.children.push(rekorLocal);
+    env.rekorUrl = (await waitForLine(rekorLocal, /http:\/\/127\.0\.0\.1:\d+/)).trim();
 
-    const rekor = {
-      serverUrl: rekorUrl,
-      redis: { url: REDIS_URL, keyPrefix: prefix, requireDurable: false },
-      database: { url: dbUrl.toString() },
-      signing: { keyPath: key.privateKeyPath },
-      offline: { maxQueueSize: SUBMISSIONS * 2 },
-    };
-    const configFile = join(dir, 'attestor.yaml');
-    writeFileSync(configFile, stringify({ attestor: { rekor } }));
-    const config = parseConfigObject({ attestor: { rekor } }, { source: 'bench' });
-
-    // Enqueue everything first, then start the workers: the run measures the pipeline, not the producer.
-    const producer = createRekorProducer({ config, redis, db });
-    const tenants = Array.from({ length: Math.ceil(SUBMISSIONS / 20) }, () => randomUUID());
-    const enqueueStart = Date.now();
-    for (let i = 0; i < SUBMISSIONS; i += 200) {
-      await Promise.all(
-        Array.from({ length: Math.min(200, SUBMISSIONS - i) }, (_, k) =>
-          producer.submitGraphAttestation({
-            tenantId: tenants[(i + k) % tenants.length]!,
-            scanId: `bench-${i + k}`,
-            subject: { name: 'registry.example/app', digest: sha() },
-            graphDigest: sha(),
-            scanner: { name: 'stella-scanner', version: '1.4.2' },
-            scanFinishedAt: new Date().toISOString(),
-            metadata: { pipeline: 'bench', padding: 'x'.repeat(2048) },
-          }),
-        ),
+    const load = loadavg()[0]!.toFixed(1);
+    console.log(
+      `rekor-budget end-to-end benchmark (${cpus().length} CPUs, Node ${process.version}, load ${load})`,
+    );
+    console.log(
+      `  workload   ${SUBMISSIONS} Tier 1 submissions per run (statements ~2.5 KB, ${Math.ceil(SUBMISSIONS / 20)} tenants, under budget), concurrency ${CONCURRENCY} per process`,
+    );
+    console.log(
+      '  product    producer -> tier worker processes (budget, sign once, POST, receipt in Postgres)',
+    );
+    console.log(
+      '  baseline   BullMQ addBulk -> BullMQ workers with rate-limiter-flexible, @sigstore/sign DSSEBundleBuilder + RekorWitness, INSERT of the bundle',
+    );
+    console.log('  both       the same Redis, Postgres and rekor-local (own process, fsync on)');
+    console.log('');
+    console.log('  processes | product subm/s   p50    p99 | baseline subm/s   p50    p99 | ratio');
+    for (const workers of WORKER_COUNTS) {
+      const jobs = workload();
+      const product = await runProduct(env, jobs, workers);
+      const baseline = await runBaseline(env, workload(), workers);
+      const row = (r: RunResult) =>
+        `${r.perSecond.toFixed(0).padStart(6)} ${String(r.p50).padStart(6)} ${String(r.p99).padStart(6)}`;
+      console.log(
+        `  ${String(workers).padStart(9)} |        ${row(product)} |         ${row(baseline)} | ${(product.perSecond / baseline.perSecond).toFixed(2)}x`,
       );
+      for (const [name, r] of [
+        ['product', product],
+        ['baseline', baseline],
+      ] as const) {
+        if (r.stored !== SUBMISSIONS || r.failed > 0) {
+          ok = false;
+          console.log(`  ! ${name} with ${workers} process(es): ${r.stored} stored, ${r.failed} failed`);
+        }
+      }
     }
-    const enqueueMs = Date.now() - enqueueStart;
-    await producer.close();
-
-    const start = Date.now();
-    for (let w = 0; w < WORKERS; w++) {
-      const child = spawnCli([
-        'worker',
-        '--role',
-        'graph',
-        '--config',
-        configFile,
-        '--no-metrics',
-        '--concurrency',
-        String(CONCURRENCY),
-      ]);
-      child.stdout!.resume(); // the workers' log lines are not read here
-      children.push(child);
-    }
-    const queues = createTierQueues({ redis, keys: createRedisKeys(prefix) });
-    const queue = queues.get('graph');
-    for (;;) {
-      const done = await queue.getCompletedCount();
-      const failed = await queue.getFailedCount();
-      if (done + failed >= SUBMISSIONS) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    const elapsedMs = Date.now() - start;
-    const jobs = await queue.getCompleted(0, SUBMISSIONS);
-    const latencies = jobs.map((j) => (j.finishedOn ?? 0) - (j.processedOn ?? 0)).sort((a, b) => a - b);
-    const receipts = await createReceiptStore(db).count();
-    const failed = await queue.getFailedCount();
-    await queues.close();
-
-    console.log(`rekor-budget end-to-end benchmark (${cpus().length} CPUs, Node ${process.version})`);
-    console.log(
-      `  submissions        ${SUBMISSIONS} (statements ~2.5 KB, ${tenants.length} tenants, under budget)`,
-    );
-    console.log(
-      `  pipeline           ${WORKERS} worker processes x concurrency ${CONCURRENCY}; rekor-local in its own process (fsync on)`,
-    );
-    console.log(
-      `  enqueue            ${(SUBMISSIONS / (enqueueMs / 1000)).toFixed(0)} submissions/s through the producer`,
-    );
-    console.log(
-      `  end to end         ${(SUBMISSIONS / (elapsedMs / 1000)).toFixed(0)} submissions/s (budget, ECDSA P-256 signing, POST, receipt in Postgres)`,
-    );
-    console.log(
-      `  per job (worker)   p50 ${percentile(latencies, 50)} ms, p99 ${percentile(latencies, 99)} ms (admit to receipt)`,
-    );
-    console.log(`  receipts           ${receipts}, failed ${failed}`);
-    if (receipts !== SUBMISSIONS) process.exitCode = 1;
+    console.log('');
+    console.log('  subm/s: jobs / (last finishedOn - first processedOn): worker start-up is not counted');
+    console.log('  latency: admit to receipt per job, ms (BullMQ processedOn to finishedOn)');
+    if (!ok) process.exitCode = 1;
   } finally {
-    for (const c of children) c.kill('SIGTERM');
-    await Promise.all(
-      children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r)))),
-    );
-    const keys = await redis.keys(`{${prefix}}:*`);
-    if (keys.length) await redis.del(...keys);
-    for (const k of await redis.keys(`${prefix}:*`)) await redis.del(k);
+    await stopAll(env.children);
     await redis.quit();
     await db.destroy();
     await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);

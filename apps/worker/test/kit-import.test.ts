@@ -58,7 +58,9 @@ test('a kit goes through the tier queue: over-budget entries wait for budget, a 
   h = await createHarness({ budget: { hourlyLimit: 3, burstLimit: 3, burstWindow: '01:00:00' } });
   const tenant = randomUUID();
   const kit = await airGappedKit(tenant, 5);
-  h.rekor.faults.set({ mode: '429', count: 1, retryAfterSeconds: 1 });
+  // one job at a time: the first meets the 429 on its look-up (an imported envelope is
+  // stored, so the log is searched first) and again on its POST
+  h.rekor.faults.set({ mode: '429', count: 2, method: 'POST', retryAfterSeconds: 1 });
 
   const report = await importKit({
     db: h.runtime.db,
@@ -69,7 +71,7 @@ test('a kit goes through the tier queue: over-budget entries wait for budget, a 
   expect(report.counts).toMatchObject({ queued: 5, failed: 0 });
   expect(h.rekor.treeSize()).toBe(0);
 
-  h.startWorker('graph');
+  h.startWorker('graph', { concurrency: 1 });
   // the refused POST reached Rekor, so it spent a unit: two entries fit the hour
   await waitFor(async () => (await h!.receipts()).length === 2, 30_000, 'two receipts');
   await waitFor(

@@ -82,7 +82,8 @@ describe('pipeline on real Redis, Postgres and rekor-local', () => {
 
   test('Rekor 503 twice, then OK: created after backoff, one entry', async () => {
     h = await createHarness();
-    h.rekor.faults.set({ mode: '503', count: 2 });
+    // run 1: the POST; run 2: the look-up of the stored envelope, then the POST; run 3 succeeds
+    h.rekor.faults.set({ mode: '503', count: 3 });
     h.startWorker('graph');
     const r = await h.producer.submitGraphAttestation(graphInput(randomUUID(), 's'));
     await waitFor(
