@@ -163,6 +163,7 @@ describe('Prometheus alert rules', () => {
       'RekorOfflineQueueGrowing',
       'RekorQueueDepthHigh',
       'RekorRejectionsHigh',
+      'RekorSubmissionsKeptRejected',
       'RekorUnreachable',
     ]);
     for (const a of alerts) {
