@@ -7,8 +7,10 @@ export interface DrainOptions {
   runtime: Pick<Runtime, 'config' | 'logger' | 'redis' | 'keys' | 'db' | 'queues' | 'offline' | 'probeRekor'>;
   /** Drain on a reachable Rekor even when `offline.drainOnConnect` is false (`rekor-budget drain`). */
   force?: boolean;
-  /** Rows moved per transaction. @defaultValue 100 */
+  /** Rows moved per transaction (one claim, one addBulk, one delete). @defaultValue 1000 */
   batchSize?: number;
+  /** Transactions moving batches at once. @defaultValue 2 */
+  parallel?: number;
   /** Overflow rows move back while the backlog is below this fraction of maxQueueSize. @defaultValue 0.5 */
   lowWater?: number;
 }
@@ -84,36 +86,46 @@ export class Drainer {
     return Math.max(0, lowWater - (await queues.backlog(tier)));
   }
 
-  /** Moves rows of `tier` with one of `reasons` into the queue; returns how many. */
+  /**
+   * Moves rows of `tier` with one of `reasons` into the queue; returns how
+   * many. `parallel` transactions claim disjoint batches (SKIP LOCKED), so
+   * one batch's addBulk overlaps the next one's claim; each batch is in
+   * drain order, batches in flight at once may interleave.
+   */
   private async drainRows(tier: Tier, reasons: OfflineReason[], max = Infinity): Promise<number> {
     const { config, db, queues, offline } = this.options.runtime;
-    const batch = this.options.batchSize ?? 100;
+    const batch = this.options.batchSize ?? 1000;
+    const parallel = this.options.parallel ?? 2;
+    let reserved = 0;
     let moved = 0;
-    while (moved < max && !this.stopped) {
-      const n = await db.transaction().execute(async (trx) => {
-        const rows = await offline.claim(trx, Math.min(batch, max - moved), {
-          reasons,
-          exported: false,
-          tier,
+    let empty = false;
+    const loop = async () => {
+      while (!empty && reserved < max && !this.stopped) {
+        const take = Math.min(batch, max - reserved);
+        reserved += take;
+        const n = await db.transaction().execute(async (trx) => {
+          const rows = await offline.claim(trx, take, { reasons, exported: false, tier });
+          if (rows.length === 0) return 0;
+          // The row id is the job id: unique per stay in the offline queue, so a
+          // finished job of the same content (kept by BullMQ) cannot swallow it.
+          const jobs = rows.map((row) => ({
+            name: SUBMISSION_JOB,
+            data: OfflineQueue.decode(row),
+            opts: submissionJobOptions(config, row.id),
+          }));
+          await queues.get(tier).addBulk(jobs);
+          await offline.delete(
+            trx,
+            rows.map((r) => r.id),
+          );
+          return rows.length;
         });
-        if (rows.length === 0) return 0;
-        // The row id is the job id: unique per stay in the offline queue, so a
-        // finished job of the same content (kept by BullMQ) cannot swallow it.
-        const jobs = rows.map((row) => ({
-          name: SUBMISSION_JOB,
-          data: OfflineQueue.decode(row),
-          opts: submissionJobOptions(config, row.id),
-        }));
-        await queues.get(tier).addBulk(jobs);
-        await offline.delete(
-          trx,
-          rows.map((r) => r.id),
-        );
-        return rows.length;
-      });
-      if (n === 0) break;
-      moved += n;
-    }
+        reserved -= take - n;
+        moved += n;
+        if (n < take) empty = true;
+      }
+    };
+    await Promise.all(Array.from({ length: parallel }, loop));
     return moved;
   }
 }
