@@ -11,23 +11,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
-import pg from 'pg';
+import { Redis } from 'ioredis';
 import { contentDigest, parseConfigObject, validateGraphInput, type Submission } from '@rekor-budget/core';
-import { createDb, migrateToLatest } from '@rekor-budget/db';
 import { SUBMISSION_JOB, submissionJobOptions, type SubmissionJobData } from '@rekor-budget/queue';
 import { startRekorLocal } from '@rekor-budget/rekor-local';
 import { createRuntime } from '@rekor-budget/runtime';
 import { Drainer } from '../src/drain';
+import { arg, createBenchDatabase, dropKeys, REDIS_URL } from './support';
 
-const args = process.argv.slice(2);
-const arg = (name: string, dflt: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1]! : dflt;
-};
 const ROWS = Number(arg('rows', '100000'));
 const BATCHES = arg('batch', '100,1000').split(',').map(Number);
-const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
-const DATABASE_URL = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
 
 const sha = () => `sha256:${randomBytes(32).toString('hex')}`;
 
@@ -55,14 +48,8 @@ function submissions(n: number): SubmissionJobData[] {
 
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'rb-bench-drain-'));
-  const dbName = `rekor_budget_drain_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: DATABASE_URL });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${dbName}`);
-  const dbUrl = new URL(DATABASE_URL);
-  dbUrl.pathname = `/${dbName}`;
-  const db = createDb({ url: dbUrl.toString() });
-  await migrateToLatest(db);
+  const bench = await createBenchDatabase('drain');
+  const db = bench.db;
   const rekor = await startRekorLocal({ port: 0, dataDir: join(dir, 'log'), fsync: false });
   const prefixes: string[] = [];
   try {
@@ -104,7 +91,7 @@ async function main() {
             rekor: {
               serverUrl: rekor.url,
               redis: { url: REDIS_URL, keyPrefix: prefix, requireDurable: false },
-              database: { url: dbUrl.toString() },
+              database: { url: bench.url },
               offline: { maxQueueSize: ROWS * 2 },
             },
           },
@@ -149,19 +136,11 @@ async function main() {
       );
     }
   } finally {
-    const { Redis } = await import('ioredis');
     const redis = new Redis(REDIS_URL);
-    for (const prefix of prefixes) {
-      for (const pattern of [`{${prefix}}:*`, `${prefix}:*`]) {
-        const keys = await redis.keys(pattern);
-        for (let i = 0; i < keys.length; i += 1000) await redis.del(...keys.slice(i, i + 1000));
-      }
-    }
+    for (const prefix of prefixes) await dropKeys(redis, prefix);
     await redis.quit();
     await rekor.close();
-    await db.destroy();
-    await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-    await admin.end();
+    await bench.drop();
     rmSync(dir, { recursive: true, force: true });
   }
 }

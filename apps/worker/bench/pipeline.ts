@@ -8,7 +8,7 @@
  *
  *   npm run bench -w @rekor-budget/worker   [-- --submissions 4000 --workers 1,2,4 --concurrency 32]
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -18,34 +18,19 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { stringify } from 'yaml';
 import { createRedisKeys, parseConfigObject } from '@rekor-budget/core';
-import { createDb, migrateToLatest } from '@rekor-budget/db';
 import { createRekorProducer } from '@rekor-budget/producer';
 import { createReceiptStore, createTierQueues } from '@rekor-budget/queue';
 import { writeKeyPair } from '@rekor-budget/rekor';
 import { BASELINE_TABLE, type BaselineJob, type BaselineOptions } from './baseline-worker';
+import { arg, CLI, createBenchDatabase, dropKeys, REDIS_URL, spawnNode, type BenchDatabase } from './support';
 
-const args = process.argv.slice(2);
-const arg = (name: string, dflt: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1]! : dflt;
-};
 const SUBMISSIONS = Number(arg('submissions', '4000'));
 const WORKER_COUNTS = arg('workers', '1,2,4').split(',').map(Number);
 const CONCURRENCY = Number(arg('concurrency', '32'));
 const HOURLY_LIMIT = 100;
-const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
-const DATABASE_URL = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
-const CLI = join(__dirname, '..', '..', 'cli', 'bin', 'rekor-budget.js');
 const BASELINE = join(__dirname, 'baseline-worker.ts');
 
 const sha = () => `sha256:${randomBytes(32).toString('hex')}`;
-
-function spawnNode(argv: string[]): ChildProcess {
-  return spawn(process.execPath, argv, {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, REDIS_URL: '', DATABASE_URL: '', REKOR_URL: '', SIGNING_KEY: '' },
-  });
-}
 
 function waitForLine(child: ChildProcess, pattern: RegExp): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -90,7 +75,7 @@ interface Env {
   rekorUrl: string;
   keyPath: string;
   databaseUrl: string;
-  db: ReturnType<typeof createDb>;
+  db: BenchDatabase['db'];
   redis: Redis;
   children: ChildProcess[];
 }
@@ -119,11 +104,14 @@ async function stopAll(children: ChildProcess[]): Promise<void> {
   children.length = 0;
 }
 
-async function dropKeys(redis: Redis, prefix: string): Promise<void> {
-  for (const pattern of [`{${prefix}}:*`, `${prefix}:*`]) {
-    const keys = await redis.keys(pattern);
-    for (let i = 0; i < keys.length; i += 500) await redis.del(...keys.slice(i, i + 500));
-  }
+function resultOf(n: number, r: Awaited<ReturnType<typeof finished>>, stored: number): RunResult {
+  return {
+    perSecond: n / (r.elapsedMs / 1000),
+    p50: percentile(r.latencies, 50),
+    p99: percentile(r.latencies, 99),
+    stored,
+    failed: r.failed,
+  };
 }
 
 async function runProduct(env: Env, jobs: BaselineJob[], workers: number): Promise<RunResult> {
@@ -172,13 +160,7 @@ async function runProduct(env: Env, jobs: BaselineJob[], workers: number): Promi
   await stopAll(started);
   const stored = (await receipts.count()) - before;
   await dropKeys(env.redis, prefix);
-  return {
-    perSecond: jobs.length / (r.elapsedMs / 1000),
-    p50: percentile(r.latencies, 50),
-    p99: percentile(r.latencies, 99),
-    stored,
-    failed: r.failed,
-  };
+  return resultOf(jobs.length, r, stored);
 }
 
 async function runBaseline(env: Env, jobs: BaselineJob[], workers: number): Promise<RunResult> {
@@ -221,26 +203,14 @@ async function runBaseline(env: Env, jobs: BaselineJob[], workers: number): Prom
   const stored = (await count()) - before;
   await pool.end();
   await dropKeys(env.redis, prefix);
-  return {
-    perSecond: jobs.length / (r.elapsedMs / 1000),
-    p50: percentile(r.latencies, 50),
-    p99: percentile(r.latencies, 99),
-    stored,
-    failed: r.failed,
-  };
+  return resultOf(jobs.length, r, stored);
 }
 
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'rb-bench-'));
-  const dbName = `rekor_budget_bench_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: DATABASE_URL });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${dbName}`);
-  const dbUrl = new URL(DATABASE_URL);
-  dbUrl.pathname = `/${dbName}`;
-  const db = createDb({ url: dbUrl.toString() });
-  await migrateToLatest(db);
-  const baselineDb = new pg.Client({ connectionString: dbUrl.toString() });
+  const bench = await createBenchDatabase('bench');
+  const db = bench.db;
+  const baselineDb = new pg.Client({ connectionString: bench.url });
   await baselineDb.connect();
   await baselineDb.query(
     `CREATE TABLE ${BASELINE_TABLE} (id BIGSERIAL PRIMARY KEY, job_id TEXT NOT NULL, tenant_id UUID NOT NULL, bundle JSONB NOT NULL, created_at TIMESTAMPTZ NOT NULL DEFAULT now())`,
@@ -252,7 +222,7 @@ async function main() {
     dir,
     rekorUrl: '',
     keyPath: key.privateKeyPath,
-    databaseUrl: dbUrl.toString(),
+    databaseUrl: bench.url,
     db,
     redis,
     children: [],
@@ -305,9 +275,7 @@ async function main() {
   } finally {
     await stopAll(env.children);
     await redis.quit();
-    await db.destroy();
-    await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-    await admin.end();
+    await bench.drop();
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -60,10 +60,7 @@ export async function retrieveEntries(
   log: TransparencyLog,
   limitBytes: number,
 ): Promise<void> {
-  const query = await readJson(req, limitBytes);
-  if (query === null || typeof query !== 'object' || Array.isArray(query))
-    throw badRequest('expected a JSON object');
-  const { entryUUIDs, logIndexes } = query as Record<string, unknown>;
+  const { entryUUIDs, logIndexes } = await readObject(req, limitBytes);
   if (entryUUIDs === undefined && logIndexes === undefined) {
     throw badRequest('send at least one of entryUUIDs, logIndexes');
   }
@@ -92,10 +89,7 @@ export async function searchIndex(
   log: TransparencyLog,
   limitBytes: number,
 ): Promise<void> {
-  const query = await readJson(req, limitBytes);
-  if (query === null || typeof query !== 'object' || Array.isArray(query))
-    throw badRequest('expected a JSON object');
-  const { hash, ...others } = query as Record<string, unknown>;
+  const { hash, ...others } = await readObject(req, limitBytes);
   const unsupported = Object.keys(others).filter((k) => k !== 'operator');
   if (unsupported.length > 0) {
     throw badRequest(`rekor-local searches by hash only; ${unsupported.join(', ')} is not supported`);
@@ -103,6 +97,14 @@ export async function searchIndex(
   const normalized = typeof hash === 'string' ? normalizeSearchHash(hash) : undefined;
   if (normalized === undefined) throw badRequest('hash: expected "sha256:<64 hex digits>"');
   sendJson(res, 200, log.searchByHash(normalized));
+}
+
+/** A request body that must be one JSON object. */
+async function readObject(req: IncomingMessage, limitBytes: number): Promise<Record<string, unknown>> {
+  const query = await readJson(req, limitBytes);
+  if (query === null || typeof query !== 'object' || Array.isArray(query))
+    throw badRequest('expected a JSON object');
+  return query as Record<string, unknown>;
 }
 
 const MAX_RETRIEVE = 10;
