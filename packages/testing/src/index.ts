@@ -16,3 +16,5 @@ export { http } from './http';
 export type { HttpResult } from './http';
 export { startPrivateRedis, startPrivatePostgres, freePort } from './private-services';
 export type { PrivateRedis, PrivatePostgres } from './private-services';
+export { startPrivateCluster, startPrivateSentinel } from './private-topologies';
+export type { PrivateCluster, PrivateSentinel } from './private-topologies';
