@@ -138,8 +138,8 @@ async function withFault(
     case '503':
       return sendError(res, 503, 'service unavailable (injected fault)');
     case 'frozen':
-      // a frozen Rekor v2 shard: read-only, writes answer 405
-      if (req.method === 'POST') {
+      // a frozen Rekor v2 shard: read-only, writes answer 405 (the TSA is another service and goes on)
+      if (req.method === 'POST' && !req.url?.startsWith('/api/v1/timestamp')) {
         // rekor-tiles' answer when read-only (pkg/server/service.go): 405, gRPC Unimplemented
         return sendGrpcError(res, 405, 'This log has been frozen, please switch to the latest log.');
       }
