@@ -15,6 +15,16 @@ import { openCheckpoint, trustedLogs } from './checkpoint';
 import { TimestampClient } from './external/tsa';
 import { entryFromTiles } from './tiles';
 
+/** An HTTP error of the TSA, its message naming the TSA (so it is not read as the log's). */
+function tsaFailure(err: unknown, url: string): unknown {
+  if (!(err instanceof HTTPError)) return err;
+  return new HTTPError(
+    err.status,
+    err.headers,
+    `the timestamp authority at ${url} answered HTTP ${err.status}${err.serverMessage ? `: ${err.serverMessage}` : ''}`,
+  );
+}
+
 /** A v2 entry read back must be this envelope's: its payload hash is the payload's. */
 function checkBodyIsEnvelope(body: Buffer, signed: SignedEnvelope): void {
   const expected = createHash('sha256')
@@ -152,24 +162,25 @@ export function createRekorClient(options: RekorClientOptions): RekorClient {
     return [await tsa.timestamp(Buffer.from(signed.envelope.signatures[0].sig, 'base64'))];
   }
 
-  async function fromV1(
+  function fromV1(
     kind: 'created' | 'duplicate',
     signed: SignedEnvelope,
     answer: RekorV1Answer,
-  ): Promise<SubmitOutcome> {
+    stamps: Buffer[],
+  ): SubmitOutcome {
     const tlog = tlogEntryFromV1(answer.entry, answer.status);
     return {
       kind,
       logUrl,
       entry: entryRef(tlog, answer.entry.uuid, now()),
-      bundle: toBundleJson(signed, tlog, await timestamps(signed)),
+      bundle: toBundleJson(signed, tlog, stamps),
     };
   }
 
-  async function submitV1(signed: SignedEnvelope): Promise<SubmitOutcome> {
+  async function submitV1(signed: SignedEnvelope, stamps: Buffer[]): Promise<SubmitOutcome> {
     const proposed = entryKind === 'intoto' ? intotoEntryV1(signed) : dsseEntryV1(signed);
     try {
-      return await fromV1('created', signed, await api.createEntryV1(proposed));
+      return fromV1('created', signed, await api.createEntryV1(proposed), stamps);
     } catch (err) {
       if (!(err instanceof HTTPError) || err.status !== 409) return classifyFailure(err, logUrl, 1, now());
       const uuid = err.location?.split('/').pop();
@@ -182,7 +193,7 @@ export function createRekorClient(options: RekorClientOptions): RekorClient {
         };
       }
       try {
-        return await fromV1('duplicate', signed, await api.getEntryV1(uuid));
+        return fromV1('duplicate', signed, await api.getEntryV1(uuid), stamps);
       } catch (fetchErr) {
         // Rekor has the entry (409): whatever the GET met, the POST reached the
         // log, so this is never `unreachable` (which would refund the unit)
@@ -198,11 +209,9 @@ export function createRekorClient(options: RekorClientOptions): RekorClient {
     }
   }
 
-  async function submitV2(signed: SignedEnvelope): Promise<SubmitOutcome> {
+  async function submitV2(signed: SignedEnvelope, stamps: Buffer[]): Promise<SubmitOutcome> {
     const request = dsseRequestV2(signed);
     try {
-      // the timestamp first: a v2 entry without one would verify nowhere
-      const stamps = await timestamps(signed);
       let kind: 'created' | 'duplicate' = 'created';
       let tlog;
       try {
@@ -272,7 +281,15 @@ export function createRekorClient(options: RekorClientOptions): RekorClient {
     logUrl,
     async submit(signed) {
       assertSignedEnvelope(signed);
-      return apiVersion === 2 ? submitV2(signed) : submitV1(signed);
+      // the timestamp first (of the signature, so it is the same for any copy): a v2
+      // entry without one would verify nowhere; a TSA failure is classified as the TSA's
+      let stamps: Buffer[];
+      try {
+        stamps = await timestamps(signed);
+      } catch (err) {
+        return classifyFailure(tsaFailure(err, options.timestampAuthorityUrl!), logUrl, 1, now());
+      }
+      return apiVersion === 2 ? submitV2(signed, stamps) : submitV1(signed, stamps);
     },
     probe: (probeOptions) => probeLog(api, probeOptions, apiVersion === 2 ? { logs } : undefined),
     async logInfo() {
