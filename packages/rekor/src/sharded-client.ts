@@ -72,7 +72,12 @@ export function createShardedClient(options: ShardedClientOptions): RekorClient 
         const first = !frozen.has(client.logUrl);
         frozen.add(client.logUrl);
         const next = pick();
-        if (!next) return outcome;
+        if (!next) {
+          return {
+            ...outcome,
+            message: `${outcome.message.replace(/; point attestor\.rekor\.serverUrl at the current shard$/, '')}; the signing config names no other valid shard: publish the next shard in it (or point attestor.rekor.signingConfig at one that does)`,
+          };
+        }
         if (first) onShardChange?.({ from: client.logUrl, to: next.url, reason: 'frozen' });
         current = next;
       }

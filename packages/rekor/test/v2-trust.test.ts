@@ -198,4 +198,24 @@ describe('signing config (v0.2): service selection as CLIENTS.md describes', () 
       log.faults.clear();
     }
   });
+
+  test('no valid shard left: the frozen outcome says to publish the next shard', async () => {
+    const c = track(
+      createShardedClient({
+        signingConfig: parseSigningConfig({
+          mediaType: SIGNING_CONFIG,
+          rekorTlogUrls: [service(log.url, 2, at(-HOUR))],
+        }),
+        trustedRoot: log.trustedRoot(),
+      }),
+    );
+    log.faults.set({ mode: 'frozen' });
+    try {
+      const outcome = await c.submit(fresh());
+      expect(outcome).toMatchObject({ kind: 'frozen', status: 405, logUrl: log.url });
+      if (outcome.kind === 'frozen') expect(outcome.message).toContain('signing config');
+    } finally {
+      log.faults.clear();
+    }
+  });
 });
