@@ -18,7 +18,7 @@ export interface RekorTrustDocuments {
  * `INVALID_DOCUMENT`, naming the key and what to do.
  */
 export async function loadTrustDocuments(
-  config: Pick<RekorConfig, 'trustedRoot' | 'signingConfig'>,
+  config: Partial<Pick<RekorConfig, 'trustedRoot' | 'signingConfig'>>,
 ): Promise<RekorTrustDocuments> {
   const out: RekorTrustDocuments = {};
   if (config.trustedRoot !== undefined)
