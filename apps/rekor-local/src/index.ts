@@ -2,7 +2,10 @@ export { startRekorLocal } from './server';
 export type { RekorLocalServer } from './server';
 
 export { DEFAULT_BODY_LIMIT_BYTES } from './options';
-export type { RekorLocalOptions } from './options';
+export type { RekorLocalOptions, RekorApiMode } from './options';
+export { API_MODES } from './options';
+export { TimestampAuthority, TSA_FILES } from './tsa/authority';
+export { tileIndexPath, TILE_WIDTH } from './tiles/layout';
 
 export { FaultController, validateFault } from './faults';
 export type { FaultMode, FaultSpec, ActiveFault } from './faults';
@@ -11,7 +14,7 @@ export { RekorLocalError } from './errors';
 export type { RekorLocalErrorCode } from './errors';
 
 export { trustedRoot } from './trusted-root';
-export type { TrustedRootJson } from './trusted-root';
+export type { TrustedRootJson, TrustedRootTlog, TrustedRootTsa } from './trusted-root';
 
 export { SUPPORTED_KINDS } from './kinds';
 export { DATA_FILES } from './log/data-dir';

@@ -28,7 +28,18 @@ export interface RekorLocalOptions {
   name?: string;
   /** Clock, Unix milliseconds (integrated times). @defaultValue Date.now */
   now?: () => number;
+  /**
+   * Which Rekor API to serve: `v1` (Rekor v1 only), `v2` (exactly what
+   * rekor-tiles serves: `POST /api/v2/log/entries` and the tlog-tiles read API;
+   * every `/api/v1/log*` path answers 404), or `both`. @defaultValue 'both'
+   */
+  api?: RekorApiMode;
 }
+
+/** The APIs a rekor-local serves. */
+export type RekorApiMode = 'v1' | 'v2' | 'both';
+
+export const API_MODES: readonly RekorApiMode[] = ['v1', 'v2', 'both'];
 
 export type ResolvedOptions = Required<
   Omit<RekorLocalOptions, 'adminPort' | 'publicUrl' | 'name' | 'faults'>
@@ -50,6 +61,7 @@ export function resolveOptions(options: RekorLocalOptions): ResolvedOptions {
     bodyLimitBytes: DEFAULT_BODY_LIMIT_BYTES,
     fsync: true,
     now: Date.now,
+    api: 'both',
     ...stripUndefined(options),
     dataDir: options.dataDir,
     faults: options.faults ?? false,
@@ -66,6 +78,7 @@ export function resolveOptions(options: RekorLocalOptions): ResolvedOptions {
   if (!Number.isInteger(o.bodyLimitBytes) || o.bodyLimitBytes < 1024) {
     fail('bodyLimitBytes', `${o.bodyLimitBytes} must be a whole number >= 1024`);
   }
+  if (!API_MODES.includes(o.api)) fail('api', `${String(o.api)} is not one of ${API_MODES.join(', ')}`);
   if (o.publicUrl !== undefined && !/^https?:\/\/[^/]+/.test(o.publicUrl))
     fail('publicUrl', 'must be an http(s) URL');
   return o;

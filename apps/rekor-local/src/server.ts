@@ -2,11 +2,12 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { FaultController, type ActiveFault } from './faults';
 import { ADMIN_FAULTS_PATH, routeAdmin } from './http/admin';
 import { Listener } from './http/listener';
-import { sendError, sendFailure, sendJson } from './http/respond';
+import { sendError, sendFailure, sendGrpcError, sendJson } from './http/respond';
 import { routeApi } from './http/router';
 import { TransparencyLog } from './log/transparency-log';
-import { resolveOptions, type RekorLocalOptions } from './options';
+import { resolveOptions, type RekorApiMode, type RekorLocalOptions } from './options';
 import { trustedRoot, type TrustedRootJson } from './trusted-root';
+import { TimestampAuthority } from './tsa/authority';
 
 /** A running rekor-local. */
 export interface RekorLocalServer {
@@ -21,7 +22,9 @@ export interface RekorLocalServer {
   readonly publicKeyPem: string;
   /** Fault injection; `set` throws FAULTS_DISABLED unless started with `faults`. */
   readonly faults: FaultController;
-  /** The sigstore TrustedRoot naming this log (as served at `/trusted_root.json`). */
+  /** The Rekor APIs served (`--api`). */
+  readonly api: RekorApiMode;
+  /** The sigstore TrustedRoot naming this log and its TSA (as served at `/trusted_root.json`). */
   trustedRoot(): TrustedRootJson;
   /** Committed tree size. */
   treeSize(): number;
@@ -36,6 +39,7 @@ export async function startRekorLocal(options: RekorLocalOptions): Promise<Rekor
   const urlOf = (port: number) => `http://${o.host.includes(':') ? `[${o.host}]` : o.host}:${port}`;
   let publicUrl = o.publicUrl;
   let log: TransparencyLog | undefined;
+  let tsa: TimestampAuthority | undefined;
 
   const handleAdmin = (req: IncomingMessage, res: ServerResponse) => {
     routeAdmin(req, res, faults).catch((e) => sendFailure(res, e));
@@ -48,8 +52,8 @@ export async function startRekorLocal(options: RekorLocalOptions): Promise<Rekor
       return sendError(res, 400, 'malformed request URL');
     }
     if (url.pathname === ADMIN_FAULTS_PATH) return handleAdmin(req, res);
-    if (!log) return sendError(res, 503, 'starting');
-    const ctx = { log, bodyLimitBytes: o.bodyLimitBytes, trustedRoot: root };
+    if (!log || !tsa) return sendError(res, 503, 'starting');
+    const ctx = { log, tsa, api: o.api, bodyLimitBytes: o.bodyLimitBytes, trustedRoot: root };
     void withFault(faults.take(req.method), req, res, () => routeApi(req, res, url, ctx)).catch((e) =>
       sendFailure(res, e),
     );
@@ -65,7 +69,9 @@ export async function startRekorLocal(options: RekorLocalOptions): Promise<Rekor
       name: o.name ?? new URL(publicUrl).hostname,
       fsync: o.fsync,
       now: o.now,
+      origin: o.api === 'v2' ? 'c2sp' : 'rekor-v1',
     });
+    tsa = await TimestampAuthority.open(o.dataDir, o.now);
     await admin?.up();
   } catch (e) {
     await api.down(true);
@@ -73,9 +79,13 @@ export async function startRekorLocal(options: RekorLocalOptions): Promise<Rekor
     throw e;
   }
   const opened = log;
+  const authority = tsa;
   const baseUrl = publicUrl;
   function root(): TrustedRootJson {
-    return trustedRoot(opened.key, baseUrl, opened.meta.createdAt);
+    return trustedRoot(opened.key, baseUrl, opened.meta.createdAt, {
+      chain: authority.chain,
+      validFrom: authority.validFrom,
+    });
   }
 
   let closing = false;
@@ -98,6 +108,7 @@ export async function startRekorLocal(options: RekorLocalOptions): Promise<Rekor
     port: api.port,
     adminUrl: admin && urlOf(admin.port),
     logId: opened.logIdHex,
+    api: o.api,
     publicKeyPem: opened.key.publicPem(),
     faults,
     trustedRoot: root,
@@ -127,8 +138,11 @@ async function withFault(
     case '503':
       return sendError(res, 503, 'service unavailable (injected fault)');
     case 'frozen':
-      // a frozen Rekor v2 shard: read-only, writes answer 405
-      if (req.method === 'POST') return sendError(res, 405, 'this log shard is frozen (injected fault)');
+      // a frozen Rekor v2 shard: read-only, writes answer 405 (the TSA is another service and goes on)
+      if (req.method === 'POST' && !req.url?.startsWith('/api/v1/timestamp')) {
+        // rekor-tiles' answer when read-only (pkg/server/service.go): 405, gRPC Unimplemented
+        return sendGrpcError(res, 405, 'This log has been frozen, please switch to the latest log.');
+      }
       return next();
     case 'malformed':
       // a success that is not what the API describes (a broken log or proxy); nothing is logged

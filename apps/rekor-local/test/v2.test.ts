@@ -39,7 +39,7 @@ describe('Rekor v2 POST /api/v2/log/entries (dsseRequestV002)', () => {
     expect(new Set(bundles.map((b) => b.verificationMaterial.tlogEntries[0]!.logIndex)).size).toBe(12);
   });
 
-  test('a bad signature is 400; hashedRekordRequestV002 is refused; a duplicate answers the existing entry', async () => {
+  test('a bad signature is 400; a duplicate is 409 naming the existing index, as rekor-tiles answers', async () => {
     const key = newKey();
     const other = newKey();
     const spki = (k: typeof key) =>
@@ -68,8 +68,10 @@ describe('Rekor v2 POST /api/v2/log/entries (dsseRequestV002)', () => {
     const first = await post(`${server.url}/api/v2/log/entries`, request(key));
     expect(first.status).toBe(201);
     const again = await post(`${server.url}/api/v2/log/entries`, request(key));
-    expect(again.status).toBe(200);
-    expect(again.body.logIndex).toBe(first.body.logIndex);
+    expect(again.status).toBe(409);
+    expect(again.body.message).toBe(
+      `an equivalent entry already exists in the transparency log with index ${first.body.logIndex}`,
+    );
     const hashed = await post(`${server.url}/api/v2/log/entries`, { hashedRekordRequestV002: {} });
     expect(hashed.status).toBe(400);
     expect((await post(`${server.url}/api/v2/log/entries`, { dsseRequestV002: 5 })).status).toBe(400);

@@ -79,9 +79,12 @@ export function createProcessor(ctx: ProcessorContext) {
   const log = logger.child({ component: 'worker', tier });
   const contentLock = createContentLock(redis, keys);
   const envelopes = createEnvelopeStore(db);
-  // The lock covers one POST (bounded by the request timeout) from its confirmation; a
+  // The lock covers one POST (bounded by the request timeout; a Rekor v2 write by its own) from its confirmation; a
   // dead holder blocks the content this long at most.
-  const lockMs = config.requestTimeoutMs + 15 * SECOND_MS;
+  const lockMs =
+    config.requestTimeoutMs +
+    (config.apiVersion === 2 || config.signingConfig !== undefined ? config.v2WriteTimeoutMs : 0) +
+    15 * SECOND_MS;
   const checkJob = createJobCheck(ctx);
 
   /** The content's one envelope: stored before the first POST; a copy's own envelope only if none is. */

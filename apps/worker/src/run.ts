@@ -82,7 +82,7 @@ export async function runWorkers(options: RunWorkersOptions): Promise<RunningWor
       closers.unshift(() => drainer!.stop());
       logger.info(
         { component: 'drain' },
-        `drain: probing ${redactUrl(config.serverUrl)} every ${config.offline.probeIntervalMs} ms`,
+        `drain: probing ${redactUrl(runtime.client.logUrl)} every ${config.offline.probeIntervalMs} ms`,
       );
     }
 

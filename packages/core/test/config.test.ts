@@ -258,6 +258,32 @@ describe('configuration rules (one test per rule)', () => {
     expect(parseConfigText(rekor('apiVersion: 2'), { source: 't' }).apiVersion).toBe(2);
   });
 
+  test('Rekor v2: a write timeout of at least 20 s; trustedRoot and signingConfig a file or an http(s) URL; the TSA an http(s) URL', () => {
+    expectIssue(rekor('v2WriteTimeout: "00:00:10"'), 'attestor.rekor.v2WriteTimeout', '00:00:10');
+    expectIssue(
+      rekor('signingConfig: "ftp://example.org/sc.json"'),
+      'attestor.rekor.signingConfig',
+      'ftp://example.org/sc.json',
+    );
+    expectIssue(rekor('trustedRoot: ""'), 'attestor.rekor.trustedRoot', '');
+    expect(issuesOf(rekor('timestampAuthority:\n  url: "timestamp.example"')).map((x) => x.path)).toEqual([
+      'attestor.rekor.timestampAuthority.url',
+    ]);
+    const c = parseConfigText(
+      rekor(
+        'apiVersion: 2\nv2WriteTimeout: "00:00:25"\ntrustedRoot: /etc/rb/trusted_root.json\nsigningConfig: https://example.org/signing_config.json\ntimestampAuthority:\n  url: https://timestamp.sigstore.dev/api/v1/timestamp',
+      ),
+      { source: 't' },
+    );
+    expect(c).toMatchObject({
+      v2WriteTimeoutMs: 25_000,
+      trustedRoot: '/etc/rb/trusted_root.json',
+      signingConfig: 'https://example.org/signing_config.json',
+      timestampAuthority: { url: 'https://timestamp.sigstore.dev/api/v1/timestamp' },
+    });
+    expect(parseConfigText(rekor('apiVersion: 2'), { source: 't' }).v2WriteTimeoutMs).toBe(30_000);
+  });
+
   test('redis and database URLs need their schemes; the key prefix no braces', () => {
     expectIssue(rekor('redis:\n  url: "http://localhost"'), 'attestor.rekor.redis.url', 'http://localhost');
     expectIssue(rekor('redis:\n  keyPrefix: "{x}"'), 'attestor.rekor.redis.keyPrefix', '{x}');

@@ -10,6 +10,7 @@ export const METRIC_NAMES = {
   submissionsRejectedTotal: 'attestor_rekor_submissions_rejected_total',
   submissionErrorsTotal: 'attestor_rekor_submission_errors_total',
   edgeBundleTriggersTotal: 'attestor_rekor_edge_bundle_triggers_total',
+  shardSwitchesTotal: 'attestor_rekor_shard_switches_total',
 } as const;
 
 export type MetricName = (typeof METRIC_NAMES)[keyof typeof METRIC_NAMES];

@@ -1,11 +1,13 @@
 import type { EdgeTrigger, Tier } from '@rekor-budget/core';
-import { register as globalRegistry, type Registry } from 'prom-client';
+import { Counter, register as globalRegistry, type Registry } from 'prom-client';
+import { register } from './register';
 import { BudgetMetrics } from './budget-metrics';
 import { EdgeTriggerMetrics } from './edge-trigger-metrics';
 import { MetricsError } from './errors';
 import {
   DEFAULT_MAX_TENANT_SERIES,
   LATENCY_BUCKETS,
+  METRIC_NAMES,
   type ErrorReason,
   type RejectionReason,
   type SubmissionStatus,
@@ -87,6 +89,7 @@ export class RekorMetrics {
   readonly registry: Registry;
   private readonly submissions: SubmissionMetrics;
   private readonly edgeTriggers: EdgeTriggerMetrics;
+  private readonly shardSwitches: Counter<'from' | 'to' | 'reason'>;
 
   constructor(options: RekorMetricsOptions) {
     const o = { ...DEFAULTS, ...stripUndefined(options), registry: options.registry };
@@ -104,6 +107,17 @@ export class RekorMetrics {
     });
     new BudgetMetrics(o.registry, source('budgets', src.budgets), o.maxTenantSeries);
     this.edgeTriggers = new EdgeTriggerMetrics(o.registry);
+    this.shardSwitches = register(
+      o.registry,
+      METRIC_NAMES.shardSwitchesTotal,
+      () =>
+        new Counter({
+          name: METRIC_NAMES.shardSwitchesTotal,
+          help: 'Switches of the Rekor log shard written to (from, to: log URLs; reason: frozen or validity).',
+          labelNames: ['from', 'to', 'reason'] as const,
+          registers: [o.registry],
+        }),
+    );
   }
 
   /** Count one submission outcome (`created`, `duplicate`, `rejected`, `failed`, `offline`). */
@@ -132,6 +146,11 @@ export class RekorMetrics {
   }
 
   /** Count the triggers that escalated one edge bundle. */
+  /** The workers moved from one Rekor shard to another (a 405 from a frozen shard, or a validity window). */
+  shardSwitch(from: string, to: string, reason: 'frozen' | 'validity'): void {
+    this.shardSwitches.inc({ from, to, reason });
+  }
+
   edgeBundleTriggered(...triggers: readonly (EdgeTrigger | string)[]): void {
     this.edgeTriggers.fired(...triggers);
   }

@@ -103,7 +103,11 @@ export function entryRef(tlog: TLogEntry, uuid: string | undefined, receivedAt: 
 }
 
 /** The sigstore bundle (v0.3, public key hint) of a signed envelope and its log entry, as JSON. */
-export function toBundleJson(signed: SignedEnvelope, tlog: TLogEntry): SerializedBundle {
+export function toBundleJson(
+  signed: SignedEnvelope,
+  tlog: TLogEntry,
+  rfc3161Timestamps: readonly Buffer[] = [],
+): SerializedBundle {
   const [sig] = signed.envelope.signatures;
   const bundle = toDSSEBundle({
     artifact: Buffer.from(signed.envelope.payload, 'base64'),
@@ -112,5 +116,10 @@ export function toBundleJson(signed: SignedEnvelope, tlog: TLogEntry): Serialize
     keyHint: signed.keyHint,
   });
   bundle.verificationMaterial.tlogEntries = [tlog];
+  if (rfc3161Timestamps.length > 0) {
+    bundle.verificationMaterial.timestampVerificationData = {
+      rfc3161Timestamps: rfc3161Timestamps.map((signedTimestamp) => ({ signedTimestamp })),
+    };
+  }
   return bundleToJSON(bundle);
 }

@@ -27,6 +27,8 @@ export type RekorErrorCode =
   | 'INVALID_OPTIONS'
   /** The log answered 2xx with something that is not what its API describes; `status` is the answer's. */
   | 'INVALID_RESPONSE'
+  /** A SigningConfig that is not one, or names no usable Rekor log. */
+  | 'INVALID_SIGNING_CONFIG'
   /** `logInfo()`: the log did not answer (network failure, timeout, HTTP error); `cause` says why. */
   | 'LOG_UNAVAILABLE';
 

@@ -30,4 +30,12 @@ export type { SubmitOutcome, SubmitOutcomeKind, LogEntryRef } from './outcome';
 export { receiptFromOutcome } from './receipts';
 
 export { verifyBundle } from './verify';
+
+export { createShardedClient } from './sharded-client';
+export type { ShardedClientOptions } from './sharded-client';
+export { parseSigningConfig, selectServices, SIGNING_CONFIG_MEDIA_TYPE } from './signing-config';
+export type { SigningConfig, SigningService } from './signing-config';
+export { openCheckpoint, trustedLogs } from './checkpoint';
+export type { Checkpoint, TrustedLog } from './checkpoint';
+export { MIN_V2_WRITE_TIMEOUT_MS } from './client';
 export type { VerifyBundleOptions, VerifyBundleResult } from './verify';

@@ -3,6 +3,7 @@ import { transportCode } from './classify';
 import { RekorError } from './error';
 import { HTTPError, HttpTimeoutError } from './external/http';
 import type { RekorApi } from './external/rekor';
+import { openCheckpoint, type TrustedLog } from './checkpoint';
 
 export interface RekorProbeOptions {
   /** How long to wait for the whole answer, in ms. @defaultValue 2000 */
@@ -11,7 +12,7 @@ export interface RekorProbeOptions {
 
 /** Whether the log answers, as `client.probe()` found it. */
 export interface RekorProbeResult {
-  /** The log answered `GET /api/v1/log` with its log info. */
+  /** The log answered `GET /api/v1/log` with its log info (v2: a `/checkpoint` signed by a trusted log). */
   reachable: boolean;
   /**
    * One line for people: `tree size 12` when reachable; else `HTTP 503`,
@@ -43,17 +44,55 @@ export function failureDetail(err: unknown): string {
  * `GET /api/v1/log` once; never throws for network or HTTP conditions. A
  * 2xx answer that is not log info (a proxy's page, say) is not reachable.
  */
-export async function probeLog(api: RekorApi, options: RekorProbeOptions = {}): Promise<RekorProbeResult> {
+export async function probeLog(
+  api: RekorApi,
+  options: RekorProbeOptions = {},
+  v2?: { logs: readonly TrustedLog[] | undefined },
+): Promise<RekorProbeResult> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS;
   if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) {
     throw new RekorError('INVALID_OPTIONS', `probe timeoutMs ${timeoutMs} is not a positive whole number`);
   }
   const started = performance.now();
   const latencyMs = () => Math.round(performance.now() - started);
+  if (v2 !== undefined) return probeCheckpoint(api, timeoutMs, v2.logs, latencyMs);
   try {
     const { treeSize } = await api.logInfoV1(timeoutMs);
     return { reachable: true, detail: `tree size ${treeSize}`, treeSize, latencyMs: latencyMs() };
   } catch (err) {
     return { reachable: false, detail: failureDetail(err), latencyMs: latencyMs() };
+  }
+}
+
+/**
+ * Rekor v2 (tlog-tiles) has no log info: the probe reads `/checkpoint` and
+ * checks its signed note against the trusted root's logs. A checkpoint no
+ * trusted log signed is not reachable (a stranger answers at that URL).
+ * Without a trusted root the note is only parsed, and the detail says so.
+ */
+async function probeCheckpoint(
+  api: RekorApi,
+  timeoutMs: number,
+  logs: readonly TrustedLog[] | undefined,
+  latencyMs: () => number,
+): Promise<RekorProbeResult> {
+  let note: string;
+  try {
+    note = await api.checkpoint(timeoutMs);
+  } catch (err) {
+    return { reachable: false, detail: failureDetail(err), latencyMs: latencyMs() };
+  }
+  try {
+    const cp = openCheckpoint(note, logs);
+    const how = cp.log ? 'checkpoint verified' : 'checkpoint not verified: no trustedRoot configured';
+    return {
+      reachable: true,
+      detail: `tree size ${cp.size}, ${how}`,
+      treeSize: cp.size,
+      latencyMs: latencyMs(),
+    };
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err);
+    return { reachable: false, detail: `HTTP 200, ${why}`, latencyMs: latencyMs() };
   }
 }

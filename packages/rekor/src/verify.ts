@@ -56,7 +56,9 @@ export function verifyBundle(options: VerifyBundleOptions): VerifyBundleResult {
     const verifier = new Verifier(trust, {
       tlogThreshold: 1,
       ctlogThreshold: 0,
-      timestampThreshold: hasPromise ? 1 : 0,
+      // a v1 entry's signed entry timestamp is its trusted time; a v2 entry has
+      // none, so its bundle must carry an RFC 3161 timestamp (CLIENTS.md)
+      timestampThreshold: 1,
     });
     // certificates and timestamps are parsed here: garbage in them is an unparseable bundle
     const entity = parse('INVALID_BUNDLE', () => toSignedEntity(bundle));

@@ -185,8 +185,14 @@ describe('submit to rekor-local (Rekor v1 API)', () => {
 });
 
 describe('submit to rekor-local (Rekor v2 API)', () => {
-  test('created, then duplicate for the same envelope, one log entry; the bundle verifies offline', async () => {
-    const v2 = clientFor({ apiVersion: 2 });
+  const v2Options = () => ({
+    apiVersion: 2 as const,
+    trustedRoot: server.trustedRoot(),
+    timestampAuthorityUrl: `${server.url}/api/v1/timestamp`,
+  });
+
+  test('created, then duplicate (409, read back from tiles) for the same envelope, one log entry; both bundles verify offline with a timestamp', async () => {
+    const v2 = clientFor(v2Options());
     const signed = freshEnvelope();
     const before = (await client.logInfo()).treeSize;
     const first = await v2.submit(signed);
@@ -201,6 +207,7 @@ describe('submit to rekor-local (Rekor v2 API)', () => {
     if (second.kind !== 'duplicate') return;
     expect(second.entry.logIndex).toBe(first.entry.logIndex);
     expect(second.entry.uuid).toBe(first.entry.uuid);
+    expect(verifies(second)).toMatchObject({ verified: true, logIndex: before });
     expect((await client.logInfo()).treeSize).toBe(before + 1);
   });
 
@@ -216,7 +223,7 @@ describe('submit to rekor-local (Rekor v2 API)', () => {
 
   test('Ed25519 keys work over v2 too', async () => {
     const ed = createSigner(key('ed25519'));
-    const outcome = await clientFor({ apiVersion: 2 }).submit(freshEnvelope(ed));
+    const outcome = await clientFor(v2Options()).submit(freshEnvelope(ed));
     expect(outcome.kind).toBe('created');
     expect(verifies(outcome, ed).verified).toBe(true);
   });

@@ -54,6 +54,7 @@ describe('a log that cannot be reached', () => {
       apiVersion: 2,
       entryKind: 'dsse',
       requestTimeoutMs: 5_000,
+      v2WriteTimeoutMs: 30_000,
     });
   });
 

@@ -3,3 +3,5 @@ export type { Runtime, RuntimeOptions, RedisMode, RekorReachability } from './ru
 export { RuntimeError } from './error';
 export type { RuntimeErrorCode } from './error';
 export { requireDurableRedis } from './startup';
+export { loadTrustDocuments } from './documents';
+export type { RekorTrustDocuments } from './documents';

@@ -28,7 +28,13 @@ import {
   type ReceiptStore,
   type TierQueues,
 } from '@rekor-budget/queue';
-import { clientOptionsFromConfig, createRekorClient, type RekorClient } from '@rekor-budget/rekor';
+import {
+  clientOptionsFromConfig,
+  createRekorClient,
+  createShardedClient,
+  type RekorClient,
+} from '@rekor-budget/rekor';
+import { loadTrustDocuments } from './documents';
 import { metricsSources, RekorMetrics, type CheckResult } from '@rekor-budget/metrics';
 import { requireDurableRedis, requireServices } from './startup';
 
@@ -120,6 +126,8 @@ const REDIS_OPTIONS: Record<RedisMode, RedisOptions> = {
 export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   const { config } = options;
   const logger = options.logger ?? silentLogger;
+  // read before anything is opened: a bad document leaves nothing to close
+  const trust = await loadTrustDocuments(config);
   const keys = createRedisKeys(config.redis.keyPrefix);
   const redis = new Redis(config.redis.url, REDIS_OPTIONS[options.redisMode ?? 'worker']);
   redis.on('error', (e) => logger.warn({ component: 'redis', ...errorFields(e) }, 'Redis connection error'));
@@ -129,7 +137,28 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     max: options.dbPoolSize ?? 10,
     logger,
   });
-  const client = createRekorClient(clientOptionsFromConfig(config));
+  const clientOptions = {
+    ...clientOptionsFromConfig(config),
+    ...(trust.trustedRoot === undefined ? {} : { trustedRoot: trust.trustedRoot }),
+  };
+  // the metrics are made after the client: its shard changes reach them once they exist
+  const late: { metrics?: RekorMetrics } = {};
+  const client =
+    trust.signingConfig === undefined
+      ? createRekorClient(clientOptions)
+      : createShardedClient({
+          ...clientOptions,
+          signingConfig: trust.signingConfig,
+          onShardChange: ({ from, to, reason }) => {
+            logger.warn(
+              { component: 'rekor', from: redactUrl(from), to: redactUrl(to), reason },
+              reason === 'frozen'
+                ? `the Rekor shard ${redactUrl(from)} is frozen (405); writing to ${redactUrl(to)} from now on`
+                : `the signing config moves writes from ${redactUrl(from)} to ${redactUrl(to)}`,
+            );
+            late.metrics?.shardSwitch(redactUrl(from), redactUrl(to), reason);
+          },
+        });
   const queues = createTierQueues({ redis, keys, logger });
   let clockTimer: NodeJS.Timeout | undefined;
 
@@ -182,15 +211,16 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   const offline = new OfflineQueue(db);
   const rejected = new RejectedStore(db);
   const registry = new Registry();
-  const metrics = new RekorMetrics({
+  const rekorMetrics = new RekorMetrics({
     registry,
     sources: metricsSources({ queues, offline, rejected, budget }),
     onSourceError: (source, e) => logger.warn({ source, ...errorFields(e) }, 'metrics source failed'),
   });
+  late.metrics = rekorMetrics;
 
   async function probeRekor(timeoutMs = PROBE_TIMEOUT_MS): Promise<RekorReachability> {
     // shown on dashboards and in status: never with credentials
-    const serverUrl = redactUrl(config.serverUrl);
+    const serverUrl = redactUrl(client.logUrl);
     if (config.offline.airGapped) {
       return { state: 'air-gapped', serverUrl, detail: 'offline.airGapped is set: never contacted' };
     }
@@ -219,7 +249,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     rejected,
     receipts: createReceiptStore(db),
     client,
-    metrics,
+    metrics: rekorMetrics,
     registry,
     probeRekor,
     async readiness() {

@@ -1,5 +1,11 @@
 import type { Command } from 'commander';
-import { startRekorLocal, DEFAULT_BODY_LIMIT_BYTES } from '@rekor-budget/rekor-local';
+import { Option } from 'commander';
+import {
+  startRekorLocal,
+  API_MODES,
+  DEFAULT_BODY_LIMIT_BYTES,
+  type RekorApiMode,
+} from '@rekor-budget/rekor-local';
 import { EXIT, type CliIo } from '../io';
 import { untilSignal, whole } from '../util';
 
@@ -12,6 +18,7 @@ interface RekorLocalFlags {
   adminPort?: number;
   fsync: boolean;
   publicUrl?: string;
+  api: RekorApiMode;
 }
 
 export function registerRekorLocal(program: Command, io: CliIo, setExit: (code: number) => void): void {
@@ -35,6 +42,14 @@ export function registerRekorLocal(program: Command, io: CliIo, setExit: (code: 
     )
     .option('--no-fsync', 'acknowledge entries once written, without fdatasync')
     .option('--public-url <url>', 'base URL named in /trusted_root.json, if clients use another address')
+    .addOption(
+      new Option(
+        '--api <version>',
+        'Rekor API to serve: v1, v2 (as rekor-tiles: /api/v2/log/entries and tlog-tiles reads) or both',
+      )
+        .choices(API_MODES)
+        .default('both'),
+    )
     .action(async (flags: RekorLocalFlags) => {
       const server = await startRekorLocal({
         port: flags.port,
@@ -45,9 +60,11 @@ export function registerRekorLocal(program: Command, io: CliIo, setExit: (code: 
         adminPort: flags.adminPort,
         fsync: flags.fsync,
         publicUrl: flags.publicUrl,
+        api: flags.api,
       });
       io.out(`rekor-local: listening on ${server.url} (data ${flags.data})`);
       io.out(`  log ID        ${server.logId}`);
+      io.out(`  API           ${server.api}`);
       io.out(`  trusted root  ${server.url}/trusted_root.json`);
       if (flags.faults) io.out(`  faults        ${server.adminUrl ?? server.url}/admin/faults`);
       const signal = await untilSignal();

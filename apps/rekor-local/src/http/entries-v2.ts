@@ -1,14 +1,19 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { RekorLocalError } from '../errors';
+import { RekorLocalError, badRequest } from '../errors';
 import { canonicalizeDsseV2 } from '../kinds/dsse-v2';
+import { canonicalizeHashedRekordV2 } from '../kinds/hashedrekord-v2';
+import type { CanonicalEntry } from '../kinds/types';
 import type { TransparencyLog } from '../log/transparency-log';
 import { proposalDigest, readJson } from './body';
-import { sendJson } from './respond';
+import { sendGrpcError, sendJson } from './respond';
 
 /**
- * `POST /api/v2/log/entries` (Rekor v2, `dsseRequestV002` only): 201 with a
- * TransparencyLogEntry; the same entry again answers 200 with the existing one,
- * as Rekor v2 deduplicates instead of answering 409.
+ * `POST /api/v2/log/entries` as rekor-tiles answers it
+ * (pkg/server/service.go): 201 with a TransparencyLogEntry for a new entry;
+ * an entry already logged is 409 (gRPC AlreadyExists) with the message
+ * `an equivalent entry already exists in the transparency log with index N`
+ * and no entry; bad input is 400. Errors are grpc-gateway's
+ * `{code, message, details}`.
  */
 export async function createEntryV2(
   req: IncomingMessage,
@@ -17,20 +22,31 @@ export async function createEntryV2(
   limitBytes: number,
 ): Promise<void> {
   const request = await readJson(req, limitBytes);
-  if (request !== null && typeof request === 'object' && 'hashedRekordRequestV002' in request) {
-    throw new RekorLocalError(
-      'UNSUPPORTED_KIND',
-      'hashedRekordRequestV002 is not supported; use dsseRequestV002',
-    );
-  }
   // the duplicate check comes first: a repeated request costs no signature verification
   const proposal = proposalDigest('v2', request);
   const known = await log.findProposal(proposal);
-  if (known !== undefined) {
-    sendJson(res, 200, log.transparencyLogEntry(known, 'dsse', '0.0.2'));
-    return;
+  if (known !== undefined) return duplicate(res, known);
+  const { index, existing } = await log.append(await canonicalize(request), proposal);
+  if (existing) return duplicate(res, index);
+  const entry = log.transparencyLogEntry(index);
+  sendJson(res, 201, entry);
+}
+
+function duplicate(res: ServerResponse, index: number): void {
+  sendGrpcError(res, 409, `an equivalent entry already exists in the transparency log with index ${index}`);
+}
+
+async function canonicalize(request: unknown): Promise<CanonicalEntry> {
+  if (request === null || typeof request !== 'object' || Array.isArray(request))
+    throw badRequest('expected a JSON object');
+  const kinds = Object.keys(request);
+  if (kinds.length !== 1) throw badRequest('invalid type, must be either hashedrekord or dsse');
+  switch (kinds[0]) {
+    case 'dsseRequestV002':
+      return canonicalizeDsseV2(request);
+    case 'hashedRekordRequestV002':
+      return canonicalizeHashedRekordV2(request);
+    default:
+      throw new RekorLocalError('UNSUPPORTED_KIND', 'invalid type, must be either hashedrekord or dsse');
   }
-  const entry = await canonicalizeDsseV2(request);
-  const { index, existing } = await log.append(entry, proposal);
-  sendJson(res, existing ? 200 : 201, log.transparencyLogEntry(index, entry.kind, entry.apiVersion));
 }

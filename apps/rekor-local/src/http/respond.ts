@@ -36,3 +36,33 @@ export function sendFailure(res: ServerResponse, err: unknown): void {
   if (err instanceof RekorLocalError) sendError(res, err.status, err.message);
   else sendError(res, 500, 'internal error');
 }
+
+/** gRPC status codes of the answers rekor-tiles' HTTP gateway sends, by HTTP status. */
+const GRPC_CODES: Record<number, number> = {
+  400: 3,
+  404: 5,
+  405: 12,
+  409: 6,
+  413: 8,
+  429: 8,
+  500: 2,
+  503: 14,
+};
+
+/**
+ * Sends an error as rekor-tiles (grpc-gateway) does: `{code: <gRPC code>,
+ * message, details: []}`.
+ */
+export function sendGrpcError(res: ServerResponse, status: number, message: string): void {
+  sendJson(res, status, { code: GRPC_CODES[status] ?? 2, message, details: [] });
+}
+
+/** `sendFailure` in rekor-tiles' error shape. */
+export function sendGrpcFailure(res: ServerResponse, err: unknown): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  if (err instanceof RekorLocalError) sendGrpcError(res, err.status, err.message);
+  else sendGrpcError(res, 500, 'internal error');
+}

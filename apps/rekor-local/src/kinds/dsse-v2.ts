@@ -66,7 +66,10 @@ export async function canonicalizeDsseV2(input: unknown): Promise<CanonicalEntry
 
 const KEY_DETAILS = /^[A-Z0-9_]+$/;
 
-function parseVerifierV2(value: unknown, path: string): { key: KeyObject; stored: Record<string, unknown> } {
+export function parseVerifierV2(
+  value: unknown,
+  path: string,
+): { key: KeyObject; stored: Record<string, unknown> } {
   const v = object(value, path);
   const keyDetails = v.keyDetails === undefined ? undefined : string(v.keyDetails, `${path}.keyDetails`);
   if (keyDetails !== undefined && !KEY_DETAILS.test(keyDetails))

@@ -40,7 +40,7 @@ export async function canonicalizeHashedRekord(spec: Record<string, unknown>): P
 /** DER DigestInfo prefix of SHA-256 (RFC 8017 §9.2). */
 const SHA256_DIGEST_INFO = Buffer.from('3031300d060960864801650304020105000420', 'hex');
 
-function verifyDigest(key: KeyObject, digest: Buffer, sig: Buffer): boolean {
+export function verifyDigest(key: KeyObject, digest: Buffer, sig: Buffer): boolean {
   switch (key.asymmetricKeyType) {
     case 'ec':
       if (key.asymmetricKeyDetails?.namedCurve !== 'prime256v1') break;

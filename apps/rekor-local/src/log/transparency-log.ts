@@ -20,6 +20,12 @@ export interface TransparencyLogOptions {
   fsync: boolean;
   /** Clock, Unix milliseconds. */
   now?: () => number;
+  /**
+   * Checkpoint origin line: `rekor-v1` (`<name> - <treeID>`, as Rekor v1
+   * writes it) or `c2sp` (`<name>` alone, as rekor-tiles writes it: the
+   * origin is the shard's host). @defaultValue 'rekor-v1'
+   */
+  origin?: 'rekor-v1' | 'c2sp';
 }
 
 /**
@@ -41,6 +47,7 @@ export class TransparencyLog {
   private readonly byHash = new Map<string, number[]>();
   private readonly file: EntryFile;
   private readonly now: () => number;
+  private readonly originStyle: 'rekor-v1' | 'c2sp';
   private committed = 0;
   private checkpoint: { size: number; text: string } | undefined;
   private failure: Error | undefined;
@@ -49,6 +56,7 @@ export class TransparencyLog {
   constructor(options: TransparencyLogOptions) {
     ({ key: this.key, meta: this.meta } = openDataDir(options.dataDir, options.name));
     this.now = options.now ?? Date.now;
+    this.originStyle = options.origin ?? 'rekor-v1';
     this.unlock = lockDataDir(options.dataDir);
     let opened: ReturnType<typeof EntryFile.open>;
     try {
@@ -174,8 +182,11 @@ export class TransparencyLog {
    * The entry as Rekor v2 answers: a TransparencyLogEntry with an inclusion
    * proof and checkpoint, and no signed entry timestamp or integrated time.
    */
-  transparencyLogEntry(index: number, kind: string, version: string): TransparencyLogEntryJson {
+  transparencyLogEntry(index: number): TransparencyLogEntryJson {
     const size = this.committed;
+    const { kind, apiVersion: version } = JSON.parse(
+      Buffer.from(this.entries[index]!.b, 'base64').toString('utf8'),
+    ) as { kind: string; apiVersion: string };
     return {
       logIndex: String(index),
       logId: { keyId: this.key.logId.toString('base64') },
@@ -209,6 +220,23 @@ export class TransparencyLog {
     };
   }
 
+  /** The signed checkpoint of the committed tree (`GET /checkpoint`). */
+  checkpointNote(): string {
+    return this.signedTreeHead(this.committed);
+  }
+
+  /** The complete-subtree hash at tree `level`, `index`, if the committed tree holds it (tiles). */
+  node(level: number, index: number): Buffer | undefined {
+    if ((index + 1) * 2 ** level > this.committed) return undefined;
+    return this.tree.node(level, index);
+  }
+
+  /** The canonical body of committed entry `index` (entry bundles). */
+  body(index: number): Buffer {
+    if (index >= this.committed) throw new RangeError(`entry ${index} is not committed`);
+    return Buffer.from(this.entries[index]!.b, 'base64');
+  }
+
   /** Waits for every pending write, then closes the entry file. */
   async close(): Promise<void> {
     await Promise.allSettled([...this.pending.values()]);
@@ -229,7 +257,7 @@ export class TransparencyLog {
 
   private signedTreeHead(size: number): string {
     if (this.checkpoint?.size !== size) {
-      const origin = `${this.meta.name} - ${this.meta.treeId}`;
+      const origin = this.originStyle === 'c2sp' ? this.meta.name : `${this.meta.name} - ${this.meta.treeId}`;
       const text = signCheckpoint(this.key, origin, this.meta.name, size, this.tree.root(size));
       this.checkpoint = { size, text };
     }

@@ -32,6 +32,15 @@ export class MerkleTree {
     return index;
   }
 
+  /**
+   * Hash of the complete subtree of 2^level leaves starting at leaf
+   * index·2^level, or undefined while the tree does not hold all of them.
+   * These are the hashes tlog-tiles serves.
+   */
+  node(level: number, index: number): Buffer | undefined {
+    return this.levels[level]?.[index];
+  }
+
   /** Leaf hash at `index`. */
   leaf(index: number): Buffer {
     return this.levels[0]![index]!;

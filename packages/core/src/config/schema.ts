@@ -101,6 +101,15 @@ function urlWithScheme(schemes: string[], example: string) {
   );
 }
 
+/** A path to a local file, or an http(s) URL. */
+function fileOrUrl(example: string) {
+  const message = `is not a file path or an http(s) URL; use e.g. "${example}"`;
+  return z
+    .string({ message })
+    .min(1, { message })
+    .refine((s) => !/^[a-z][a-z0-9+.-]*:\/\//i.test(s) || /^https?:\/\/[^/]+/i.test(s), { message });
+}
+
 function nonEmpty(example: string) {
   const message = `is not a non-empty string; use e.g. "${example}"`;
   return z.string({ message }).min(1, { message });
@@ -218,6 +227,15 @@ export const rekorSchema = z
         })
         .default('dsse'),
       requestTimeout: duration('00:00:30', { timer: true }).default('00:00:30'),
+      // Rekor v2 writes block until a checkpoint includes the entry (rekor-tiles CLIENTS.md: >= 20 s)
+      v2WriteTimeout: duration('00:00:30', { timer: true }).default('00:00:30'),
+      // a sigstore TrustedRoot (file or URL): checks v2 checkpoints; needed by rekor-budget verify too
+      trustedRoot: fileOrUrl('/etc/rekor-budget/trusted_root.json').optional(),
+      // a SigningConfig v0.2 (file or URL): the Rekor shards and TSAs to use, instead of serverUrl
+      signingConfig: fileOrUrl('https://example.org/signing_config.json').optional(),
+      timestampAuthority: section({
+        url: httpUrl('https://timestamp.sigstore.dev/api/v1/timestamp').optional(),
+      }),
       maxPayloadBytes: posInt(102400).default(102400),
       pace: section({
         max: z
@@ -295,6 +313,13 @@ export const rekorSchema = z
       );
     }
 
+    if (c.v2WriteTimeout < 20 * SECOND_MS) {
+      issue(
+        ['v2WriteTimeout'],
+        'is shorter than 20 seconds; a Rekor v2 write waits until a checkpoint includes the entry, and rekor-tiles asks clients to allow at least "00:00:20"',
+      );
+    }
+
     if (c.pace.window <= 0) {
       issue(['pace', 'window'], 'is empty; use a window longer than zero, e.g. "00:00:01"');
     }
@@ -358,6 +383,14 @@ export const rekorSchema = z
       tier: r.tier,
       /** Timeout of one HTTP request to Rekor. @defaultValue 30 000 */
       requestTimeoutMs: r.requestTimeout,
+      /** Timeout of a Rekor v2 write (at least 20 000). @defaultValue 30 000 */
+      v2WriteTimeoutMs: r.v2WriteTimeout,
+      /** A sigstore TrustedRoot, file or URL: v2 checkpoints are checked against it. */
+      trustedRoot: r.trustedRoot,
+      /** A SigningConfig v0.2, file or URL: Rekor shards and TSAs are chosen from it; `serverUrl` is then unused. */
+      signingConfig: r.signingConfig,
+      /** The RFC 3161 TSA endpoint whose timestamp every bundle carries. */
+      timestampAuthority: { url: r.timestampAuthority.url },
       /** Largest statement payload accepted by the producer, per submission. @defaultValue 102 400 */
       maxPayloadBytes: r.maxPayloadBytes,
       /**

@@ -57,7 +57,14 @@ export interface HttpResponse {
 export interface HttpRequest {
   method: 'GET' | 'POST';
   url: string;
-  body?: string;
+  /** A JSON text, or bytes sent with `contentType`. */
+  body?: string | Buffer;
+  /** @defaultValue 'application/json' */
+  contentType?: string;
+  /** @defaultValue 'application/json' */
+  accept?: string;
+  /** Answer the body as bytes (a Buffer), not parsed. */
+  raw?: boolean;
   timeoutMs: number;
 }
 
@@ -70,9 +77,9 @@ export class HttpTransport {
   request(req: HttpRequest): Promise<HttpResponse> {
     const url = new URL(req.url);
     const secure = url.protocol === 'https:';
-    const headers: Record<string, string> = { accept: 'application/json' };
+    const headers: Record<string, string> = { accept: req.accept ?? 'application/json' };
     if (req.body !== undefined) {
-      headers['content-type'] = 'application/json';
+      headers['content-type'] = req.contentType ?? 'application/json';
       headers['content-length'] = String(Buffer.byteLength(req.body));
     }
     return new Promise<HttpResponse>((resolve, reject) => {
@@ -103,8 +110,10 @@ export class HttpTransport {
         res.on('end', () => {
           clearTimeout(timer);
           const status = res.statusCode ?? 0;
-          const body = parseBody(Buffer.concat(chunks).toString('utf8'), res.headers['content-type']);
-          if (status >= 200 && status < 300) resolve({ status, headers: res.headers, body });
+          const bytes = Buffer.concat(chunks);
+          const body = parseBody(bytes.toString('utf8'), res.headers['content-type']);
+          if (status >= 200 && status < 300)
+            resolve({ status, headers: res.headers, body: req.raw ? bytes : body });
           else reject(new HTTPError(status, res.headers, serverMessage(body)));
         });
       });

@@ -2,6 +2,7 @@ import type { LogEntry } from '@sigstore/rekor-types';
 // 3.x re-exports LogEntry but not LogInfo from its index; the generated models have both
 import type { LogInfo } from '@sigstore/rekor-types/dist/__generated__';
 import { RekorError } from '../error';
+import { tileIndexPath } from '../tiles';
 import type { HttpResponse, HttpTransport } from './http';
 
 /** A Rekor v1 log entry as the API returns it (`{ <uuid>: LogEntry }`), with its uuid. */
@@ -133,14 +134,40 @@ export class RekorApi {
   /**
    * `POST /api/v2/log/entries`: a `TransparencyLogEntry` (protobuf JSON), with
    * the status (201 new; 200 from logs that answer an existing entry so).
+   * `timeoutMs`: a v2 write waits for a checkpoint (CLIENTS.md: at least 20 s).
    */
-  async createEntryV2(request: unknown): Promise<{ status: number; body: unknown }> {
+  async createEntryV2(request: unknown, timeoutMs: number): Promise<{ status: number; body: unknown }> {
     const res = await this.http.request({
       method: 'POST',
       url: `${this.baseUrl}/api/v2/log/entries`,
       body: JSON.stringify(request),
-      timeoutMs: this.timeoutMs,
+      timeoutMs,
     });
     return { status: res.status, body: res.body };
+  }
+
+  /** `GET /checkpoint` (tlog-tiles): the signed note, as text. */
+  async checkpoint(timeoutMs: number = this.timeoutMs): Promise<string> {
+    const res = await this.http.request({
+      method: 'GET',
+      url: `${this.baseUrl}/checkpoint`,
+      accept: 'text/plain',
+      raw: true,
+      timeoutMs,
+    });
+    return (res.body as Buffer).toString('utf8');
+  }
+
+  /** `GET /tile/<L>/<N>[.p/<W>]` or `/tile/entries/<N>[.p/<W>]`: the tile's bytes. */
+  async tile(level: number | 'entries', index: number, width: number | undefined): Promise<Buffer> {
+    const partial = width === undefined ? '' : `.p/${width}`;
+    const res = await this.http.request({
+      method: 'GET',
+      url: `${this.baseUrl}/tile/${level}/${tileIndexPath(index)}${partial}`,
+      accept: 'application/octet-stream',
+      raw: true,
+      timeoutMs: this.timeoutMs,
+    });
+    return res.body as Buffer;
   }
 }
