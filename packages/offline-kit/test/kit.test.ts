@@ -16,13 +16,7 @@ import { canonicalJson, createRedisKeys, type SignedEnvelope } from '@rekor-budg
 import { createRekorProducer, type RekorProducer } from '@rekor-budget/producer';
 import { createTestRedis, deleteKeys, testConfig, uniquePrefix } from '@rekor-budget/testing';
 import { createEnvelopeStore, createReceiptStore, jobIdFor, OfflineQueue } from '@rekor-budget/queue';
-import {
-  buildStatement,
-  loadSigner,
-  signEnvelope,
-  writeKeyPair,
-  type Statement,
-} from '@rekor-budget/rekor';
+import { buildStatement, loadSigner, signEnvelope, writeKeyPair, type Statement } from '@rekor-budget/rekor';
 import {
   exportKit,
   importKit,
