@@ -10,6 +10,7 @@ COPY packages ./packages
 COPY apps ./apps
 COPY db ./db
 COPY scripts ./scripts
+COPY attestor.example.yaml ./
 RUN npm ci --no-audit --no-fund \
  && npm run build \
  && npm prune --omit=dev --no-audit --no-fund

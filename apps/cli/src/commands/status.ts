@@ -66,6 +66,9 @@ async function collect(rt: Runtime, maxTenants: number): Promise<StatusReport> {
   };
 }
 
+/** Width of a queue-state column: the longest state name and two spaces. */
+const COLUMN = Math.max(...STATES.map((s) => s.length)) + 2;
+
 function bar(used: number, limit: number, width = 20): string {
   const filled = Math.min(width, Math.round((used / limit) * width));
   return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
@@ -79,10 +82,10 @@ function render(r: StatusReport): string {
   lines.push(
     `rekor   ${r.rekor.url}: ${rekorState}`,
     '',
-    'queues  ' + STATES.map((s) => s.padStart(11)).join(''),
+    'queues  ' + STATES.map((s) => s.padStart(COLUMN)).join(''),
   );
   for (const t of TIERS)
-    lines.push(`  ${t.padEnd(6)}` + STATES.map((s) => String(r.queues[t][s]).padStart(11)).join(''));
+    lines.push(`  ${t.padEnd(6)}` + STATES.map((s) => String(r.queues[t][s]).padStart(COLUMN)).join(''));
   lines.push('', `offline queue: ${r.offline.reduce((a, o) => a + o.rows, 0)} rows`);
   for (const o of r.offline) lines.push(`  ${o.tier.padEnd(6)} ${o.reason.padEnd(18)} ${o.rows}`);
   lines.push('', `tenants (active in the last 24 h): ${new Set(r.tenants.map((t) => t.tenantId)).size}`);
@@ -104,7 +107,7 @@ export function registerStatus(program: Command, io: CliIo, setExit: (code: numb
     .option('--json', 'print the status as JSON')
     .option('--tenants <n>', 'show at most this many tenants', whole('--tenants', 10_000, 1), 50)
     .action(async (flags: StatusFlags, cmd: Command) => {
-      const { config } = configFor(cmd.optsWithGlobals<GlobalOptions>(), io);
+      const { config } = configFor(cmd.optsWithGlobals<GlobalOptions>(), io, { runEnv: true });
       const runtime = await commandRuntime(config, createCliLogger(io, { stream: 'err' }));
       try {
         const report = await collect(runtime, flags.tenants);

@@ -8,9 +8,19 @@ import { runWorkers, type RunningWorkers } from '@rekor-budget/worker';
 import type { CliIo } from '../io';
 import { probePostgres, probeRedis } from '../probe';
 import { runMigrations } from '../commands/migrate';
+import { databaseName, ensureDatabase, withDatabase } from '../database';
+import { chooseNamespace, choosePort } from '../namespace';
+import { DEMO_TENANTS } from './workload';
 import { APP_NAME, serviceRuntime } from '../wiring';
 
 const PUBLIC_REKOR = 'https://rekor.sigstore.dev';
+/** rekor-local's port unless another is chosen or it is taken. */
+export const DEFAULT_REKOR_PORT = 3030;
+
+/** A port given in the environment, if it is one. */
+export function envPort(value: string | undefined): number | undefined {
+  return value !== undefined && /^\d{1,5}$/.test(value) && Number(value) <= 65535 ? Number(value) : undefined;
+}
 const HOW_TO_START = {
   redis:
     'start it with `redis-server --daemonize yes` or `docker compose up -d redis`, or point REDIS_URL at yours',
@@ -28,9 +38,12 @@ export interface LocalSystemOptions {
   logger: Logger;
   /** Development key and rekor-local log live here. */
   workDir: string;
-  rekorPort: number;
-  /** Port of /metrics; `null` for none. */
+  /** Port of rekor-local: as given; `undefined`: 3030, or a free one when 3030 is taken. */
+  rekorPort?: number;
+  /** Port of /metrics; `null` for none; `undefined`: `metrics.port`, or a free one when it is taken. */
   metricsPort?: number | null;
+  /** Redis key prefix (`--prefix`); else REDIS_PREFIX, else the checkout's own (see `chooseNamespace`). */
+  prefix?: string;
   /** Budget and worker clock (a demo may compress time). */
   clock?: () => number;
   /** Drain probe interval in the demo settings. @defaultValue 5000 */
@@ -54,10 +67,19 @@ export interface LocalSystem {
  */
 export async function startLocalSystem(o: LocalSystemOptions): Promise<LocalSystem | undefined> {
   const { io, say } = o;
-  let config = o.config;
+  const ns = chooseNamespace({
+    config: o.config,
+    source: o.source,
+    env: io.env,
+    cwd: io.cwd,
+    prefix: o.prefix,
+  });
+  let config = ns.config;
+  say(ns.line);
   const [redis, postgres] = await Promise.all([
     probeRedis(config.redis.url),
-    probePostgres(config.database.url),
+    // this checkout's own database may not exist yet: the server answering is what counts
+    probePostgres(ns.ownDatabase ? withDatabase(config.database.url, 'postgres') : config.database.url),
   ]);
   say(
     `redis     ${redactUrl(config.redis.url)}: ${redis.ok ? `up (${redis.detail})` : `DOWN (${redis.detail})`}`,
@@ -69,6 +91,8 @@ export async function startLocalSystem(o: LocalSystemOptions): Promise<LocalSyst
   if (!postgres.ok) io.err(`Postgres does not answer: ${HOW_TO_START.postgres}`);
   if (!redis.ok || !postgres.ok) return undefined;
 
+  if (ns.ownDatabase && (await ensureDatabase(config.database.url)))
+    say(`database  created ${databaseName(config.database.url)}`);
   const applied = await runMigrations(config.database.url);
   say(`schema    attestor: ${applied.length ? `applied ${applied.join(', ')}` : 'up to date'}`);
 
@@ -84,7 +108,16 @@ export async function startLocalSystem(o: LocalSystemOptions): Promise<LocalSyst
     say(
       `demo settings (no attestor.yaml): tier with-edges, retries after 1 s and 2 s, Rekor probed every ${probe / 1000} s`,
     );
+  } else {
+    say(
+      `settings  as in ${o.source}, without the demo settings (tier ${config.tier}${config.tier === 'graph-only' ? ': the demo’s edge bundles are refused' : ''}, first retry after ${config.retry.initialDelayMs / 1000} s)`,
+    );
   }
+  // the demo's tenants by name, unless the configuration names them
+  config = {
+    ...config,
+    tenants: { ...Object.fromEntries(DEMO_TENANTS.map((t) => [t.id, t.name])), ...config.tenants },
+  };
 
   mkdirSync(o.workDir, { recursive: true });
   if (!config.signing.keyPath) {
@@ -100,7 +133,8 @@ export async function startLocalSystem(o: LocalSystemOptions): Promise<LocalSyst
   let rekorLocal: RekorLocalServer | undefined;
   if (config.serverUrl === PUBLIC_REKOR && !io.env.REKOR_URL) {
     const dataDir = join(o.workDir, 'rekor-local');
-    rekorLocal = await startRekorLocal({ port: o.rekorPort, dataDir, faults: true });
+    const port = await choosePort('rekor-local', DEFAULT_REKOR_PORT, o.rekorPort, say);
+    rekorLocal = await startRekorLocal({ port, dataDir, faults: true });
     config = { ...config, serverUrl: rekorLocal.url };
     say(
       `rekor     rekor-local at ${rekorLocal.url} (log ${dataDir}, trusted root ${rekorLocal.url}/trusted_root.json)`,
@@ -123,11 +157,16 @@ export async function startLocalSystem(o: LocalSystemOptions): Promise<LocalSyst
         );
       }
     }
-    workers = await runWorkers({
-      runtime,
-      roles: ['graph', 'edge', 'drain'],
-      ...(o.metricsPort === undefined ? {} : { metricsPort: o.metricsPort }),
-    });
+    const metricsPort =
+      o.metricsPort === null
+        ? null
+        : await choosePort(
+            'metrics',
+            config.metrics.port,
+            o.metricsPort ?? envPort(io.env.METRICS_PORT),
+            say,
+          );
+    workers = await runWorkers({ runtime, roles: ['graph', 'edge', 'drain'], metricsPort });
   } catch (e) {
     await runtime?.close();
     await rekorLocal?.close();

@@ -1,0 +1,109 @@
+import { createHash } from 'node:crypto';
+import { realpathSync } from 'node:fs';
+import net from 'node:net';
+import { basename } from 'node:path';
+import type { Env, RekorConfig } from '@rekor-budget/core';
+import { databaseName, withDatabase } from './database';
+
+/** This checkout's own Redis key prefix and Postgres database, derived from its directory. */
+export interface CheckoutNamespace {
+  prefix: string;
+  database: string;
+}
+
+/**
+ * The namespace of the checkout at `cwd`: its directory name (for people)
+ * and a hash of its full path (so two clones named alike still differ).
+ */
+export function checkoutNamespace(cwd: string): CheckoutNamespace {
+  let path = cwd;
+  try {
+    path = realpathSync(cwd);
+  } catch {
+    // a directory that vanished keeps its given name
+  }
+  const hash = createHash('sha256').update(path).digest('hex').slice(0, 8);
+  const name =
+    basename(path)
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '_')
+      .replace(/^_+|_+$/g, '')
+      .slice(0, 24) || 'root';
+  return {
+    prefix: `rekor-budget-${name.replace(/_/g, '-')}-${hash}`,
+    database: `rekor_budget_${name}_${hash}`,
+  };
+}
+
+export interface ChosenNamespace {
+  config: RekorConfig;
+  /** The database is this checkout's own, created when missing. */
+  ownDatabase: boolean;
+  /** One line saying what was chosen and how to choose otherwise. */
+  line: string;
+}
+
+/**
+ * Where a local run (`start`, `demo`) keeps its state. Without a
+ * configuration file, two checkouts never share it: the Redis key prefix is
+ * the checkout's own unless `--prefix` or REDIS_PREFIX names one, and the
+ * database is the checkout's own on the configured server unless
+ * DATABASE_URL names a database other than the server's `postgres`
+ * maintenance database. A configuration file is used as written.
+ */
+export function chooseNamespace(o: {
+  config: RekorConfig;
+  source: string;
+  env: Env;
+  cwd: string;
+  prefix?: string;
+}): ChosenNamespace {
+  const own = checkoutNamespace(o.cwd);
+  const defaults = o.source === 'defaults';
+  const explicitPrefix = o.prefix ?? (o.env.REDIS_PREFIX || undefined);
+  const prefix = explicitPrefix ?? (defaults ? own.prefix : o.config.redis.keyPrefix);
+  const ownDatabase = defaults && databaseName(o.config.database.url) === 'postgres';
+  const databaseUrl = ownDatabase ? withDatabase(o.config.database.url, own.database) : o.config.database.url;
+  const config: RekorConfig = {
+    ...o.config,
+    redis: { ...o.config.redis, keyPrefix: prefix },
+    database: { ...o.config.database, url: databaseUrl },
+  };
+  const why =
+    prefix === own.prefix && ownDatabase
+      ? `this checkout's own, from ${o.cwd}; --prefix and DATABASE_URL choose others`
+      : defaults
+        ? 'as given'
+        : `from ${o.source}`;
+  return {
+    config,
+    ownDatabase,
+    line: `namespace redis prefix ${prefix}, database ${databaseName(databaseUrl)} (${why})`,
+  };
+}
+
+/** True when nothing listens on `host:port` yet. */
+export function portFree(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, host, () => server.close(() => resolve(true)));
+  });
+}
+
+/**
+ * The port to listen on: `explicit` as given (a clash is then an error the
+ * operator sees), else `preferred` when free, else any free one (0), with a
+ * note saying so.
+ */
+export async function choosePort(
+  what: string,
+  preferred: number,
+  explicit: number | undefined,
+  note: (line: string) => void,
+): Promise<number> {
+  if (explicit !== undefined) return explicit;
+  if (preferred === 0 || (await portFree(preferred))) return preferred;
+  note(`${what}: port ${preferred} is taken (another run?); using a free one instead`);
+  return 0;
+}
