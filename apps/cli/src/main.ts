@@ -1,7 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError, InputError, RekorBudgetError, redactText, truncate } from '@rekor-budget/core';
 import { registerConfig } from './commands/config';
-import { registerKeygen } from './commands/keygen';
+import { registerKey, registerKeygen } from './commands/keygen';
 import { registerMigrate } from './commands/migrate';
 import { registerRekorLocal } from './commands/rekor-local';
 import { registerStart } from './commands/start';
@@ -53,6 +53,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   registerStart(program, io, setExit);
   registerDemo(program, io, setExit);
   registerKeygen(program, io, setExit);
+  registerKey(program, io, setExit);
   registerVerify(program, io, setExit);
   registerRekorLocal(program, io, setExit);
   registerWorker(program, io, setExit);
