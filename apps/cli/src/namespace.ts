@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { realpathSync } from 'node:fs';
-import net from 'node:net';
 import { basename } from 'node:path';
 import type { Env, RekorConfig } from '@rekor-budget/core';
 import { databaseName, withDatabase } from './database';
@@ -82,28 +81,31 @@ export function chooseNamespace(o: {
   };
 }
 
-/** True when nothing listens on `host:port` yet. */
-export function portFree(port: number, host = '127.0.0.1'): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = net.createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, host, () => server.close(() => resolve(true)));
-  });
+/** True when `e`, or an error in its cause chain, is a port already in use. */
+function portInUse(e: unknown): boolean {
+  for (let x = e, depth = 0; x instanceof Error && depth < 5; x = x.cause, depth++)
+    if ((x as NodeJS.ErrnoException).code === 'EADDRINUSE') return true;
+  return false;
 }
 
 /**
- * The port to listen on: `explicit` as given (a clash is then an error the
- * operator sees), else `preferred` when free, else any free one (0), with a
- * note saying so.
+ * Starts something that listens: on `explicit` as given (a clash is then an
+ * error the operator sees), else on `preferred`, and when that is taken (by
+ * another run, say) on any free port, with a note saying so.
  */
-export async function choosePort(
+export async function listenOn<T>(
   what: string,
   preferred: number,
   explicit: number | undefined,
   note: (line: string) => void,
-): Promise<number> {
-  if (explicit !== undefined) return explicit;
-  if (preferred === 0 || (await portFree(preferred))) return preferred;
-  note(`${what}: port ${preferred} is taken (another run?); using a free one instead`);
-  return 0;
+  listen: (port: number) => Promise<T>,
+): Promise<T> {
+  if (explicit !== undefined) return listen(explicit);
+  try {
+    return await listen(preferred);
+  } catch (e) {
+    if (preferred === 0 || !portInUse(e)) throw e;
+    note(`${what}: port ${preferred} is taken (another run?); using a free one instead`);
+    return listen(0);
+  }
 }

@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import { configFor, type GlobalOptions } from '../context';
 import { envPort, startLocalSystem } from '../demo/system';
 import { runWorkload, type WorkloadCounts } from '../demo/workload';
-import { choosePort } from '../namespace';
+import { listenOn } from '../namespace';
 import { createProgress } from '../progress';
 import { RUN_ENV_FILE, writeRunEnv } from '../run-env';
 import { EXIT, type CliIo } from '../io';
@@ -126,13 +126,13 @@ export function registerStart(program: Command, io: CliIo, setExit: (code: numbe
           config.dashboard.user && config.dashboard.password
             ? { user: config.dashboard.user, password: config.dashboard.password }
             : { user: 'admin', password: randomBytes(9).toString('base64url') };
-        const port = await choosePort(
+        dashboard = await listenOn(
           'dashboard',
           config.dashboard.port,
           flags.dashboardPort ?? envPort(io.env.DASHBOARD_PORT),
           say,
+          (port) => startDashboard({ runtime, host: '127.0.0.1', port, credentials }),
         );
-        dashboard = await startDashboard({ runtime, host: '127.0.0.1', port, credentials });
         say(
           `dashboard ${dashboard.url}/budgets and ${dashboard.url}/queues  (user ${credentials.user}, password ${credentials.password})`,
         );

@@ -4,12 +4,12 @@ import { redactUrl, type Logger, type RekorConfig } from '@rekor-budget/core';
 import { writeKeyPair } from '@rekor-budget/rekor';
 import { startRekorLocal, type RekorLocalServer } from '@rekor-budget/rekor-local';
 import { requireDurableRedis, type Runtime } from '@rekor-budget/runtime';
-import { runWorkers, type RunningWorkers } from '@rekor-budget/worker';
+import { runWorkers, type RunningWorkers, type RunWorkersOptions } from '@rekor-budget/worker';
 import type { CliIo } from '../io';
 import { probePostgres, probeRedis } from '../probe';
 import { runMigrations } from '../commands/migrate';
 import { databaseName, ensureDatabase, withDatabase } from '../database';
-import { chooseNamespace, choosePort } from '../namespace';
+import { chooseNamespace, listenOn } from '../namespace';
 import { DEMO_TENANTS } from './workload';
 import { APP_NAME, serviceRuntime } from '../wiring';
 
@@ -133,8 +133,9 @@ export async function startLocalSystem(o: LocalSystemOptions): Promise<LocalSyst
   let rekorLocal: RekorLocalServer | undefined;
   if (config.serverUrl === PUBLIC_REKOR && !io.env.REKOR_URL) {
     const dataDir = join(o.workDir, 'rekor-local');
-    const port = await choosePort('rekor-local', DEFAULT_REKOR_PORT, o.rekorPort, say);
-    rekorLocal = await startRekorLocal({ port, dataDir, faults: true });
+    rekorLocal = await listenOn('rekor-local', DEFAULT_REKOR_PORT, o.rekorPort, say, (port) =>
+      startRekorLocal({ port, dataDir, faults: true }),
+    );
     config = { ...config, serverUrl: rekorLocal.url };
     say(
       `rekor     rekor-local at ${rekorLocal.url} (log ${dataDir}, trusted root ${rekorLocal.url}/trusted_root.json)`,
@@ -157,16 +158,18 @@ export async function startLocalSystem(o: LocalSystemOptions): Promise<LocalSyst
         );
       }
     }
-    const metricsPort =
+    const rt = runtime;
+    const roles: RunWorkersOptions['roles'] = ['graph', 'edge', 'drain'];
+    workers =
       o.metricsPort === null
-        ? null
-        : await choosePort(
+        ? await runWorkers({ runtime: rt, roles, metricsPort: null })
+        : await listenOn(
             'metrics',
             config.metrics.port,
             o.metricsPort ?? envPort(io.env.METRICS_PORT),
             say,
+            (metricsPort) => runWorkers({ runtime: rt, roles, metricsPort }),
           );
-    workers = await runWorkers({ runtime, roles: ['graph', 'edge', 'drain'], metricsPort });
   } catch (e) {
     await runtime?.close();
     await rekorLocal?.close();
