@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import pg from 'pg';
 import { parse } from 'yaml';
+import { createBudget } from '@rekor-budget/budget';
+import { createRedisKeys } from '@rekor-budget/core';
 import { createTestServices, databaseUrl, type TestServices } from '@rekor-budget/testing';
 import { buildProgram } from '../src/main';
 import { runCli } from './helpers';
@@ -274,6 +276,26 @@ describe('status', () => {
       'paused',
       'completed',
       'failed',
+    ]);
+  });
+
+  test('shows tenants by the display names of the configuration, next to their UUID', async () => {
+    const config = s.config();
+    const budget = createBudget({ redis: s.redis, keys: createRedisKeys(s.prefix), limits: config.budget });
+    expect((await budget.tryConsume(TENANT, 'graph')).admitted).toBe(true);
+    const file = configFile('names.yaml', `redis:\n  keyPrefix: ${s.prefix}\ntenants:\n  ${TENANT}: acme`);
+    const r = await runCli(['status', '--config', file], {
+      env: env({ REKOR_URL: 'http://127.0.0.1:1', REDIS_PREFIX: undefined }),
+      cwd: dir,
+    });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`^  acme ${TENANT} graph .* 1/100 .*next free: now$`, 'm'));
+    const json = await runCli(['status', '--json', '--config', file], {
+      env: env({ REKOR_URL: 'http://127.0.0.1:1', REDIS_PREFIX: undefined }),
+      cwd: dir,
+    });
+    expect(JSON.parse(json.stdout).tenants).toEqual([
+      expect.objectContaining({ tenantId: TENANT, name: 'acme', tier: 'graph' }),
     ]);
   });
 
