@@ -26,6 +26,7 @@ COPY --from=build --chown=rekor:rekor /src/packages ./packages
 COPY --from=build --chown=rekor:rekor /src/apps ./apps
 COPY --from=build --chown=rekor:rekor /src/db ./db
 USER rekor
-EXPOSE 3000 3001 9464
+# dashboard, rekor-local, metrics (/metrics, /healthz, /readyz)
+EXPOSE 3000 3030 9464
 ENTRYPOINT ["node", "/app/apps/cli/bin/rekor-budget.js"]
 CMD ["--help"]

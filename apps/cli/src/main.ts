@@ -26,8 +26,10 @@ Exit codes:
   2  usage or configuration error (the message names what to fix)
 
 Configuration: --config <file>, else ./attestor.yaml if present, else defaults.
-Environment overrides: REDIS_URL, DATABASE_URL, REKOR_URL, SIGNING_KEY,
-DASHBOARD_USER, DASHBOARD_PASSWORD, METRICS_USER, METRICS_PASSWORD, METRICS_TOKEN.`;
+Environment overrides: REDIS_URL, REDIS_PREFIX, DATABASE_URL, REKOR_URL, SIGNING_KEY,
+DASHBOARD_PORT, DASHBOARD_USER, DASHBOARD_PASSWORD, METRICS_PORT, METRICS_USER,
+METRICS_PASSWORD, METRICS_TOKEN. status, receipts, drain and rejected also read
+.rekor-budget/env, written by start, when no --config is given.`;
 
 /**
  * Error codes that mean the configuration (or a file it names) must be fixed:

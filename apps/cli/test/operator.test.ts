@@ -140,6 +140,28 @@ test('a signing key file that does not exist is a configuration error too (exit 
   expect(r.stderr).toContain('[KEY_UNREADABLE]');
 });
 
+describe('key public', () => {
+  test('prints the public key of the configured signing key; without one, exit 2', async () => {
+    const key = join(dir, 'site.pem');
+    const made = await runCli(['keygen', '--out', key], { env: env() });
+    expect(made.code).toBe(0);
+    const r = await runCli(['key', 'public'], { env: env({ SIGNING_KEY: key }), cwd: dir });
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toBe(readFileSync(`${key}.pub`, 'utf8').trim());
+    const out = join(dir, 'exported.pub');
+    const written = await runCli(['key', 'public', '--out', out], {
+      env: env({ SIGNING_KEY: key }),
+      cwd: dir,
+    });
+    expect(written.code).toBe(0);
+    expect(readFileSync(out, 'utf8').trim()).toBe(r.stdout.trim());
+
+    const none = await runCli(['key', 'public'], { env: env(), cwd: dir });
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('[SIGNING_KEY_MISSING]');
+  });
+});
+
 describe('config check', () => {
   test('says the configuration is valid, and --print shows it in the file’s own keys', async () => {
     const file = configFile(

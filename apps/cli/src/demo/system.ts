@@ -23,9 +23,9 @@ export function envPort(value: string | undefined): number | undefined {
 }
 const HOW_TO_START = {
   redis:
-    'start it with `redis-server --daemonize yes` or `docker compose up -d redis`, or point REDIS_URL at yours',
+    'start it with `redis-server --daemonize yes`, or `docker compose up -d redis` and REDIS_URL=redis://127.0.0.1:16379, or point REDIS_URL at yours',
   postgres:
-    'start it with `pg_ctlcluster <version> main start` or `docker compose up -d postgres`, or point DATABASE_URL at yours',
+    'start it with `pg_ctlcluster <version> main start`, or `docker compose up -d postgres` and DATABASE_URL=postgres://postgres@127.0.0.1:15432/postgres, or point DATABASE_URL at yours',
 };
 
 export interface LocalSystemOptions {
