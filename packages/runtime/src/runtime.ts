@@ -185,6 +185,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   const metrics = new RekorMetrics({
     registry,
     sources: metricsSources({ queues, offline, rejected, budget }),
+    tenantNames: config.tenants,
     onSourceError: (source, e) => logger.warn({ source, ...errorFields(e) }, 'metrics source failed'),
   });
 
