@@ -13,6 +13,20 @@ export function withDatabase(url: string, name: string): string {
   return u.toString();
 }
 
+/** Drops the database `url` names, if it exists (connections to it are closed first). */
+export async function dropDatabase(url: string): Promise<void> {
+  const client = new pg.Client({
+    connectionString: withDatabase(url, 'postgres'),
+    connectionTimeoutMillis: 5_000,
+  });
+  await client.connect();
+  try {
+    await client.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(databaseName(url))} WITH (FORCE)`);
+  } finally {
+    await client.end();
+  }
+}
+
 /**
  * Creates the database `url` names unless it exists, connecting to the
  * server's `postgres` database to do so. Resolves `true` when it created it.

@@ -38,6 +38,8 @@ export interface ChosenNamespace {
   config: RekorConfig;
   /** The database is this checkout's own, created when missing. */
   ownDatabase: boolean;
+  /** The Redis key prefix is this checkout's own. */
+  ownPrefix: boolean;
   /** One line saying what was chosen and how to choose otherwise. */
   line: string;
 }
@@ -56,8 +58,12 @@ export function chooseNamespace(o: {
   env: Env;
   cwd: string;
   prefix?: string;
+  /** `demo`: a namespace apart from `start`'s, so the demo's compressed clock never reaches it. */
+  purpose?: 'demo';
 }): ChosenNamespace {
-  const own = checkoutNamespace(o.cwd);
+  const base = checkoutNamespace(o.cwd);
+  const own =
+    o.purpose === 'demo' ? { prefix: `${base.prefix}-demo`, database: `${base.database}_demo` } : base;
   const defaults = o.source === 'defaults';
   const explicitPrefix = o.prefix ?? (o.env.REDIS_PREFIX || undefined);
   const prefix = explicitPrefix ?? (defaults ? own.prefix : o.config.redis.keyPrefix);
@@ -77,6 +83,7 @@ export function chooseNamespace(o: {
   return {
     config,
     ownDatabase,
+    ownPrefix: prefix === own.prefix,
     line: `namespace redis prefix ${prefix}, database ${databaseName(databaseUrl)} (${why})`,
   };
 }

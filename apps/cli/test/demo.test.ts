@@ -68,7 +68,7 @@ test('`rekor-budget demo --once` runs the workload to completion: nothing lost, 
   const created = summary.tenants.reduce((a, x) => a + x.created, 0);
   expect(receipts).toHaveLength(created);
   expect(new Set(receipts.map((x) => x.contentDigest)).size).toBe(created);
-  const log = join(dir, 'work', 'rekor-local', 'entries.jsonl');
+  const log = join(dir, 'work', 'demo-rekor-local', 'entries.jsonl');
   expect(existsSync(log)).toBe(true);
   expect(readFileSync(log, 'utf8').trim().split('\n')).toHaveLength(created);
   expect(await new OfflineQueue(s.t.db).size()).toBe(0);

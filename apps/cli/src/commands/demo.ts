@@ -80,6 +80,7 @@ export function registerDemo(program: Command, io: CliIo, setExit: (code: number
         rekorPort: flags.rekorPort,
         ...(flags.prefix === undefined ? {} : { prefix: flags.prefix }),
         metricsPort: null,
+        fresh: true,
         clock,
         probeIntervalMs: 1_000,
       });

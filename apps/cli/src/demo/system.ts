@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { Redis } from 'ioredis';
 import { join } from 'node:path';
 import { redactUrl, type Logger, type RekorConfig } from '@rekor-budget/core';
 import { writeKeyPair } from '@rekor-budget/rekor';
@@ -8,7 +9,7 @@ import { runWorkers, type RunningWorkers, type RunWorkersOptions } from '@rekor-
 import type { CliIo } from '../io';
 import { probePostgres, probeRedis } from '../probe';
 import { runMigrations } from '../commands/migrate';
-import { databaseName, ensureDatabase, withDatabase } from '../database';
+import { databaseName, dropDatabase, ensureDatabase, withDatabase } from '../database';
 import { chooseNamespace, listenOn } from '../namespace';
 import { DEMO_TENANTS } from './workload';
 import { APP_NAME, serviceRuntime } from '../wiring';
@@ -16,6 +17,24 @@ import { APP_NAME, serviceRuntime } from '../wiring';
 const PUBLIC_REKOR = 'https://rekor.sigstore.dev';
 /** rekor-local's port unless another is chosen or it is taken. */
 export const DEFAULT_REKOR_PORT = 3030;
+
+/** Deletes every key under `prefix` (plain and hash-tagged), never anything else. */
+async function deletePrefix(url: string, prefix: string): Promise<void> {
+  const redis = new Redis(url, { maxRetriesPerRequest: 1, lazyConnect: true });
+  try {
+    await redis.connect();
+    for (const pattern of [`${prefix}:*`, `{${prefix}}:*`]) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
+        cursor = next;
+        if (keys.length > 0) await redis.del(...keys);
+      } while (cursor !== '0');
+    }
+  } finally {
+    redis.disconnect();
+  }
+}
 
 /** A port given in the environment, if it is one. */
 export function envPort(value: string | undefined): number | undefined {
@@ -44,6 +63,11 @@ export interface LocalSystemOptions {
   metricsPort?: number | null;
   /** Redis key prefix (`--prefix`); else REDIS_PREFIX, else the checkout's own (see `chooseNamespace`). */
   prefix?: string;
+  /**
+   * `demo --once`: its own namespace and log (apart from `start`'s), emptied
+   * first, so every run starts from nothing and its numbers are the same.
+   */
+  fresh?: boolean;
   /** Budget and worker clock (a demo may compress time). */
   clock?: () => number;
   /** Drain probe interval in the demo settings. @defaultValue 5000 */
@@ -91,6 +115,15 @@ export async function startLocalSystem(o: LocalSystemOptions): Promise<LocalSyst
   if (!postgres.ok) io.err(`Postgres does not answer: ${HOW_TO_START.postgres}`);
   if (!redis.ok || !postgres.ok) return undefined;
 
+  const rekorData = join(o.workDir, o.fresh ? 'demo-rekor-local' : 'rekor-local');
+  if (o.fresh) {
+    // the demo's own namespace and log only: what an earlier demo left there
+    if (ns.ownPrefix) await deletePrefix(config.redis.url, config.redis.keyPrefix);
+    if (ns.ownDatabase) await dropDatabase(config.database.url);
+    rmSync(rekorData, { recursive: true, force: true });
+    if (ns.ownPrefix || ns.ownDatabase)
+      say('demo      starts from nothing: what an earlier demo left in its namespace is gone');
+  }
   if (ns.ownDatabase && (await ensureDatabase(config.database.url)))
     say(`database  created ${databaseName(config.database.url)}`);
   const applied = await runMigrations(config.database.url);
@@ -132,7 +165,7 @@ export async function startLocalSystem(o: LocalSystemOptions): Promise<LocalSyst
 
   let rekorLocal: RekorLocalServer | undefined;
   if (config.serverUrl === PUBLIC_REKOR && !io.env.REKOR_URL) {
-    const dataDir = join(o.workDir, 'rekor-local');
+    const dataDir = rekorData;
     rekorLocal = await listenOn('rekor-local', DEFAULT_REKOR_PORT, o.rekorPort, say, (port) =>
       startRekorLocal({ port, dataDir, faults: true }),
     );
