@@ -68,6 +68,20 @@ afterAll(async () => {
   }
 });
 
+/** Receipts stored in a database of the server. */
+async function receiptsIn(database: string): Promise<number> {
+  const u = new URL(serverUrl);
+  u.pathname = `/${database}`;
+  const c = new pg.Client({ connectionString: u.toString() });
+  await c.connect();
+  try {
+    const { rows } = await c.query<{ n: string }>('SELECT count(*) AS n FROM attestor.rekor_entries');
+    return Number(rows[0]!.n);
+  } finally {
+    await c.end();
+  }
+}
+
 interface Summary {
   tenants: { tenant: string; submitted: number; created: number; delayedByBudget: number; lost: number }[];
   lost: number;
@@ -81,6 +95,12 @@ test('two `demo --once` runs in two clones, side by side, with no flags: both co
   chosen.forEach((ns, i) => namespaces.set(`demo-${i}`, ns));
   expect(chosen[0]!.prefix).not.toBe(chosen[1]!.prefix);
   expect(chosen[0]!.database).not.toBe(chosen[1]!.database);
+  // the demo's namespace is apart from what `start` keeps in the same checkout
+  for (const ns of chosen)
+    expect(ns).toEqual({
+      prefix: expect.stringMatching(/-demo$/),
+      database: expect.stringMatching(/_demo$/),
+    });
   for (const r of runs) {
     expect(r.code).toBe(0);
     const summary = JSON.parse(r.stdout) as Summary;
@@ -90,15 +110,7 @@ test('two `demo --once` runs in two clones, side by side, with no flags: both co
     expect(acme).toMatchObject({ submitted: 46, created: 46, delayedByBudget: 12, lost: 0 });
   }
   // each database holds its own run's receipts only
-  for (const { database } of chosen) {
-    const u = new URL(serverUrl);
-    u.pathname = `/${database}`;
-    const c = new pg.Client({ connectionString: u.toString() });
-    await c.connect();
-    const { rows } = await c.query<{ n: string }>('SELECT count(*) AS n FROM attestor.rekor_entries');
-    await c.end();
-    expect(Number(rows[0]!.n)).toBe(84);
-  }
+  for (const { database } of chosen) expect(await receiptsIn(database)).toBe(84);
 });
 
 /** A running `rekor-budget start`, its output so far, and a way to wait for a line. */
@@ -145,7 +157,8 @@ function start(cwd: string) {
 }
 
 test('two `start` runs (npm start) in two clones, side by side, with no flags: each reaches its demo end state', async () => {
-  const runs = twoClones('start').map(start);
+  const clones = twoClones('start');
+  const runs = clones.map(start);
   try {
     const dashboards = await Promise.all(
       runs.map((r) => r.waitFor(/dashboard (http:\/\/127\.0\.0\.1:\d+)\/budgets/)),
@@ -166,6 +179,15 @@ test('two `start` runs (npm start) in two clones, side by side, with no flags: e
       expect(await r.exited).toBe(0);
       expect(r.output()).toContain('stopped');
     }
+    // a demo run afterwards in one of these checkouts leaves what start keeps alone
+    const startNs = namespaceOf(runs[0]!.output());
+    const demo = await runCli(['demo', '--once', '--json'], { cwd: clones[0]!, env });
+    const demoNs = namespaceOf(demo.stderr);
+    namespaces.set('start-demo', demoNs);
+    expect(demo.code).toBe(0);
+    expect(demoNs.prefix).not.toBe(startNs.prefix);
+    expect(demoNs.database).not.toBe(startNs.database);
+    expect(await receiptsIn(startNs.database)).toBe(72);
   } finally {
     for (const r of runs) if (r.child.exitCode === null) r.child.kill('SIGKILL');
     await Promise.all(runs.map((r) => r.exited));

@@ -96,7 +96,9 @@ export async function startLocalSystem(o: LocalSystemOptions): Promise<LocalSyst
     source: o.source,
     env: io.env,
     cwd: io.cwd,
-    prefix: o.prefix,
+    ...(o.prefix === undefined ? {} : { prefix: o.prefix }),
+    // the demo's compressed clock stays in a namespace of its own
+    ...(o.fresh ? { purpose: 'demo' as const } : {}),
   });
   let config = ns.config;
   say(ns.line);
