@@ -10,6 +10,7 @@ COPY packages ./packages
 COPY apps ./apps
 COPY db ./db
 COPY scripts ./scripts
+COPY attestor.example.yaml ./
 RUN npm ci --no-audit --no-fund \
  && npm run build \
  && npm prune --omit=dev --no-audit --no-fund
@@ -25,6 +26,7 @@ COPY --from=build --chown=rekor:rekor /src/packages ./packages
 COPY --from=build --chown=rekor:rekor /src/apps ./apps
 COPY --from=build --chown=rekor:rekor /src/db ./db
 USER rekor
-EXPOSE 3000 3001 9464
+# dashboard, rekor-local, metrics (/metrics, /healthz, /readyz)
+EXPOSE 3000 3030 9464
 ENTRYPOINT ["node", "/app/apps/cli/bin/rekor-budget.js"]
 CMD ["--help"]

@@ -58,6 +58,46 @@ function portOf(url: string, fallback: number): number | undefined {
   }
 }
 
+/** Postgres codes of a database that was never migrated: undefined table, undefined schema. */
+const MIGRATE_CODES = new Set(['42P01', '3F000']);
+/** Postgres code of a database that does not exist. */
+export const MISSING_DATABASE = '3D000';
+
+/** What to say when the configured database does not exist on a Postgres that answers. */
+export function missingDatabase(url: string): string {
+  let name = '<name>';
+  try {
+    name = decodeURIComponent(new URL(url).pathname.slice(1)) || name;
+  } catch {
+    // the URL was validated by the configuration; keep the placeholder
+  }
+  return `database "${name}" does not exist on ${redactUrl(url)}; create it with \`rekor-budget migrate --create-database\` (or \`createdb ${name}\`), or set DATABASE_URL to an existing database`;
+}
+
+/**
+ * A Postgres that answers but lacks what the command needs: the database
+ * itself, or the attestor schema. One line with the fix, and its code.
+ */
+export function setupFailure(
+  error: unknown,
+  config: RekorConfig | undefined,
+): { text: string; code: 'DATABASE_MISSING' | 'SCHEMA_MISSING' } | undefined {
+  let cause: unknown = error;
+  for (let depth = 0; depth < 5 && !(cause instanceof pg.DatabaseError) && cause instanceof Error; depth++)
+    cause = cause.cause;
+  if (!(cause instanceof pg.DatabaseError) || config === undefined) return undefined;
+  const e = cause;
+  if (e.code === MISSING_DATABASE)
+    return { text: missingDatabase(config.database.url), code: 'DATABASE_MISSING' };
+  if (MIGRATE_CODES.has(e.code ?? '')) {
+    return {
+      text: `the attestor schema is missing in ${redactUrl(config.database.url)} (${truncate(redactText(e.message))}); run \`rekor-budget migrate\` (or \`npm start\`) against this database first`,
+      code: 'SCHEMA_MISSING',
+    };
+  }
+  return undefined;
+}
+
 /**
  * A failure of Postgres, Redis or Rekor that reached the top of a command as
  * an error no package mapped, told in one line: which service, where

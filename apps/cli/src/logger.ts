@@ -14,8 +14,14 @@ const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as
  */
 export function createCliLogger(
   io: CliIo,
-  options: { pretty?: boolean; stream?: 'out' | 'err' } = {},
+  options: {
+    pretty?: boolean;
+    stream?: 'out' | 'err';
+    /** Lines whose message this returns true for are not written (something else summarises them). */
+    drop?: (message: string) => boolean;
+  } = {},
 ): Logger {
+  const drop = options.drop;
   const write = options.stream === 'err' ? io.err : io.out;
   const wanted = io.env.LOG_LEVEL?.toLowerCase();
   const level = (LEVELS as readonly string[]).includes(wanted ?? '') ? wanted! : 'info';
@@ -30,7 +36,22 @@ export function createCliLogger(
       })
     : undefined;
   return pino(
-    { level, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime },
+    {
+      level,
+      base: { pid: process.pid },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      ...(drop
+        ? {
+            hooks: {
+              logMethod(args: Parameters<pino.LogFn>, method: pino.LogFn) {
+                const message = args.find((a: unknown): a is string => typeof a === 'string');
+                if (message !== undefined && drop(message)) return;
+                method.apply(this, args);
+              },
+            },
+          }
+        : {}),
+    },
     { write: (line: string) => write(prettify ? prettify(line) : line) },
   );
 }

@@ -1,7 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError, InputError, RekorBudgetError, redactText, truncate } from '@rekor-budget/core';
 import { registerConfig } from './commands/config';
-import { registerKeygen } from './commands/keygen';
+import { registerKey, registerKeygen } from './commands/keygen';
 import { registerMigrate } from './commands/migrate';
 import { registerRekorLocal } from './commands/rekor-local';
 import { registerStart } from './commands/start';
@@ -16,7 +16,7 @@ import { registerDashboard } from './commands/dashboard';
 import { registerOffline } from './commands/offline';
 import { registerRejected } from './commands/rejected';
 import { configOfRun } from './context';
-import { serviceFailure } from './failures';
+import { serviceFailure, setupFailure } from './failures';
 import { EXIT, processIo, type CliIo } from './io';
 
 const EXIT_CODES_HELP = `
@@ -26,8 +26,21 @@ Exit codes:
   2  usage or configuration error (the message names what to fix)
 
 Configuration: --config <file>, else ./attestor.yaml if present, else defaults.
-Environment overrides: REDIS_URL, DATABASE_URL, REKOR_URL, SIGNING_KEY,
-DASHBOARD_USER, DASHBOARD_PASSWORD, METRICS_USER, METRICS_PASSWORD, METRICS_TOKEN.`;
+Environment overrides: REDIS_URL, REDIS_PREFIX, DATABASE_URL, REKOR_URL, SIGNING_KEY,
+DASHBOARD_PORT, DASHBOARD_USER, DASHBOARD_PASSWORD, METRICS_PORT, METRICS_USER,
+METRICS_PASSWORD, METRICS_TOKEN. status, receipts, drain and rejected also read
+.rekor-budget/env, written by start, when no --config is given.`;
+
+/**
+ * Error codes that mean the configuration (or a file it names) must be fixed:
+ * exit 2, like a configuration file that does not validate.
+ */
+const CONFIGURATION_CODES: ReadonlySet<string> = new Set([
+  'SIGNING_KEY_MISSING',
+  'KEY_UNREADABLE',
+  'KEY_PERMISSIONS',
+  'KEY_UNSUPPORTED',
+]);
 
 export function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
   const program = new Command('rekor-budget')
@@ -42,6 +55,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   registerStart(program, io, setExit);
   registerDemo(program, io, setExit);
   registerKeygen(program, io, setExit);
+  registerKey(program, io, setExit);
   registerVerify(program, io, setExit);
   registerRekorLocal(program, io, setExit);
   registerWorker(program, io, setExit);
@@ -57,6 +71,11 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
 }
 
 function applyDefaults(cmd: Command, io: CliIo): void {
+  // commander checks required options but does not say so in --help
+  for (const option of cmd.options) {
+    if (option.mandatory && !option.description.endsWith('(required)'))
+      option.description = `${option.description} (required)`;
+  }
   cmd.exitOverride().configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
   cmd.showHelpAfterError('(run with --help for usage)');
   for (const sub of cmd.commands) applyDefaults(sub, io);
@@ -90,13 +109,26 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
       io.err(`rekor-budget: ${shown(e.message)}`);
       return EXIT.USAGE;
     }
-    if (e instanceof RekorBudgetError) {
+    if (e instanceof RekorBudgetError && CONFIGURATION_CODES.has(e.code)) {
       io.err(`rekor-budget: ${shown(e.message)} [${e.code}]`);
+      return EXIT.USAGE;
+    }
+    const setup = setupFailure(e, configOfRun(io));
+    if (setup !== undefined) {
+      io.err(`rekor-budget: ${setup.text} [${setup.code}]`);
       return EXIT.FAILURE;
     }
-    const service = serviceFailure(e, configOfRun(io));
+    // a service that did not answer, wrapped or not: one line naming it, where, and the fix
+    const service =
+      e instanceof RekorBudgetError && e.code === 'SERVICE_UNAVAILABLE'
+        ? undefined
+        : serviceFailure(e, configOfRun(io));
     if (service !== undefined) {
       io.err(`rekor-budget: ${service} [SERVICE_UNAVAILABLE]`);
+      return EXIT.FAILURE;
+    }
+    if (e instanceof RekorBudgetError) {
+      io.err(`rekor-budget: ${shown(e.message)} [${e.code}]`);
       return EXIT.FAILURE;
     }
     // a bug, not an input: one line, and the stack only when asked for

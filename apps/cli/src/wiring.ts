@@ -1,7 +1,9 @@
 import type { Kysely } from 'kysely';
 import type { Logger, RekorConfig } from '@rekor-budget/core';
 import { createDb, type Database } from '@rekor-budget/db';
-import { createRuntime, type Runtime, type RuntimeOptions } from '@rekor-budget/runtime';
+import { redactUrl } from '@rekor-budget/core';
+import { createRuntime, RuntimeError, type Runtime, type RuntimeOptions } from '@rekor-budget/runtime';
+import { probeRedis } from './probe';
 
 /** Application names the CLI's processes report to Postgres. */
 export const APP_NAME = {
@@ -11,8 +13,24 @@ export const APP_NAME = {
   local: 'rekor-budget-local',
 } as const;
 
-/** The runtime of a one-shot command: fails fast when Redis does not answer, a small pool. */
-export function commandRuntime(config: RekorConfig, logger: Logger): Promise<Runtime> {
+/** How to start Redis, as a command's error says it. */
+export const START_REDIS =
+  'start it (`redis-server --daemonize yes` or `docker compose up -d redis`), or set REDIS_URL to where it runs';
+
+/**
+ * The runtime of a one-shot command: a small pool, and Redis checked first
+ * with one PING, so a Redis that is down is one line naming its URL and the
+ * fix, without connection retries logged on the way.
+ */
+export async function commandRuntime(config: RekorConfig, logger: Logger): Promise<Runtime> {
+  const redis = await probeRedis(config.redis.url);
+  if (!redis.ok) {
+    throw new RuntimeError(
+      'SERVICE_UNAVAILABLE',
+      'redis',
+      `Redis at ${redactUrl(config.redis.url)} does not answer (${redis.detail}); ${START_REDIS}`,
+    );
+  }
   return createRuntime({ config, logger, name: APP_NAME.command, redisMode: 'command', dbPoolSize: 2 });
 }
 

@@ -8,6 +8,12 @@ const ROOT = join(__dirname, '..', '..', '..');
 
 interface Service {
   image?: string;
+  build?: unknown;
+  pull_policy?: string;
+  ports?: string[];
+  restart?: string;
+  healthcheck?: { test?: string[] };
+  depends_on?: Record<string, { condition?: string; required?: boolean }>;
   command?: string[];
   entrypoint?: string[];
   volumes?: string[];
@@ -68,6 +74,61 @@ describe('docker-compose.yml', () => {
           expect({ v, exists: existsSync(join(ROOT, host)) }).toEqual({ v, exists: true });
       }
     }
+  });
+
+  const apps = Object.entries(services).filter(([, s]) => s.image === 'rekor-budget:local');
+  const longRunning = apps.filter(([, s]) => s.restart !== 'no');
+
+  test('one image, built once: only one service builds it, the others never pull it', () => {
+    expect(apps.filter(([, s]) => s.build !== undefined).map(([n]) => n)).toEqual(['migrate']);
+    for (const [name, s] of apps)
+      if (s.build === undefined) expect({ name, pull: s.pull_policy }).toEqual({ name, pull: 'never' });
+  });
+
+  test('every long-running app service has a node healthcheck of the port it serves', () => {
+    expect(longRunning.map(([n]) => n).sort()).toEqual(
+      ['dashboard', 'rekor-local', 'worker-drain', 'worker-edge', 'worker-graph'].sort(),
+    );
+    for (const [name, s] of longRunning) {
+      const test = s.healthcheck?.test ?? [];
+      expect({ name, probe: test.slice(0, 3) }).toEqual({ name, probe: ['CMD', 'node', '-e'] });
+      const port = /127\.0\.0\.1:(\d+)\//.exec(test[3] ?? '')?.[1];
+      const flag = s.command!.includes('--metrics-port') ? '--metrics-port' : '--port';
+      expect({ name, port }).toEqual({ name, port: s.command![s.command!.indexOf(flag) + 1] });
+    }
+  });
+
+  test('the workers wait for a healthy rekor-local (while it is part of the project)', () => {
+    for (const name of ['worker-graph', 'worker-edge', 'worker-drain'])
+      expect(services[name]!.depends_on?.['rekor-local']).toEqual({
+        condition: 'service_healthy',
+        required: false,
+      });
+  });
+
+  test('host ports leave a local Redis and Postgres alone, and listen on 127.0.0.1 only', () => {
+    const published = Object.values(services).flatMap((s) => s.ports ?? []);
+    expect(services.redis!.ports).toEqual(['127.0.0.1:16379:6379']);
+    expect(services.postgres!.ports).toEqual(['127.0.0.1:15432:5432']);
+    for (const p of published) expect(p).toMatch(/^127\.0\.0\.1:/);
+    const hostPorts = published.map((p) => p.split(':')[1]);
+    expect(new Set(hostPorts).size).toBe(hostPorts.length);
+  });
+
+  test('the Grafana login is set from the environment, with the documented default', () => {
+    expect(services.grafana!.environment).toMatchObject({
+      GF_SECURITY_ADMIN_USER: '${GRAFANA_USER:-admin}',
+      GF_SECURITY_ADMIN_PASSWORD: '${GRAFANA_PASSWORD:-change-me}',
+    });
+    const header = readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8');
+    expect(header).toMatch(/Grafana +GRAFANA_USER \/ GRAFANA_PASSWORD +default admin \/ change-me/);
+    expect(header).toMatch(/dashboard +DASHBOARD_USER \/ DASHBOARD_PASSWORD +default admin \/ change-me/);
+    expect(header).toContain('docker compose run --rm --no-deps worker-graph key public > signing.pem.pub');
+  });
+
+  test('the Dockerfile exposes the ports the image serves: dashboard, rekor-local, metrics', () => {
+    const expose = /^EXPOSE (.*)$/m.exec(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'))?.[1];
+    expect(expose?.split(/\s+/).sort()).toEqual(['3000', '3030', '9464']);
   });
 
   const docker = spawnSync('docker', ['compose', 'version'], { encoding: 'utf8' });

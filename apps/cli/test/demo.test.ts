@@ -1,40 +1,35 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
 import { createReceiptStore, OfflineQueue } from '@rekor-budget/queue';
-import { createTestDatabase, redisUrl, type TestDatabase } from '@rekor-budget/testing';
+import { createTestServices, redisUrl, type TestServices } from '@rekor-budget/testing';
 import { runCli } from './helpers';
 
 jest.setTimeout(180_000);
 
-/** A Redis logical database of its own: the demo uses the default key prefix. */
-const DEMO_REDIS_DB = 7;
-let t: TestDatabase;
+/** The demo on this file's own key prefix (REDIS_PREFIX) and database: nothing shared is flushed. */
+let s: TestServices;
 let dir: string;
-let redis: Redis;
-let redisDbUrl: string;
 
 beforeAll(async () => {
-  t = await createTestDatabase();
+  s = await createTestServices('demo');
   dir = mkdtempSync(join(tmpdir(), 'rb-demo-'));
-  const u = new URL(redisUrl());
-  u.pathname = `/${DEMO_REDIS_DB}`;
-  redisDbUrl = u.toString();
-  redis = new Redis(redisDbUrl);
-  await redis.flushdb();
 });
 afterAll(async () => {
-  await redis.flushdb();
-  await redis.quit();
-  await t.drop();
+  await s.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
 test('`rekor-budget demo --once` runs the workload to completion: nothing lost, nothing logged twice, all verified', async () => {
   const r = await runCli(['demo', '--once', '--json', '--work-dir', join(dir, 'work')], {
     cwd: dir,
-    env: { REDIS_URL: redisDbUrl, DATABASE_URL: t.url, REKOR_URL: '', SIGNING_KEY: '' },
+    env: {
+      REDIS_URL: redisUrl(),
+      REDIS_PREFIX: s.prefix,
+      DATABASE_URL: s.t.url,
+      REKOR_URL: '',
+      SIGNING_KEY: '',
+    },
   });
   expect(r.stderr).toContain('time compression');
   expect(r.code).toBe(0);
@@ -69,18 +64,21 @@ test('`rekor-budget demo --once` runs the workload to completion: nothing lost, 
   expect(byName.initech).toMatchObject({ refused: 1, offlineThenDrained: 8, lost: 0 });
 
   // Postgres holds one receipt per accepted attestation, the log one entry each
-  const receipts = await createReceiptStore(t.db).list({ limit: null });
+  const receipts = await createReceiptStore(s.t.db).list({ limit: null });
   const created = summary.tenants.reduce((a, x) => a + x.created, 0);
   expect(receipts).toHaveLength(created);
   expect(new Set(receipts.map((x) => x.contentDigest)).size).toBe(created);
-  const log = join(dir, 'work', 'rekor-local', 'entries.jsonl');
+  const log = join(dir, 'work', 'demo-rekor-local', 'entries.jsonl');
   expect(existsSync(log)).toBe(true);
   expect(readFileSync(log, 'utf8').trim().split('\n')).toHaveLength(created);
-  expect(await new OfflineQueue(t.db).size()).toBe(0);
+  expect(await new OfflineQueue(s.t.db).size()).toBe(0);
 });
 
 test('`rekor-budget demo` without --once is a usage error', async () => {
-  const r = await runCli(['demo'], { cwd: dir, env: { REDIS_URL: redisDbUrl, DATABASE_URL: t.url } });
+  const r = await runCli(['demo'], {
+    cwd: dir,
+    env: { REDIS_URL: redisUrl(), REDIS_PREFIX: s.prefix, DATABASE_URL: s.t.url },
+  });
   expect(r.code).toBe(2);
   expect(r.stderr).toContain('--once');
 });

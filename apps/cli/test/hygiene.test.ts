@@ -142,7 +142,7 @@ describe('finding 9: errors are one clear line', () => {
       { env: { ...clean, REDIS_URL: redisUrl(), DATABASE_URL: databaseUrl() } },
     );
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('scanId');
+    expect(r.stderr).toContain('--scan-id: ');
     expect(r.stderr).toContain('[INVALID_INPUT]');
     expect(r.stderr.length).toBeLessThan(1_000);
   });

@@ -35,7 +35,7 @@ const FALLBACK_LABELS = [
 export function hiddenLabels(logger: Logger): string[] {
   const labels = new Set(FALLBACK_LABELS);
   try {
-    const api = createRequire(require.resolve('@bull-board/api/package.json'));
+    const api = createRequire(require.resolve('@bull-board/api'));
     const dir = join(dirname(api.resolve('@bull-board/ui/package.json')), 'dist', 'static', 'locales');
     for (const locale of readdirSync(dir)) {
       const m = JSON.parse(readFileSync(join(dir, locale, 'messages.json'), 'utf8')) as {

@@ -17,6 +17,61 @@ th{font-weight:600;color:#556}
 .bar{display:inline-block;width:160px;height:10px;background:#e6e9ee;border-radius:5px;overflow:hidden;vertical-align:middle}
 .bar span{display:block;height:100%;background:#3b82f6}.bar.full span{background:#dc2626}
 .mono{font-family:ui-monospace,monospace;font-size:12px}.muted{color:#778}
+.tenant h2 .id{font-weight:400;color:#778;font-size:12px;margin-left:8px}
+.receipts a{margin-left:6px}
+`;
+
+/** "in 4 min", "2 h ago", "now": how far `atMs` is from `nowMs`. */
+export function relativeTime(atMs: number, nowMs: number): string {
+  if (!Number.isFinite(atMs) || !Number.isFinite(nowMs)) return 'unknown';
+  const d = atMs - nowMs;
+  const abs = Math.abs(d);
+  if (abs < 1_000) return 'now';
+  const s = Math.round(abs / 1_000);
+  const text =
+    s < 60
+      ? `${s} s`
+      : s < 3_600
+        ? `${Math.round(s / 60)} min`
+        : s < 86_400
+          ? `${Math.floor(s / 3_600)} h ${Math.round((s % 3_600) / 60)} min`
+          : `${Math.floor(s / 86_400)} d ${Math.round((s % 86_400) / 3_600)} h`;
+  return d > 0 ? `in ${text}` : `${text} ago`;
+}
+
+/**
+ * A time as people read it: relative to now, then (in the browser, by the
+ * script below) with the local clock time; the exact UTC instant on hover.
+ */
+function time(iso: string, nowMs: number, cls = ''): Raw {
+  return html`<time class="${cls}" datetime="${iso}" title="${iso}"
+    >${relativeTime(Date.parse(iso), nowMs)}</time
+  >`;
+}
+
+/** Rewrites every <time> in the reader's local time zone, 24-hour, after its relative form (served as `/budgets-time.js`). */
+export const LOCAL_TIMES_SCRIPT = `
+(function () {
+  function rel(ms) {
+    var a = Math.abs(ms), s = Math.round(a / 1000), t;
+    if (a < 1000) return 'now';
+    if (s < 60) t = s + ' s';
+    else if (s < 3600) t = Math.round(s / 60) + ' min';
+    else if (s < 86400) t = Math.floor(s / 3600) + ' h ' + Math.round((s % 3600) / 60) + ' min';
+    else t = Math.floor(s / 86400) + ' d ' + Math.round((s % 86400) / 3600) + ' h';
+    return ms > 0 ? 'in ' + t : t + ' ago';
+  }
+  var opts = { hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' };
+  document.querySelectorAll('time[datetime]').forEach(function (el) {
+    var d = new Date(el.getAttribute('datetime'));
+    if (isNaN(d)) return;
+    var sameDay = new Date().toDateString() === d.toDateString();
+    var local = sameDay ? d.toLocaleTimeString([], opts)
+      : d.toLocaleString([], Object.assign({ month: 'short', day: 'numeric' }, opts));
+    el.textContent = rel(d.getTime() - Date.now()) + ' (' + local + ')';
+    el.title = d.toString();
+  });
+})();
 `;
 
 function bar(w: WindowStatus): Raw {
@@ -35,16 +90,16 @@ function bar(w: WindowStatus): Raw {
   </div>`;
 }
 
-function tierRow(t: TierView): Raw {
+function tierRow(t: TierView, nowMs: number): Raw {
   return html`<tr data-tier="${t.tier}">
     <td>${t.tier}</td>
     <td>${t.windows.map(bar)}</td>
-    <td class="next-slot">${t.nextFreeSlot}</td>
+    <td class="next-slot">${t.nextFreeSlot === 'now' ? 'now' : time(t.nextFreeSlot, nowMs)}</td>
     <td class="delayed">${t.delayedJobs}</td>
   </tr>`;
 }
 
-function tenantSection(t: TenantView): Raw {
+function tenantSection(t: TenantView, nowMs: number): Raw {
   const receipts =
     t.receipts.length === 0
       ? html`<span class="muted">none yet</span>`
@@ -53,12 +108,18 @@ function tenantSection(t: TenantView): Raw {
             (r) =>
               html`<li>
                 log index <b class="log-index">${r.logIndex}</b>
-                <span class="muted">${r.tier}, ${r.integratedTime}</span> <span class="mono">${r.uuid}</span>
+                <span class="muted">${r.tier}, ${time(r.integratedTime, nowMs, 'integrated')}</span>
+                <span class="mono">${r.uuid}</span>
+                ${r.entryUrl && /^https?:\/\//.test(r.entryUrl) ? html`<a class="entry" href="${r.entryUrl}" rel="noreferrer">log entry</a>` : ''}
+                <a class="bundle" href="${r.bundlePath}">bundle</a>
               </li>`,
           )}
         </ul>`;
   return html`<section class="tenant" data-tenant="${t.tenantId}">
-    <h2>${t.tenantId}</h2>
+    <h2>
+      <span class="name">${t.name ?? t.tenantId}</span
+      >${t.name ? html`<span class="id">${t.tenantId}</span>` : ''}
+    </h2>
     <table>
       <thead>
         <tr>
@@ -69,7 +130,7 @@ function tenantSection(t: TenantView): Raw {
         </tr>
       </thead>
       <tbody>
-        ${t.tiers.map(tierRow)}
+        ${t.tiers.map((x) => tierRow(x, nowMs))}
       </tbody>
     </table>
     <p>
@@ -93,16 +154,17 @@ function rekorBanner(r: RekorReachability): Raw {
 
 /** The `/budgets` page, every value escaped. */
 export function renderBudgetPage(view: BudgetView): string {
+  const nowMs = Date.parse(view.generatedAt);
   const capped =
     view.activeTenants > view.tenants.length
       ? html`<p class="muted">
-          showing the ${MAX_TENANTS} most recently active of ${view.activeTenants} tenants
+          showing ${MAX_TENANTS} of ${view.activeTenants} active tenants, the fullest first
         </p>`
       : '';
   const body =
     view.tenants.length === 0
       ? html`<p class="muted">no tenant was active in the last 24 hours</p>`
-      : view.tenants.map(tenantSection);
+      : view.tenants.map((t) => tenantSection(t, nowMs));
   return `<!doctype html>${html`<html lang="en">
     <head>
       <meta charset="utf-8" />
@@ -114,7 +176,7 @@ export function renderBudgetPage(view: BudgetView): string {
     <body>
       <header>
         <b>rekor-budget</b><a href="budgets">Budgets</a><a href="queues">Queues</a>
-        <a href="budgets.json">JSON</a><span class="muted">${view.generatedAt}</span>
+        <a href="budgets.json">JSON</a><span class="muted">as of ${time(view.generatedAt, nowMs)}</span>
       </header>
       <main>
         ${rekorBanner(view.rekor)}
@@ -124,6 +186,7 @@ export function renderBudgetPage(view: BudgetView): string {
         </p>
         ${capped}${body}
       </main>
+      <script defer src="budgets-time.js"></script>
     </body>
   </html>`}`;
 }

@@ -17,6 +17,8 @@ export interface TierView {
   windows: WindowStatus[];
   /** ISO time of the next admissible submission, or `now`. */
   nextFreeSlot: string;
+  /** The fullest window's use, 0..1. */
+  utilization: number;
   /** Jobs of the tenant waiting in the tier queue's delayed set. */
   delayedJobs: number;
 }
@@ -27,10 +29,20 @@ export interface ReceiptView {
   uuid: string;
   integratedTime: string;
   contentDigest: string;
+  /** The log that holds it (without credentials). */
+  logUrl: string;
+  /** The entry in the log (Rekor v1 `GET /api/v1/log/entries/{uuid}`); absent for v2 logs, which have none. */
+  entryUrl?: string;
+  /** This dashboard's path of the receipt's sigstore bundle, relative to `/budgets`. */
+  bundlePath: string;
 }
 
 export interface TenantView {
   tenantId: string;
+  /** The display name from the configuration's `tenants:` map, if it has one. */
+  name?: string;
+  /** The fullest window of any tier, 0..1: tenants are listed fullest first. */
+  utilization: number;
   tiers: TierView[];
   /** Rows of the tenant in the offline queue. */
   offlineRows: number;
@@ -55,7 +67,24 @@ export interface BudgetView {
 export type BudgetViewSources = Pick<
   Runtime,
   'budget' | 'queues' | 'offline' | 'rejected' | 'receipts' | 'clock' | 'probeRekor'
->;
+> & { config: Pick<Runtime['config'], 'tenants' | 'apiVersion'> };
+
+/** A URL without its credentials, for a link on a page. */
+function withoutCredentials(url: string): string {
+  try {
+    const u = new URL(url);
+    u.username = '';
+    u.password = '';
+    return u.toString().replace(/\/$/, '');
+  } catch {
+    return url;
+  }
+}
+
+/** The fullest window's use, 0..1. */
+function fullest(windows: readonly WindowStatus[]): number {
+  return Math.max(0, ...windows.map((w) => (w.limit > 0 ? Math.min(1, w.used / w.limit) : 1)));
+}
 
 async function delayedByTenant(queue: Queue): Promise<{ counts: Map<string, number>; truncated: boolean }> {
   const total = await queue.getDelayedCount();
@@ -66,6 +95,11 @@ async function delayedByTenant(queue: Queue): Promise<{ counts: Map<string, numb
     if (tenantId) counts.set(tenantId.toLowerCase(), (counts.get(tenantId.toLowerCase()) ?? 0) + 1);
   }
   return { counts, truncated: total > MAX_DELAYED_SCAN };
+}
+
+/** Where this dashboard serves a receipt's bundle (relative to `/budgets`). */
+export function receiptBundlePath(contentDigest: string, logUrl: string): string {
+  return `receipts/${encodeURIComponent(contentDigest)}/bundle.json?log=${encodeURIComponent(logUrl)}`;
 }
 
 /** Reads the budget, queues, offline queue and receipts of every active tenant. */
@@ -89,23 +123,36 @@ export async function collectBudgetView(s: BudgetViewSources): Promise<BudgetVie
         Promise.all(TIERS.map((t) => s.budget.peek(tenantId, t))),
         s.receipts.list({ tenantId, limit: RECEIPTS_PER_TENANT }),
       ]);
+      const tiers = statuses.map((st) => ({
+        tier: st.tier,
+        windows: st.windows,
+        nextFreeSlot: st.admissible || st.retryAtMs === null ? 'now' : new Date(st.retryAtMs).toISOString(),
+        utilization: fullest(st.windows),
+        delayedJobs: delayedOf[st.tier].get(key) ?? 0,
+      }));
+      const name = s.config.tenants[key];
       return {
         tenantId,
-        tiers: statuses.map((st) => ({
-          tier: st.tier,
-          windows: st.windows,
-          nextFreeSlot: st.admissible || st.retryAtMs === null ? 'now' : new Date(st.retryAtMs).toISOString(),
-          delayedJobs: delayedOf[st.tier].get(key) ?? 0,
-        })),
+        ...(name === undefined ? {} : { name }),
+        utilization: Math.max(0, ...tiers.map((t) => t.utilization)),
+        tiers,
         offlineRows: offline.get(key) ?? 0,
         rejected: rejected.get(key) ?? 0,
-        receipts: receipts.map((r) => ({
-          tier: r.tier,
-          logIndex: r.logIndex,
-          uuid: r.uuid,
-          integratedTime: r.integratedTime.toISOString(),
-          contentDigest: r.contentDigest,
-        })),
+        receipts: receipts.map((r) => {
+          const logUrl = withoutCredentials(r.logUrl);
+          return {
+            tier: r.tier,
+            logIndex: r.logIndex,
+            uuid: r.uuid,
+            integratedTime: r.integratedTime.toISOString(),
+            contentDigest: r.contentDigest,
+            logUrl,
+            ...(s.config.apiVersion === 1
+              ? { entryUrl: `${logUrl}/api/v1/log/entries/${encodeURIComponent(r.uuid)}` }
+              : {}),
+            bundlePath: receiptBundlePath(r.contentDigest, r.logUrl),
+          };
+        }),
       };
     }),
   );
@@ -113,7 +160,10 @@ export async function collectBudgetView(s: BudgetViewSources): Promise<BudgetVie
     generatedAt: new Date(s.clock()).toISOString(),
     rekor: await rekorPromise,
     activeTenants: all.length,
-    tenants: views,
+    // the fullest first: the tenant about to wait is the one to look at
+    tenants: views.sort(
+      (a, b) => b.utilization - a.utilization || (a.name ?? a.tenantId).localeCompare(b.name ?? b.tenantId),
+    ),
     delayedTruncated: delayed.some((d) => d.truncated),
   };
 }

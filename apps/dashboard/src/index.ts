@@ -4,7 +4,7 @@ export type { DashboardOptions, RunningDashboard } from './server';
 export { collectBudgetView, MAX_TENANTS, MAX_DELAYED_SCAN, RECEIPTS_PER_TENANT } from './budget-view';
 export type { BudgetView, BudgetViewSources, TenantView, TierView, ReceiptView } from './budget-view';
 
-export { renderBudgetPage } from './budget-page';
+export { renderBudgetPage, relativeTime } from './budget-page';
 
 export { DashboardError } from './error';
 export type { DashboardErrorCode } from './error';

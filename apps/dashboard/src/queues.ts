@@ -1,7 +1,8 @@
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
-import { Router, type Express, type RequestHandler } from 'express';
+import { dirname } from 'node:path';
+import express, { Router, type Express, type RequestHandler } from 'express';
 import { TIERS, type Logger } from '@rekor-budget/core';
 import type { TierQueues } from '@rekor-budget/queue';
 import { boardGuardScript, hiddenLabels } from './board-guard';
@@ -37,7 +38,32 @@ export function queueBoard(options: QueueBoardOptions): Router {
         }),
     ),
     serverAdapter,
-    options: { uiConfig: { boardTitle: 'rekor-budget' } },
+    options: {
+      uiConfig: {
+        boardTitle: 'rekor-budget',
+        // 24-hour local times with seconds, as in the rest of the dashboard
+        dateFormats: {
+          short: { hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' },
+          common: {
+            month: 'short',
+            day: 'numeric',
+            hour: '2-digit',
+            minute: '2-digit',
+            second: '2-digit',
+            hourCycle: 'h23',
+          },
+          full: {
+            year: 'numeric',
+            month: 'short',
+            day: 'numeric',
+            hour: '2-digit',
+            minute: '2-digit',
+            second: '2-digit',
+            hourCycle: 'h23',
+          },
+        },
+      },
+    },
   });
   const board = serverAdapter.getRouter() as Express;
   // bull-board's own Express app would otherwise announce itself
@@ -49,12 +75,39 @@ export function queueBoard(options: QueueBoardOptions): Router {
   router.get(GUARD_PATH, (_req, res) => {
     res.type('application/javascript').set('Cache-Control', 'no-store').send(script);
   });
+  // bull-board's fonts, served from here: the page makes no request beyond this dashboard
+  for (const family of Object.keys(FONTS))
+    router.use(`/fonts/${family}`, express.static(fontDir(family), { index: false, fallthrough: false }));
   router.use(withGuardScript(`${options.basePath.replace(/\/$/, '')}${GUARD_PATH}`));
   router.use(board);
   return router;
 }
 
-/** Adds the guard script to bull-board's HTML page (its only HTML answer). */
+/** The font families and weights bull-board's page asks Google Fonts for. */
+const FONTS: Record<string, readonly string[]> = {
+  'ibm-plex-sans': ['400', '500', '600'],
+  'ibm-plex-mono': ['400', '500'],
+};
+
+/** Where a font family's CSS and files are (the `@fontsource` package). */
+function fontDir(family: string): string {
+  return dirname(require.resolve(`@fontsource/${family}/400.css`));
+}
+
+/** bull-board's link to Google Fonts. */
+const REMOTE_FONTS = /<link href="https:\/\/fonts\.googleapis\.com\/[^"]*" rel="stylesheet">/;
+
+/** The same fonts from this dashboard (relative to the page's `<base href>`, the board's path). */
+const LOCAL_FONTS = Object.entries(FONTS)
+  .flatMap(([family, weights]) =>
+    weights.map((w) => `<link href="fonts/${family}/${w}.css" rel="stylesheet">`),
+  )
+  .join('');
+
+/**
+ * Adds the guard script to bull-board's HTML page (its only HTML answer),
+ * and points its font link at the fonts served here.
+ */
 function withGuardScript(src: string): RequestHandler {
   const tag = `<script defer src="${src}"></script></body>`;
   return (req, res, next) => {
@@ -63,7 +116,11 @@ function withGuardScript(src: string): RequestHandler {
     res.send = (body?: unknown) => {
       const html =
         typeof body === 'string' && /^text\/html/.test(String(res.get('Content-Type') ?? 'text/html'));
-      return send(html && body.includes('</body>') ? body.replace('</body>', tag) : body);
+      return send(
+        html && body.includes('</body>')
+          ? body.replace('</body>', tag).replace(REMOTE_FONTS, LOCAL_FONTS)
+          : body,
+      );
     };
     next();
   };

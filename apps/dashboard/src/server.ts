@@ -1,11 +1,11 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import express, { type ErrorRequestHandler } from 'express';
-import { errorFields, redactText, truncate } from '@rekor-budget/core';
+import { errorFields, isSha256Digest, redactText, truncate } from '@rekor-budget/core';
 import type { Runtime } from '@rekor-budget/runtime';
 import { basicAuth, FailedLogins, isAuthenticated, type Credentials, type FailedLoginLimit } from './auth';
 import { collectBudgetView } from './budget-view';
-import { renderBudgetPage } from './budget-page';
+import { LOCAL_TIMES_SCRIPT, renderBudgetPage } from './budget-page';
 import { DashboardError } from './error';
 import { queueBoard } from './queues';
 import { loopbackHostOnly, sameOriginWrites, securityHeaders } from './security';
@@ -112,8 +112,32 @@ export async function startDashboard(options: DashboardOptions): Promise<Running
       .type('html')
       .send(renderBudgetPage(await collectBudgetView(runtime)));
   });
+  app.get('/budgets-time.js', (_req, res) => {
+    res.type('application/javascript').set('Cache-Control', 'no-store').send(LOCAL_TIMES_SCRIPT);
+  });
   app.get('/budgets.json', async (_req, res) => {
     res.set('Cache-Control', 'no-store').json(await collectBudgetView(runtime));
+  });
+  // a receipt's sigstore bundle, as `rekor-budget verify --bundle` reads it
+  app.get('/receipts/:digest/bundle.json', async (req, res) => {
+    const digest = req.params.digest;
+    const log = typeof req.query.log === 'string' ? req.query.log : undefined;
+    if (!isSha256Digest(digest) || log === undefined) {
+      res
+        .status(400)
+        .type('text/plain')
+        .send('dashboard: use /receipts/sha256:<hex>/bundle.json?log=<log URL>\n');
+      return;
+    }
+    const receipt = await runtime.receipts.find(digest, log);
+    if (!receipt) {
+      res.status(404).type('text/plain').send(`dashboard: no receipt of ${digest} from that log\n`);
+      return;
+    }
+    res
+      .set('Cache-Control', 'no-store')
+      .set('Content-Disposition', `inline; filename="${digest.replace(':', '-')}.bundle.json"`)
+      .json(receipt.bundle);
   });
   app.use(
     '/queues',

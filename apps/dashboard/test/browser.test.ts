@@ -1,8 +1,8 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext } from 'playwright-core';
 import { startDashboard, type BudgetView, type RunningDashboard } from '@rekor-budget/dashboard';
-import { createFixture, PASSWORD, USER, type Fixture } from './fixture';
+import { BUSY_NAME, createFixture, PASSWORD, QUIET_NAME, USER, type Fixture } from './fixture';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARGS = [
@@ -14,7 +14,15 @@ const ARGS = [
   '--disable-background-networking',
   '--disable-component-update',
   '--disable-sync',
+  // the network beyond this machine is off: anything the pages fetch must come from the dashboard
+  '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1',
 ];
+
+/** A URL on this machine (the dashboard, rekor-local). */
+function loopback(url: string): boolean {
+  const host = new URL(url).hostname;
+  return host === '127.0.0.1' || host === 'localhost' || host === '[::1]';
+}
 const ARTIFACTS = join(__dirname, '..', '..', '..', 'test-artifacts');
 
 // In CI a missing browser is a failure; elsewhere the file is skipped with a note.
@@ -47,12 +55,32 @@ describeBrowser('dashboard in a browser', () => {
     await fixture?.close();
   });
 
+  /** Requests that left this machine (refused) or failed, per page context. */
+  const trouble = new WeakMap<BrowserContext, string[]>();
+
   async function page() {
     const context = await browser!.newContext({
       httpCredentials: { username: USER, password: PASSWORD },
       viewport: { width: 1280, height: 900 },
     });
+    const seen: string[] = [];
+    trouble.set(context, seen);
+    await context.route('**/*', async (route) => {
+      const url = route.request().url();
+      if (url.startsWith('data:') || loopback(url)) return route.continue();
+      seen.push(`external: ${url}`);
+      return route.abort('blockedbyclient');
+    });
+    context.on('requestfailed', (r) => seen.push(`failed: ${r.url()} (${r.failure()?.errorText})`));
+    context.on('response', (r) => {
+      if (r.status() >= 400) seen.push(`${r.status()}: ${r.url()}`);
+    });
     return { context, page: await context.newPage() };
+  }
+
+  /** Every request of the context stayed on this machine and succeeded. */
+  function expectNoFailedRequests(context: BrowserContext): void {
+    expect(trouble.get(context)).toEqual([]);
   }
 
   test('/queues lists both tier queues with their counts', async () => {
@@ -68,7 +96,16 @@ describeBrowser('dashboard in a browser', () => {
       // the status tabs count what the worker did: 3 completed, 3 delayed by budget
       await p.getByRole('link', { name: /^COMPLETED\s*3$/ }).waitFor();
       await p.getByRole('link', { name: /^DELAYED\s*3$/ }).waitFor();
+      // bull-board's fonts came from the dashboard, and were used
+      await p.waitForLoadState('networkidle');
+      await expect(p.evaluate('document.fonts.check(\'14px "IBM Plex Sans"\')')).resolves.toBe(true);
+      await expect(
+        p
+          .locator('link[rel="stylesheet"]')
+          .evaluateAll((links) => links.map((l) => (l as unknown as { href: string }).href)),
+      ).resolves.toEqual(expect.arrayContaining([`${dashboard!.url}/queues/fonts/ibm-plex-sans/400.css`]));
       await p.screenshot({ path: join(ARTIFACTS, 'dashboard-queues.png'), fullPage: true });
+      expectNoFailedRequests(context);
 
       await p.getByRole('link', { name: 'rekor-graph', exact: true }).first().click();
       await p.waitForURL(/\/queues\/queue\/rekor-graph/);
@@ -78,7 +115,10 @@ describeBrowser('dashboard in a browser', () => {
       await p.getByText('Will run at').first().waitFor();
       expect(await p.getByText('Will run at').count()).toBe(3);
       expect(await p.getByText(fixture!.busyTenant).count()).toBe(3);
+      // times in 24-hour form, never "AM"/"PM"
+      await expect(p.locator('main').innerText()).resolves.not.toMatch(/\b(AM|PM)\b/);
       await p.screenshot({ path: join(ARTIFACTS, 'dashboard-queue-graph-delayed.png'), fullPage: true });
+      expectNoFailedRequests(context);
     } finally {
       await context.close();
     }
@@ -116,8 +156,14 @@ describeBrowser('dashboard in a browser', () => {
 
       const busy = p.locator(`section[data-tenant="${fixture!.busyTenant}"]`);
       const quiet = p.locator(`section[data-tenant="${fixture!.quietTenant}"]`);
-      await expect(busy.locator('h2').innerText()).resolves.toBe(fixture!.busyTenant);
-      await expect(quiet.locator('h2').innerText()).resolves.toBe(fixture!.quietTenant);
+      // by display name, the UUID beside it, the fullest tenant first
+      await expect(busy.locator('h2 .name').innerText()).resolves.toBe(BUSY_NAME);
+      await expect(busy.locator('h2 .id').innerText()).resolves.toBe(fixture!.busyTenant);
+      await expect(quiet.locator('h2 .name').innerText()).resolves.toBe(QUIET_NAME);
+      await expect(p.locator('section.tenant h2 .name').allInnerTexts()).resolves.toEqual([
+        BUSY_NAME,
+        QUIET_NAME,
+      ]);
 
       // bars: graph hour 2/3 and burst 2/2 (full), edge day 0/50
       const graph = busy.locator('tr[data-tier="graph"]');
@@ -134,8 +180,10 @@ describeBrowser('dashboard in a browser', () => {
         .evaluate((el) => el.getBoundingClientRect().width);
       expect(fullWidth).toBeGreaterThan(100);
 
-      // next free slot: a time for the busy tenant, now for the quiet one
-      await expect(graph.locator('.next-slot').innerText()).resolves.toMatch(/^\d{4}-\d\d-\d\dT/);
+      // next free slot: relative, with the local 24-hour time, for the busy tenant; now for the quiet one
+      await expect(graph.locator('.next-slot').innerText()).resolves.toMatch(
+        /^in \d+ (s|min)( \d+ min)? \(\d\d:\d\d:\d\d\)$/,
+      );
       await expect(quiet.locator('tr[data-tier="graph"] .next-slot').innerText()).resolves.toBe('now');
       await expect(graph.locator('.delayed').innerText()).resolves.toBe('3');
       await expect(quiet.locator('tr[data-tier="graph"] .delayed').innerText()).resolves.toBe('0');
@@ -148,8 +196,24 @@ describeBrowser('dashboard in a browser', () => {
       expect(await shown(busy)).toEqual((await fixture!.logIndexes(fixture!.busyTenant)).sort());
       expect(await shown(quiet)).toEqual(await fixture!.logIndexes(fixture!.quietTenant));
       expect(await shown(busy)).toHaveLength(2);
+      await expect(busy.locator('.receipts time').first().innerText()).resolves.toMatch(
+        /^(now|\d+ (s|min) ago) \(\d\d:\d\d:\d\d\)$/,
+      );
+
+      // each receipt links to its entry in the log and to its bundle, both answering
+      const entry = await busy.locator('a.entry').first().getAttribute('href');
+      expect(entry).toMatch(new RegExp(`^${fixture!.rekor.url}/api/v1/log/entries/[0-9a-f]+$`));
+      const logged = await context.request.get(entry!);
+      expect(logged.status()).toBe(200);
+      await logged.dispose();
+      await busy.locator('a.bundle').first().click();
+      await p.waitForURL(/\/receipts\/sha256%3A[0-9a-f]{64}\/bundle\.json\?log=/);
+      const bundle = JSON.parse(await p.locator('body').innerText()) as { mediaType?: string };
+      expect(bundle.mediaType).toMatch(/^application\/vnd\.dev\.sigstore\.bundle/);
+      await p.goBack();
 
       await p.screenshot({ path: join(ARTIFACTS, 'dashboard-budgets.png'), fullPage: true });
+      expectNoFailedRequests(context);
     } finally {
       await context.close();
     }

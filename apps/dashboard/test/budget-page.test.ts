@@ -1,4 +1,4 @@
-import { renderBudgetPage, type BudgetView } from '@rekor-budget/dashboard';
+import { relativeTime, renderBudgetPage, type BudgetView } from '@rekor-budget/dashboard';
 
 const evil = '<script>alert("x")</script>&\'';
 
@@ -11,6 +11,8 @@ function view(): BudgetView {
     tenants: [
       {
         tenantId: evil,
+        name: evil,
+        utilization: 1,
         tiers: [
           {
             tier: 'graph',
@@ -19,12 +21,24 @@ function view(): BudgetView {
               { name: 'burst', windowMs: 600_000, limit: 2, used: 2, remaining: 0 },
             ],
             nextFreeSlot: evil,
+            utilization: 1,
             delayedJobs: 3,
           },
         ],
         offlineRows: 1,
         rejected: 0,
-        receipts: [{ tier: 'graph', logIndex: 42, uuid: evil, integratedTime: evil, contentDigest: evil }],
+        receipts: [
+          {
+            tier: 'graph',
+            logIndex: 42,
+            uuid: evil,
+            integratedTime: evil,
+            contentDigest: evil,
+            logUrl: evil,
+            entryUrl: evil,
+            bundlePath: evil,
+          },
+        ],
       },
     ],
   };
@@ -34,6 +48,7 @@ describe('budget page', () => {
   test('escapes every value it shows', () => {
     const page = renderBudgetPage(view());
     expect(page).not.toContain('<script>');
+    expect(page).not.toMatch(/<script(?! defer src="budgets-time\.js"><\/script>)/);
     expect(page).not.toContain('"x"');
     expect(page).toContain('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;&#39;');
   });
@@ -48,6 +63,30 @@ describe('budget page', () => {
 
   test('says when the tenant list is capped', () => {
     const page = renderBudgetPage({ ...view(), activeTenants: 500 });
-    expect(page).toMatch(/most recently active of 500 tenants/);
+    expect(page).toMatch(/showing 200 of 500 active tenants, the fullest first/);
+  });
+
+  test('shows a tenant by its display name, its UUID beside it', () => {
+    const v = view();
+    v.tenants[0] = { ...v.tenants[0]!, tenantId: '6f1d3c2a-0b4e-4f5a-9c8d-7e6f5a4b3c2d', name: 'acme' };
+    const page = renderBudgetPage(v);
+    expect(page).toMatch(
+      /<span class="name">acme<\/span\s*><span class="id">6f1d3c2a-0b4e-4f5a-9c8d-7e6f5a4b3c2d<\/span>/,
+    );
+  });
+
+  test('times read relative to the page, the exact instant kept for the browser to show locally', () => {
+    const v = view();
+    v.tenants[0]!.tiers[0]!.nextFreeSlot = '2026-01-01T00:09:30.000Z';
+    const page = renderBudgetPage(v);
+    expect(page).toMatch(
+      /<time class="" datetime="2026-01-01T00:09:30.000Z" title="2026-01-01T00:09:30.000Z"\s*>in 10 min<\/time/,
+    );
+    const at = Date.parse('2026-01-01T12:00:00Z');
+    expect(
+      [0, 400, 42_000, -42_000, 125_000, -3 * 3_600_000 - 60_000, 2 * 86_400_000].map((d) =>
+        relativeTime(at + d, at),
+      ),
+    ).toEqual(['now', 'now', 'in 42 s', '42 s ago', 'in 2 min', '3 h 1 min ago', 'in 2 d 0 h']);
   });
 });

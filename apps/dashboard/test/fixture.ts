@@ -14,6 +14,9 @@ import { createTierWorker } from '@rekor-budget/worker';
 
 export const USER = 'operator';
 export const PASSWORD = 'correct horse battery';
+/** Display names of the fixture's tenants (the configuration's `tenants:` map). */
+export const BUSY_NAME = 'busy-co';
+export const QUIET_NAME = 'quiet-co';
 
 /** A running pipeline with real data, as an operator would find it. */
 export interface Fixture {
@@ -41,7 +44,10 @@ export async function createFixture(): Promise<Fixture> {
   const workerRedis: Redis = createTestRedis();
   const rekor = await startRekorLocal({ port: 0, dataDir: join(dir, 'log'), fsync: false });
   const key = await writeKeyPair(join(dir, 'signing.pem'));
+  const busyTenant = randomUUID();
+  const quietTenant = randomUUID();
   const config = s.config({
+    tenants: { [busyTenant]: BUSY_NAME, [quietTenant]: QUIET_NAME },
     serverUrl: rekor.url,
     signing: { keyPath: key.privateKeyPath },
     budget: { hourlyLimit: 3, burstLimit: 12, burstWindow: '00:10:00' },
@@ -70,8 +76,6 @@ export async function createFixture(): Promise<Fixture> {
       connection: workerRedis,
       concurrency: 1,
     });
-    const busyTenant = randomUUID();
-    const quietTenant = randomUUID();
     for (let i = 0; i < 5; i++) await producer.submitGraphAttestation(graphInput(busyTenant, `busy-${i}`));
     await producer.submitGraphAttestation(graphInput(quietTenant, 'quiet-0'));
     await runtime.offline.add(

@@ -27,6 +27,8 @@ export { loadConfig, parseConfigText, parseConfigObject, ENV_OVERRIDES } from '.
 export type { LoadConfigOptions, LoadedConfig, Env } from './config/load';
 export type { RekorConfig, EdgeTriggerConfig } from './config/schema';
 export { MAX_DURATION_MS, MIN_TIMER_MS } from './config/schema';
+export { toFileConfig } from './config/file-shape';
+export type { RekorFileConfig } from './config/file-shape';
 
 export { createRedisKeys } from './keys';
 export type { RedisKeys, BudgetWindowName } from './keys';

@@ -57,14 +57,21 @@ const digest = field(
   'INVALID_DIGEST',
 );
 
-/** An RFC 3339 time, re-serialized in one form (UTC, milliseconds). */
+/** An RFC 3339 time or a valid `Date`, re-serialized in one form (UTC, milliseconds). */
 const time = field(
-  z
-    .string()
-    .regex(/^\d{4}-\d{2}-\d{2}T/)
-    .refine((v) => !Number.isNaN(Date.parse(v)))
-    .transform((v) => new Date(v).toISOString()),
-  (v) => `${echo(v)} is not an RFC 3339 time; use e.g. "2025-12-20T10:00:00Z"`,
+  z.union([
+    // a JavaScript Date is taken as the instant it holds
+    z.date().transform((d) => d.toISOString()),
+    z
+      .string()
+      .regex(/^\d{4}-\d{2}-\d{2}T/)
+      .refine((v) => !Number.isNaN(Date.parse(v)))
+      .transform((v) => new Date(v).toISOString()),
+  ]),
+  (v) =>
+    v instanceof Date
+      ? 'is an invalid Date; pass a valid Date or an RFC 3339 time, e.g. "2025-12-20T10:00:00Z"'
+      : `${echo(v)} is not an RFC 3339 time; use e.g. "2025-12-20T10:00:00Z" or a Date`,
 );
 
 /** A tenant UUID, in lower case. */

@@ -41,12 +41,22 @@ export function selectTenants(
 }
 
 /**
- * `attestor_rekor_budget_remaining{tenant}` and
- * `attestor_rekor_budget_utilization{tenant}`, read at scrape time from one
+ * `attestor_rekor_budget_remaining{tenant[,tenant_name]}` and
+ * `attestor_rekor_budget_utilization{tenant[,tenant_name]}`, read at scrape time from one
  * call of the budgets source and bounded to `maxTenantSeries` tenants.
  */
 export class BudgetMetrics {
-  constructor(registry: Registry, source: ScrapeSource<TenantBudget[]> | undefined, maxTenantSeries: number) {
+  constructor(
+    registry: Registry,
+    source: ScrapeSource<TenantBudget[]> | undefined,
+    maxTenantSeries: number,
+    /** Display names by lower-case tenant UUID: a named tenant's series also carry `tenant_name`. */
+    tenantNames: Readonly<Record<string, string>> = {},
+  ) {
+    const labels = (tenantId: string) => {
+      const name = tenantNames[tenantId];
+      return name === undefined ? { tenant: tenantId } : { tenant: tenantId, tenant_name: name };
+    };
     const compute = async (): Promise<TenantBudget[]> => {
       if (!source) return [];
       const budgets = await source.read();
@@ -71,12 +81,12 @@ export class BudgetMetrics {
         new Gauge({
           name: METRIC_NAMES.budgetRemaining,
           help: 'Submissions left in the tenant hourly budget (Tier 1); at most maxTenantSeries tenants, the most utilized.',
-          labelNames: ['tenant'] as const,
+          labelNames: ['tenant', 'tenant_name'] as const,
           registers: [registry],
           async collect() {
             const tenants = await selected();
             this.reset();
-            for (const t of tenants) this.set({ tenant: t.tenantId }, t.remaining);
+            for (const t of tenants) this.set(labels(t.tenantId), t.remaining);
           },
         }),
     );
@@ -87,12 +97,12 @@ export class BudgetMetrics {
         new Gauge({
           name: METRIC_NAMES.budgetUtilization,
           help: 'Used / limit of the tenant binding budget window, 0..1; at most maxTenantSeries tenants, the most utilized.',
-          labelNames: ['tenant'] as const,
+          labelNames: ['tenant', 'tenant_name'] as const,
           registers: [registry],
           async collect() {
             const tenants = await selected();
             this.reset();
-            for (const t of tenants) this.set({ tenant: t.tenantId }, t.utilization);
+            for (const t of tenants) this.set(labels(t.tenantId), t.utilization);
           },
         }),
     );

@@ -28,6 +28,12 @@ export interface RekorMetricsOptions {
    */
   maxTenantSeries?: number;
   /**
+   * Display names by lower-case tenant UUID (the configuration's `tenants:`):
+   * the budget series of a named tenant also carry `tenant_name`.
+   * @defaultValue {}
+   */
+  tenantNames?: Readonly<Record<string, string>>;
+  /**
    * How long a scrape waits for one source before exposing its gauge empty.
    * @defaultValue 5000
    */
@@ -70,6 +76,15 @@ function check(o: RekorMetricsOptions & typeof DEFAULTS): void {
     bad('maxTenantSeries', `${String(o.maxTenantSeries)} is not a positive integer`);
   if (!isPositiveInt(o.sourceTimeoutMs))
     bad('sourceTimeoutMs', `${String(o.sourceTimeoutMs)} is not a positive integer`);
+  const names: unknown = (o as { tenantNames?: unknown }).tenantNames;
+  if (
+    names !== undefined &&
+    (names === null ||
+      typeof names !== 'object' ||
+      Array.isArray(names) ||
+      !Object.values(names).every((v) => typeof v === 'string'))
+  )
+    bad('tenantNames', 'is not an object of tenant UUID to display name (strings)');
   const b = o.latencyBuckets;
   if (
     !Array.isArray(b) ||
@@ -105,7 +120,7 @@ export class RekorMetrics {
       offlineDepth: source('offlineDepth', src.offlineDepth),
       rejectedDepth: source('rejectedDepth', src.rejectedDepth),
     });
-    new BudgetMetrics(o.registry, source('budgets', src.budgets), o.maxTenantSeries);
+    new BudgetMetrics(o.registry, source('budgets', src.budgets), o.maxTenantSeries, o.tenantNames);
     this.edgeTriggers = new EdgeTriggerMetrics(o.registry);
     this.shardSwitches = register(
       o.registry,

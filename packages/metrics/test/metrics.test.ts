@@ -228,3 +228,31 @@ describe('RekorMetrics: options', () => {
     expect(les).toEqual([1, 60, '+Inf']);
   });
 });
+
+describe('issue 16: tenant display names on the budget series', () => {
+  const NAMED = '3f1c2a9e-8b7d-4e6f-9a1b-2c3d4e5f6a7b';
+  const UNNAMED = '0a9b8c7d-6e5f-4a3b-8c2d-1e0f9a8b7c6d';
+
+  it('a named tenant carries tenant_name next to tenant; others only tenant', async () => {
+    const registry = new Registry();
+    new RekorMetrics({
+      registry,
+      tenantNames: { [NAMED]: 'acme' },
+      sources: {
+        budgets: async () => [
+          { tenantId: NAMED, remaining: 10, utilization: 0.9 },
+          { tenantId: UNNAMED, remaining: 50, utilization: 0.5 },
+        ],
+      },
+    });
+    const text = await registry.metrics();
+    expect(text).toContain(`attestor_rekor_budget_utilization{tenant="${NAMED}",tenant_name="acme"} 0.9`);
+    expect(text).toContain(`attestor_rekor_budget_remaining{tenant="${UNNAMED}"} 50`);
+  });
+
+  it('names that are not strings are refused with INVALID_OPTION', () => {
+    expect(
+      () => new RekorMetrics({ registry: new Registry(), tenantNames: { [NAMED]: 1 } as never }),
+    ).toThrow(expect.objectContaining({ code: 'INVALID_OPTION' }));
+  });
+});

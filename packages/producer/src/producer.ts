@@ -124,12 +124,12 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
   const rejected = db ? new RejectedStore(db) : undefined;
   let closed = false;
 
-  function withTimeout<T>(work: Promise<T>): Promise<T> {
+  function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
         () => reject(new ProducerError('REDIS_TIMEOUT', `Redis did not answer within ${timeoutMs} ms`)),
-        timeoutMs,
+        ms,
       );
     });
     return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
@@ -166,28 +166,45 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
     }
   }
 
-  /** Resolves once the connection is ready, or rejects after the Redis timeout. */
-  function ready(): Promise<void> {
+  /** Resolves once the connection is ready, or rejects after `ms`. */
+  function ready(ms: number): Promise<void> {
     if (redis.status === 'ready') return Promise.resolve();
+    if (redis.status === 'reconnecting') {
+      // the last connection attempt failed: Redis is away now, so the submission goes to Postgres at once
+      return Promise.reject(
+        new ProducerError('REDIS_TIMEOUT', 'Redis is not connected (its last connection attempt failed)'),
+      );
+    }
     if (redis.status === 'wait') {
       // a failed connect is reported through the 'error' event and the timeout below
       redis.connect().catch((e: unknown) => logger.debug(errorFields(e), 'Redis connect failed'));
     }
     return new Promise<void>((resolve, reject) => {
-      const onReady = () => {
+      const settle = (error?: ProducerError) => {
         clearTimeout(timer);
-        resolve();
-      };
-      const timer = setTimeout(() => {
         redis.off('ready', onReady);
-        reject(
-          new ProducerError(
-            'REDIS_TIMEOUT',
-            `Redis is not connected (${redis.status}) after ${timeoutMs} ms`,
+        redis.off('reconnecting', onDown);
+        redis.off('end', onDown);
+        if (error) reject(error);
+        else resolve();
+      };
+      const onReady = () => settle();
+      // a refused or dropped connection is an answer: no need to wait out the timeout
+      const onDown = () =>
+        settle(new ProducerError('REDIS_TIMEOUT', 'Redis is not connected (the connection attempt failed)'));
+      const timer = setTimeout(
+        () =>
+          settle(
+            new ProducerError(
+              'REDIS_TIMEOUT',
+              `Redis is not connected (${redis.status}) after ${timeoutMs} ms`,
+            ),
           ),
-        );
-      }, timeoutMs);
+        ms,
+      );
       redis.once('ready', onReady);
+      redis.once('reconnecting', onDown);
+      redis.once('end', onDown);
     });
   }
 
@@ -225,7 +242,9 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
     const data: SubmissionJobData = { ...submission, enqueuedAt: clock() };
     let outcome: 'queued' | 'duplicate' | 'full';
     try {
-      await ready();
+      // one deadline for connecting and queueing together: a Redis that is away costs timeoutMs, no more
+      const deadline = Date.now() + timeoutMs;
+      await ready(timeoutMs);
       const queue = queues.get(submission.tier);
       outcome = await withTimeout(
         (async () => {
@@ -242,6 +261,7 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
           await queue.add(SUBMISSION_JOB, data, submissionJobOptions(config, jobId));
           return 'queued';
         })(),
+        Math.max(1, deadline - Date.now()),
       );
     } catch (e) {
       return { ...base, ...(await overflow(data, jobId, 'redis_unavailable', e)) };

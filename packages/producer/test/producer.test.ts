@@ -239,3 +239,41 @@ describe('overflow', () => {
     }
   });
 });
+
+describe('issue 16: a scanner’s everyday inputs and a Redis that is away', () => {
+  test('scanFinishedAt may be a JS Date: the same instant as its RFC 3339 text, one content', async () => {
+    const { producer } = setup();
+    const tn = tenant();
+    const at = new Date('2025-12-20T10:00:00.000Z');
+    const first = await producer.submitGraphAttestation({ ...graphInput(tn, 'd'), scanFinishedAt: at });
+    expect(first.status).toBe('queued');
+    const again = await producer.submitGraphAttestation({
+      ...graphInput(tn, 'd'),
+      scanFinishedAt: '2025-12-20T10:00:00Z',
+    });
+    expect(again).toMatchObject({ status: 'duplicate', contentDigest: first.contentDigest });
+  });
+
+  test('an invalid Date is an InputError on scanFinishedAt that says so', async () => {
+    const { producer } = setup();
+    const e = await errorOf(
+      producer.submitGraphAttestation({ ...graphInput(tenant(), 'bad'), scanFinishedAt: new Date('nope') }),
+    );
+    expect(e).toBeInstanceOf(InputError);
+    expect(e).toMatchObject({ code: 'INVALID_INPUT', field: 'scanFinishedAt' });
+    expect((e as unknown as Error).message).toContain('is an invalid Date');
+  });
+
+  test('Redis refusing connections: submissions go to Postgres without waiting out a long redisTimeoutMs', async () => {
+    const config = testConfig({ redis: { url: 'redis://127.0.0.1:1', keyPrefix: uniquePrefix('down') } });
+    // a timeout far beyond this test's own: only a refusal taken as the answer lets it finish
+    const producer = createRekorProducer({ config, db: t.db, redisTimeoutMs: 10 * 60_000 });
+    producers.push(producer);
+    const tn = tenant();
+    for (const scan of ['a', 'b', 'c']) {
+      const r = await producer.submitGraphAttestation(graphInput(tn, scan));
+      expect(r).toMatchObject({ status: 'overflowed', offlineReason: 'redis_unavailable' });
+    }
+    expect(await offlineRows(tn)).toHaveLength(3);
+  });
+});

@@ -214,6 +214,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   const rekorMetrics = new RekorMetrics({
     registry,
     sources: metricsSources({ queues, offline, rejected, budget }),
+    tenantNames: config.tenants,
     onSourceError: (source, e) => logger.warn({ source, ...errorFields(e) }, 'metrics source failed'),
   });
   late.metrics = rekorMetrics;

@@ -11,12 +11,14 @@ import { DEMO_TENANTS, runWorkload } from '../demo/workload';
 import { EXIT, type CliIo } from '../io';
 import { waitUntil, whole } from '../util';
 import { createCliLogger } from '../logger';
-import { progressLine, stamp } from './start';
+import { createProgress } from '../progress';
+import { RETRY_MESSAGE, stamp } from './start';
 
 interface DemoFlags {
   once?: boolean;
   workDir: string;
   rekorPort: number;
+  prefix?: string;
   json?: boolean;
 }
 
@@ -46,6 +48,10 @@ export function registerDemo(program: Command, io: CliIo, setExit: (code: number
     )
     .option('--work-dir <dir>', 'where the development key and the rekor-local log live', '.rekor-budget')
     .option('--rekor-port <n>', 'port of rekor-local (0 picks a free one)', whole('--rekor-port', 65535), 0)
+    .option(
+      '--prefix <prefix>',
+      "Redis key prefix (env REDIS_PREFIX; default without attestor.yaml: this checkout's own)",
+    )
     .option('--json', 'print the summary as JSON')
     .action(async (flags: DemoFlags, cmd: Command) => {
       if (!flags.once) {
@@ -65,10 +71,16 @@ export function registerDemo(program: Command, io: CliIo, setExit: (code: number
         source: loaded.source,
         io,
         say,
-        logger: createCliLogger(io, { pretty: true, stream: flags.json ? 'err' : 'out' }),
+        logger: createCliLogger(io, {
+          pretty: true,
+          stream: flags.json ? 'err' : 'out',
+          drop: (msg) => msg === RETRY_MESSAGE,
+        }),
         workDir: flags.workDir,
         rekorPort: flags.rekorPort,
+        ...(flags.prefix === undefined ? {} : { prefix: flags.prefix }),
         metricsPort: null,
+        fresh: true,
         clock,
         probeIntervalMs: 1_000,
       });
@@ -77,6 +89,7 @@ export function registerDemo(program: Command, io: CliIo, setExit: (code: number
         'time compression: once only budget-delayed jobs are left, the budget clock jumps 10 minutes ahead; all else runs in real time',
       );
       const { runtime } = system;
+      const progress = createProgress(runtime);
       const queues = TIERS.map((t) => runtime.queues.get(t));
       const idle = async () => {
         const c = await Promise.all(queues.map((q) => q.getJobCounts('waiting', 'active', 'prioritized')));
@@ -119,7 +132,7 @@ export function registerDemo(program: Command, io: CliIo, setExit: (code: number
             120_000,
             'the queues to settle',
           );
-          say(await progressLine(runtime));
+          say(await progress.line());
           const delayed = (await Promise.all(queues.map((q) => q.getDelayedCount()))).reduce(
             (a, b) => a + b,
             0,

@@ -11,7 +11,7 @@ export function registerDrain(program: Command, io: CliIo, setExit: (code: numbe
     .description('probe Rekor now and, if it answers, move the offline queue back into the tier queues')
     .option('--json', 'print the result as JSON')
     .action(async (flags: { json?: boolean }, cmd: Command) => {
-      const { config } = configFor(cmd.optsWithGlobals<GlobalOptions>(), io);
+      const { config } = configFor(cmd.optsWithGlobals<GlobalOptions>(), io, { runEnv: true });
       const runtime = await commandRuntime(config, createCliLogger(io, { stream: 'err' }));
       const drainer = new Drainer({ runtime, force: true });
       try {

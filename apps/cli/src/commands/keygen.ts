@@ -1,7 +1,10 @@
+import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { KeyAlgorithm } from '@rekor-budget/core';
-import { RekorError, writeKeyPair } from '@rekor-budget/rekor';
+import { loadSigner, RekorError, writeKeyPair } from '@rekor-budget/rekor';
+import { RunError } from '@rekor-budget/worker';
+import { configFor, type GlobalOptions } from '../context';
 import { EXIT, type CliIo } from '../io';
 
 const ALGORITHMS: readonly KeyAlgorithm[] = ['ecdsa-p256', 'ed25519'];
@@ -33,5 +36,33 @@ export function registerKeygen(program: Command, io: CliIo, setExit: (code: numb
         io.err(`rekor-budget: ${e.message} [${e.code}]`);
         setExit(e.code === 'KEY_EXISTS' ? EXIT.USAGE : EXIT.FAILURE);
       }
+    });
+}
+
+/**
+ * `key public`: the public key of the configured signing key, for `verify`,
+ * `offline import --key` and `receipts import --key` elsewhere (in
+ * containers the private key stays in its volume; this prints what may leave).
+ */
+export function registerKey(program: Command, io: CliIo, setExit: (code: number) => void): void {
+  const key = program.command('key').description('the signing key of this site');
+  key
+    .command('public')
+    .description('print the public key (SPKI PEM) of signing.keyPath (SIGNING_KEY), or write it with --out')
+    .option('--out <file>', 'write the public key here instead of printing it')
+    .action(async (opts: { out?: string }, cmd: Command) => {
+      const { config } = configFor(cmd.optsWithGlobals<GlobalOptions>(), io);
+      if (!config.signing.keyPath) {
+        throw new RunError(
+          'SIGNING_KEY_MISSING',
+          'no signing key: set attestor.rekor.signing.keyPath or SIGNING_KEY to the PEM private key whose public key you want',
+        );
+      }
+      const { publicKeyPem } = await loadSigner({ keyPath: resolve(io.cwd, config.signing.keyPath) });
+      if (opts.out) {
+        writeFileSync(resolve(io.cwd, opts.out), publicKeyPem, { mode: 0o644 });
+        io.out(`wrote ${resolve(io.cwd, opts.out)}`);
+      } else io.out(publicKeyPem);
+      setExit(EXIT.OK);
     });
 }

@@ -29,7 +29,7 @@ export function registerReceipts(program: Command, io: CliIo, setExit: (code: nu
       if (flags.tenant !== undefined && !isTenantId(flags.tenant)) {
         throw new InputError('INVALID_TENANT', '--tenant', `${JSON.stringify(flags.tenant)} is not a UUID`);
       }
-      const { config } = configFor(cmd.optsWithGlobals<GlobalOptions>(), io);
+      const { config } = configFor(cmd.optsWithGlobals<GlobalOptions>(), io, { runEnv: true });
       const db = commandDb(config, createCliLogger(io, { stream: 'err' }));
       try {
         const list = await createReceiptStore(db).list({

@@ -37,7 +37,7 @@ function view(r: RejectedSubmission) {
 
 /** Runs `fn` on a one-shot runtime, closed after. */
 async function withRuntime(cmd: Command, io: CliIo, fn: (rt: Runtime) => Promise<void>): Promise<void> {
-  const { config } = configFor(cmd.optsWithGlobals<GlobalOptions>(), io);
+  const { config } = configFor(cmd.optsWithGlobals<GlobalOptions>(), io, { runEnv: true });
   const runtime = await commandRuntime(config, createCliLogger(io, { stream: 'err' }));
   try {
     await fn(runtime);

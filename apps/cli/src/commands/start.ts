@@ -1,12 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
-import { errorFields, TIERS } from '@rekor-budget/core';
+import { InvalidArgumentError } from 'commander';
+import { errorFields } from '@rekor-budget/core';
 import { startDashboard, type RunningDashboard } from '@rekor-budget/dashboard';
 import { createRekorProducer } from '@rekor-budget/producer';
-import type { Runtime } from '@rekor-budget/runtime';
+import { resolve } from 'node:path';
 import { configFor, type GlobalOptions } from '../context';
-import { startLocalSystem } from '../demo/system';
-import { runWorkload } from '../demo/workload';
+import { envPort, startLocalSystem } from '../demo/system';
+import { runWorkload, type WorkloadCounts } from '../demo/workload';
+import { listenOn } from '../namespace';
+import { createProgress } from '../progress';
+import { RUN_ENV_FILE, writeRunEnv } from '../run-env';
 import { EXIT, type CliIo } from '../io';
 import { createCliLogger } from '../logger';
 import { whole } from '../util';
@@ -14,27 +18,33 @@ import { whole } from '../util';
 interface StartFlags {
   demo: boolean;
   workDir: string;
-  rekorPort: number;
+  rekorPort?: number;
+  dashboardPort?: number;
+  metricsPort?: number;
+  prefix?: string;
 }
 
 export const stamp = () => new Date().toISOString().slice(11, 19);
 
-/** One line per tier (queue states), the offline queue and the receipts. */
-export async function progressLine(runtime: Runtime): Promise<string> {
-  const [counts, offline, receipts] = await Promise.all([
-    Promise.all(
-      TIERS.map((t) =>
-        runtime.queues.get(t).getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed'),
-      ),
-    ),
-    runtime.offline.size(),
-    runtime.receipts.count(),
-  ]);
-  const tiers = TIERS.map((t, i) => {
-    const c = counts[i]!;
-    return `${t}: ${c.waiting ?? 0} waiting, ${c.active ?? 0} active, ${c.delayed ?? 0} delayed by budget, ${c.completed ?? 0} finished, ${c.failed ?? 0} failed`;
-  });
-  return `progress  ${tiers.join(' | ')} | offline queue ${offline} | receipts ${receipts}`;
+/** What the tier workers log for each failed attempt that will be retried. */
+export const RETRY_MESSAGE = 'job attempt failed; it will be retried';
+
+/** `{ [key]: value }`, or nothing when the value is undefined. */
+function optional<K extends string, V>(key: K, value: V | undefined): { [k in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [k in K]?: V };
+}
+
+function keyPrefix(value: string): string {
+  if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(value))
+    throw new InvalidArgumentError(
+      'use 1-64 letters, digits and - _ . : (no braces), e.g. "rekor-budget-mine"',
+    );
+  return value;
+}
+
+/** The demo's submissions, told apart from what the workers did with them later. */
+export function demoSummary(r: WorkloadCounts): string {
+  return `demo: submitted ${r.submitted}: ${r.queued} accepted into the queues, ${r.overflowed} stored in the offline queue at once (none while Redis answers), ${r.duplicates} duplicates, ${r.refused} refused; the outage's submissions reach the offline queue from the workers`;
 }
 
 export function registerStart(program: Command, io: CliIo, setExit: (code: number) => void): void {
@@ -45,11 +55,31 @@ export function registerStart(program: Command, io: CliIo, setExit: (code: numbe
     )
     .option('--no-demo', 'start the system without feeding the demo workload')
     .option('--work-dir <dir>', 'where the development key and the rekor-local log live', '.rekor-budget')
-    .option('--rekor-port <n>', 'port of rekor-local', whole('--rekor-port', 65535), 3030)
+    .option(
+      '--rekor-port <n>',
+      'port of rekor-local (env REKOR_LOCAL_PORT; default 3030, or a free one when 3030 is taken)',
+      whole('--rekor-port', 65535),
+    )
+    .option(
+      '--dashboard-port <n>',
+      'port of the dashboard (env DASHBOARD_PORT; default dashboard.port, 3000, or a free one when taken)',
+      whole('--dashboard-port', 65535),
+    )
+    .option(
+      '--metrics-port <n>',
+      'port of /metrics (env METRICS_PORT; default metrics.port, 9464, or a free one when taken)',
+      whole('--metrics-port', 65535),
+    )
+    .option(
+      '--prefix <prefix>',
+      "Redis key prefix (env REDIS_PREFIX; default without attestor.yaml: this checkout's own)",
+      keyPrefix,
+    )
     .action(async (flags: StartFlags, cmd: Command) => {
       const loaded = configFor(cmd.optsWithGlobals<GlobalOptions>(), io);
       const say = (line: string) => io.out(`[${stamp()}] ${line}`);
-      const logger = createCliLogger(io, { pretty: true });
+      // one line per failed attempt would drown the screen during an outage: the progress line counts them
+      const logger = createCliLogger(io, { pretty: true, drop: (msg) => msg === RETRY_MESSAGE });
       say(`configuration: ${loaded.source}`);
       const system = await startLocalSystem({
         config: loaded.config,
@@ -58,7 +88,9 @@ export function registerStart(program: Command, io: CliIo, setExit: (code: numbe
         say,
         logger,
         workDir: flags.workDir,
-        rekorPort: flags.rekorPort,
+        ...optional('rekorPort', flags.rekorPort ?? envPort(io.env.REKOR_LOCAL_PORT)),
+        ...optional('metricsPort', flags.metricsPort),
+        ...optional('prefix', flags.prefix),
       });
       if (!system) return setExit(EXIT.FAILURE);
 
@@ -94,16 +126,35 @@ export function registerStart(program: Command, io: CliIo, setExit: (code: numbe
           config.dashboard.user && config.dashboard.password
             ? { user: config.dashboard.user, password: config.dashboard.password }
             : { user: 'admin', password: randomBytes(9).toString('base64url') };
-        dashboard = await startDashboard({ runtime, host: '127.0.0.1', credentials });
+        dashboard = await listenOn(
+          'dashboard',
+          config.dashboard.port,
+          flags.dashboardPort ?? envPort(io.env.DASHBOARD_PORT),
+          say,
+          (port) => startDashboard({ runtime, host: '127.0.0.1', port, credentials }),
+        );
         say(
           `dashboard ${dashboard.url}/budgets and ${dashboard.url}/queues  (user ${credentials.user}, password ${credentials.password})`,
         );
+        writeRunEnv(resolve(io.cwd, RUN_ENV_FILE), {
+          REDIS_URL: config.redis.url,
+          REDIS_PREFIX: config.redis.keyPrefix,
+          DATABASE_URL: config.database.url,
+          REKOR_URL: config.serverUrl,
+          SIGNING_KEY: config.signing.keyPath ? resolve(io.cwd, config.signing.keyPath) : undefined,
+          DASHBOARD_URL: dashboard.url,
+          DASHBOARD_USER: credentials.user,
+          DASHBOARD_PASSWORD: credentials.password,
+          METRICS_URL: system.workers.metricsUrl,
+        });
         say(
-          `ready     metrics ${system.workers.metricsUrl ?? '(off)'}/metrics; \`npx rekor-budget status\` in another terminal shows budgets`,
+          `ready     metrics ${system.workers.metricsUrl ?? '(off)'}/metrics; \`npx rekor-budget status\` in another terminal shows budgets (it reads ${RUN_ENV_FILE})`,
         );
+        const tracker = createProgress(runtime);
         progress = setInterval(() => {
-          progressLine(runtime).then(say, (e: unknown) =>
-            logger.warn(errorFields(e), 'progress line skipped: a service did not answer'),
+          tracker.next().then(
+            (line) => line && say(line),
+            (e: unknown) => logger.warn(errorFields(e), 'progress line skipped: a service did not answer'),
           );
         }, 3_000);
 
@@ -127,9 +178,7 @@ export function registerStart(program: Command, io: CliIo, setExit: (code: numbe
               outageWait: () => pause(25_000),
               outageEnd: async () => system.rekorLocal?.faults.clear(),
             });
-            say(
-              `demo: submitted ${r.submitted}: ${r.queued} queued, ${r.overflowed} to the offline queue, ${r.duplicates} duplicates, ${r.refused} refused`,
-            );
+            say(demoSummary(r));
           } finally {
             await producer.close();
           }

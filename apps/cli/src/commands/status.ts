@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { redactUrl, TIERS, type Tier } from '@rekor-budget/core';
 import type { BudgetStatus } from '@rekor-budget/budget';
+import { relativeTime } from '@rekor-budget/dashboard';
 import type { Runtime } from '@rekor-budget/runtime';
 import { configFor, type GlobalOptions } from '../context';
 import { EXIT, type CliIo } from '../io';
@@ -22,6 +23,8 @@ export interface StatusReport {
   offline: { tier: Tier; reason: string; rows: number }[];
   tenants: {
     tenantId: string;
+    /** The display name from the configuration's `tenants:` map, if any. */
+    name?: string;
     tier: Tier;
     windows: { name: string; used: number; limit: number }[];
     nextFreeAt: string | null;
@@ -41,8 +44,10 @@ async function collect(rt: Runtime, maxTenants: number): Promise<StatusReport> {
     for (const tier of TIERS) {
       const st: BudgetStatus = await budget.peek(tenantId, tier);
       if (st.windows.every((w) => w.used === 0)) continue;
+      const name = config.tenants[tenantId.toLowerCase()];
       tenants.push({
         tenantId,
+        ...(name === undefined ? {} : { name }),
         tier,
         windows: st.windows.map((w) => ({ name: w.name, used: w.used, limit: w.limit })),
         nextFreeAt: st.admissible ? null : new Date(st.retryAtMs!).toISOString(),
@@ -66,6 +71,21 @@ async function collect(rt: Runtime, maxTenants: number): Promise<StatusReport> {
   };
 }
 
+/** Width of a queue-state column: the longest state name and two spaces. */
+const COLUMN = Math.max(...STATES.map((s) => s.length)) + 2;
+
+/** "in 9 min (10:42:13)": relative to the report, then the local 24-hour time. */
+function localTime(iso: string, nowIso: string): string {
+  const at = new Date(iso);
+  const clock = at.toLocaleTimeString('en-GB', {
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+    hourCycle: 'h23',
+  });
+  return `${relativeTime(at.getTime(), Date.parse(nowIso))} (${clock})`;
+}
+
 function bar(used: number, limit: number, width = 20): string {
   const filled = Math.min(width, Math.round((used / limit) * width));
   return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
@@ -79,18 +99,21 @@ function render(r: StatusReport): string {
   lines.push(
     `rekor   ${r.rekor.url}: ${rekorState}`,
     '',
-    'queues  ' + STATES.map((s) => s.padStart(11)).join(''),
+    'queues  ' + STATES.map((s) => s.padStart(COLUMN)).join(''),
   );
   for (const t of TIERS)
-    lines.push(`  ${t.padEnd(6)}` + STATES.map((s) => String(r.queues[t][s]).padStart(11)).join(''));
+    lines.push(`  ${t.padEnd(6)}` + STATES.map((s) => String(r.queues[t][s]).padStart(COLUMN)).join(''));
   lines.push('', `offline queue: ${r.offline.reduce((a, o) => a + o.rows, 0)} rows`);
   for (const o of r.offline) lines.push(`  ${o.tier.padEnd(6)} ${o.reason.padEnd(18)} ${o.rows}`);
   lines.push('', `tenants (active in the last 24 h): ${new Set(r.tenants.map((t) => t.tenantId)).size}`);
+  const nameWidth = Math.max(0, ...r.tenants.map((t) => t.name?.length ?? 0));
   for (const t of r.tenants) {
     const windows = t.windows
       .map((w) => `${w.name.padEnd(5)} ${bar(w.used, w.limit)} ${w.used}/${w.limit}`)
       .join('   ');
-    lines.push(`  ${t.tenantId} ${t.tier.padEnd(5)} ${windows}   next free: ${t.nextFreeAt ?? 'now'}`);
+    const who = t.name === undefined ? t.tenantId : `${t.name.padEnd(nameWidth)} ${t.tenantId}`;
+    const next = t.nextFreeAt === null ? 'now' : localTime(t.nextFreeAt, r.at);
+    lines.push(`  ${who} ${t.tier.padEnd(5)} ${windows}   next free: ${next}`);
   }
   return lines.join('\n');
 }
@@ -104,7 +127,7 @@ export function registerStatus(program: Command, io: CliIo, setExit: (code: numb
     .option('--json', 'print the status as JSON')
     .option('--tenants <n>', 'show at most this many tenants', whole('--tenants', 10_000, 1), 50)
     .action(async (flags: StatusFlags, cmd: Command) => {
-      const { config } = configFor(cmd.optsWithGlobals<GlobalOptions>(), io);
+      const { config } = configFor(cmd.optsWithGlobals<GlobalOptions>(), io, { runEnv: true });
       const runtime = await commandRuntime(config, createCliLogger(io, { stream: 'err' }));
       try {
         const report = await collect(runtime, flags.tenants);

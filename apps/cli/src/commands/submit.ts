@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { InvalidArgumentError, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { InputError } from '@rekor-budget/core';
 import { createRekorProducer } from '@rekor-budget/producer';
 import { configFor, type GlobalOptions } from '../context';
@@ -72,17 +72,49 @@ function readEdges(file: string): unknown {
   }
 }
 
+/** Input fields as the flags that set them, most specific first. */
+const FLAG_OF_FIELD: [RegExp, string][] = [
+  [/^tenantId$/, '--tenant'],
+  [/^scanId$/, '--scan-id'],
+  [/^subject(\.|$)/, '--subject'],
+  [/^graphDigest$/, '--graph-digest'],
+  [/^scanner(\.|$)/, '--scanner'],
+  [/^scanFinishedAt$/, '--finished-at'],
+  [/^priority$/, '--priority'],
+  [/^finding\.cveId$/, '--cve'],
+  [/^finding\.cvss$/, '--cvss'],
+  [/^finding\.reachable$/, '--reachable'],
+  [/^edges(\.|\[|$)/, '--edges'],
+  [/^escalation\.policyGate(\.|$)/, '--policy-gate'],
+  [/^escalation\.manual\.reason$/, '--reason'],
+  [/^escalation\.manual(\.|$)/, '--manual'],
+];
+
+/**
+ * The producer's input error told in the terms of the command line: the
+ * flag to fix (`--graph-digest`) instead of the input field (`graphDigest`).
+ */
+export function asFlagError(e: InputError): InputError {
+  const flag = FLAG_OF_FIELD.find(([re]) => re.test(e.field))?.[1];
+  if (flag === undefined) return e;
+  const prefix = `${e.field}: `;
+  const detail = e.message.startsWith(prefix) ? e.message.slice(prefix.length) : e.message;
+  const inner = flag === '--subject' || flag === '--scanner' || flag === '--edges' ? ` (${e.field})` : '';
+  return new InputError(e.code, flag, `${detail}${inner}`);
+}
+
+const DEFAULT_SCANNER = 'rekor-budget-cli@0.1.0';
+
 function common(cmd: Command): Command {
   return cmd
     .requiredOption('--tenant <uuid>', 'tenant id')
     .requiredOption('--graph-digest <sha256:hex>', 'CallGraphSnapshot.GraphDigest')
     .requiredOption('--scan-id <id>', 'scan id')
     .requiredOption('--subject <name@sha256:hex>', 'the scanned artifact', subjectOf)
-    .option(
-      '--scanner <name@version>',
-      'scanner name and version',
-      scannerOf,
-      scannerOf('rekor-budget-cli@0.1.0'),
+    .addOption(
+      new Option('--scanner <name@version>', 'scanner name and version')
+        .argParser(scannerOf)
+        .default(scannerOf(DEFAULT_SCANNER), DEFAULT_SCANNER),
     )
     .requiredOption('--finished-at <time>', 'RFC 3339 time the scan finished (part of what is attested)')
     .option('--priority <n>', 'drain priority, -1000..1000', (v) => whole('--priority', 1000)(v))
@@ -113,7 +145,12 @@ export function registerSubmit(program: Command, io: CliIo, setExit: (code: numb
         scanFinishedAt: flags.finishedAt,
         ...(flags.priority === undefined ? {} : { priority: flags.priority }),
       };
-      const result = await send(producer, base);
+      let result: unknown;
+      try {
+        result = await send(producer, base);
+      } catch (e) {
+        throw e instanceof InputError ? asFlagError(e) : e;
+      }
       io.out(flags.json ? JSON.stringify(result) : formatResult(result as Record<string, unknown>));
       setExit(EXIT.OK);
     } finally {

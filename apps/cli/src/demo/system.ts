@@ -1,21 +1,50 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { Redis } from 'ioredis';
 import { join } from 'node:path';
 import { redactUrl, type Logger, type RekorConfig } from '@rekor-budget/core';
 import { writeKeyPair } from '@rekor-budget/rekor';
 import { startRekorLocal, type RekorLocalServer } from '@rekor-budget/rekor-local';
 import { requireDurableRedis, type Runtime } from '@rekor-budget/runtime';
-import { runWorkers, type RunningWorkers } from '@rekor-budget/worker';
+import { runWorkers, type RunningWorkers, type RunWorkersOptions } from '@rekor-budget/worker';
 import type { CliIo } from '../io';
 import { probePostgres, probeRedis } from '../probe';
 import { runMigrations } from '../commands/migrate';
+import { databaseName, dropDatabase, ensureDatabase, withDatabase } from '../database';
+import { chooseNamespace, listenOn } from '../namespace';
+import { DEMO_TENANTS } from './workload';
 import { APP_NAME, serviceRuntime } from '../wiring';
 
 const PUBLIC_REKOR = 'https://rekor.sigstore.dev';
+/** rekor-local's port unless another is chosen or it is taken. */
+export const DEFAULT_REKOR_PORT = 3030;
+
+/** Deletes every key under `prefix` (plain and hash-tagged), never anything else. */
+async function deletePrefix(url: string, prefix: string): Promise<void> {
+  const redis = new Redis(url, { maxRetriesPerRequest: 1, lazyConnect: true });
+  try {
+    await redis.connect();
+    for (const pattern of [`${prefix}:*`, `{${prefix}}:*`]) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
+        cursor = next;
+        if (keys.length > 0) await redis.del(...keys);
+      } while (cursor !== '0');
+    }
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** A port given in the environment, if it is one. */
+export function envPort(value: string | undefined): number | undefined {
+  return value !== undefined && /^\d{1,5}$/.test(value) && Number(value) <= 65535 ? Number(value) : undefined;
+}
 const HOW_TO_START = {
   redis:
-    'start it with `redis-server --daemonize yes` or `docker compose up -d redis`, or point REDIS_URL at yours',
+    'start it with `redis-server --daemonize yes`, or `docker compose up -d redis` and REDIS_URL=redis://127.0.0.1:16379, or point REDIS_URL at yours',
   postgres:
-    'start it with `pg_ctlcluster <version> main start` or `docker compose up -d postgres`, or point DATABASE_URL at yours',
+    'start it with `pg_ctlcluster <version> main start`, or `docker compose up -d postgres` and DATABASE_URL=postgres://postgres@127.0.0.1:15432/postgres, or point DATABASE_URL at yours',
 };
 
 export interface LocalSystemOptions {
@@ -28,9 +57,17 @@ export interface LocalSystemOptions {
   logger: Logger;
   /** Development key and rekor-local log live here. */
   workDir: string;
-  rekorPort: number;
-  /** Port of /metrics; `null` for none. */
+  /** Port of rekor-local: as given; `undefined`: 3030, or a free one when 3030 is taken. */
+  rekorPort?: number;
+  /** Port of /metrics; `null` for none; `undefined`: `metrics.port`, or a free one when it is taken. */
   metricsPort?: number | null;
+  /** Redis key prefix (`--prefix`); else REDIS_PREFIX, else the checkout's own (see `chooseNamespace`). */
+  prefix?: string;
+  /**
+   * `demo --once`: its own namespace and log (apart from `start`'s), emptied
+   * first, so every run starts from nothing and its numbers are the same.
+   */
+  fresh?: boolean;
   /** Budget and worker clock (a demo may compress time). */
   clock?: () => number;
   /** Drain probe interval in the demo settings. @defaultValue 5000 */
@@ -54,10 +91,21 @@ export interface LocalSystem {
  */
 export async function startLocalSystem(o: LocalSystemOptions): Promise<LocalSystem | undefined> {
   const { io, say } = o;
-  let config = o.config;
+  const ns = chooseNamespace({
+    config: o.config,
+    source: o.source,
+    env: io.env,
+    cwd: io.cwd,
+    ...(o.prefix === undefined ? {} : { prefix: o.prefix }),
+    // the demo's compressed clock stays in a namespace of its own
+    ...(o.fresh ? { purpose: 'demo' as const } : {}),
+  });
+  let config = ns.config;
+  say(ns.line);
   const [redis, postgres] = await Promise.all([
     probeRedis(config.redis.url),
-    probePostgres(config.database.url),
+    // this checkout's own database may not exist yet: the server answering is what counts
+    probePostgres(ns.ownDatabase ? withDatabase(config.database.url, 'postgres') : config.database.url),
   ]);
   say(
     `redis     ${redactUrl(config.redis.url)}: ${redis.ok ? `up (${redis.detail})` : `DOWN (${redis.detail})`}`,
@@ -69,6 +117,17 @@ export async function startLocalSystem(o: LocalSystemOptions): Promise<LocalSyst
   if (!postgres.ok) io.err(`Postgres does not answer: ${HOW_TO_START.postgres}`);
   if (!redis.ok || !postgres.ok) return undefined;
 
+  const rekorData = join(o.workDir, o.fresh ? 'demo-rekor-local' : 'rekor-local');
+  if (o.fresh) {
+    // the demo's own namespace and log only: what an earlier demo left there
+    if (ns.ownPrefix) await deletePrefix(config.redis.url, config.redis.keyPrefix);
+    if (ns.ownDatabase) await dropDatabase(config.database.url);
+    rmSync(rekorData, { recursive: true, force: true });
+    if (ns.ownPrefix || ns.ownDatabase)
+      say('demo      starts from nothing: what an earlier demo left in its namespace is gone');
+  }
+  if (ns.ownDatabase && (await ensureDatabase(config.database.url)))
+    say(`database  created ${databaseName(config.database.url)}`);
   const applied = await runMigrations(config.database.url);
   say(`schema    attestor: ${applied.length ? `applied ${applied.join(', ')}` : 'up to date'}`);
 
@@ -84,7 +143,16 @@ export async function startLocalSystem(o: LocalSystemOptions): Promise<LocalSyst
     say(
       `demo settings (no attestor.yaml): tier with-edges, retries after 1 s and 2 s, Rekor probed every ${probe / 1000} s`,
     );
+  } else {
+    say(
+      `settings  as in ${o.source}, without the demo settings (tier ${config.tier}${config.tier === 'graph-only' ? ': the demo’s edge bundles are refused' : ''}, first retry after ${config.retry.initialDelayMs / 1000} s)`,
+    );
   }
+  // the demo's tenants by name, unless the configuration names them
+  config = {
+    ...config,
+    tenants: { ...Object.fromEntries(DEMO_TENANTS.map((t) => [t.id, t.name])), ...config.tenants },
+  };
 
   mkdirSync(o.workDir, { recursive: true });
   if (!config.signing.keyPath) {
@@ -99,8 +167,10 @@ export async function startLocalSystem(o: LocalSystemOptions): Promise<LocalSyst
 
   let rekorLocal: RekorLocalServer | undefined;
   if (config.serverUrl === PUBLIC_REKOR && !io.env.REKOR_URL) {
-    const dataDir = join(o.workDir, 'rekor-local');
-    rekorLocal = await startRekorLocal({ port: o.rekorPort, dataDir, faults: true });
+    const dataDir = rekorData;
+    rekorLocal = await listenOn('rekor-local', DEFAULT_REKOR_PORT, o.rekorPort, say, (port) =>
+      startRekorLocal({ port, dataDir, faults: true }),
+    );
     config = { ...config, serverUrl: rekorLocal.url };
     say(
       `rekor     rekor-local at ${rekorLocal.url} (log ${dataDir}, trusted root ${rekorLocal.url}/trusted_root.json)`,
@@ -123,11 +193,18 @@ export async function startLocalSystem(o: LocalSystemOptions): Promise<LocalSyst
         );
       }
     }
-    workers = await runWorkers({
-      runtime,
-      roles: ['graph', 'edge', 'drain'],
-      ...(o.metricsPort === undefined ? {} : { metricsPort: o.metricsPort }),
-    });
+    const rt = runtime;
+    const roles: RunWorkersOptions['roles'] = ['graph', 'edge', 'drain'];
+    workers =
+      o.metricsPort === null
+        ? await runWorkers({ runtime: rt, roles, metricsPort: null })
+        : await listenOn(
+            'metrics',
+            config.metrics.port,
+            o.metricsPort ?? envPort(io.env.METRICS_PORT),
+            say,
+            (metricsPort) => runWorkers({ runtime: rt, roles, metricsPort }),
+          );
   } catch (e) {
     await runtime?.close();
     await rekorLocal?.close();

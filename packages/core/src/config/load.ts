@@ -13,6 +13,7 @@ const ROOT = ['attestor', 'rekor'];
 /** Environment variables that override a configuration key. */
 export const ENV_OVERRIDES = {
   REDIS_URL: ['redis', 'url'],
+  REDIS_PREFIX: ['redis', 'keyPrefix'],
   DATABASE_URL: ['database', 'url'],
   REKOR_URL: ['serverUrl'],
   SIGNING_KEY: ['signing', 'keyPath'],
@@ -21,6 +22,8 @@ export const ENV_OVERRIDES = {
   METRICS_USER: ['metrics', 'user'],
   METRICS_PASSWORD: ['metrics', 'password'],
   METRICS_TOKEN: ['metrics', 'token'],
+  METRICS_PORT: ['metrics', 'port'],
+  DASHBOARD_PORT: ['dashboard', 'port'],
 } as const satisfies Record<string, readonly string[]>;
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -131,7 +134,10 @@ function applyEnv(raw: unknown, env: Env, envPaths: Map<string, string>): unknow
       else if (!isPlainObject(next)) break;
       node = node[key] as Record<string, unknown>;
     }
-    node[path[path.length - 1]!] = env[name];
+    const value = env[name]!;
+    // a port is a number in the file; from the environment, a whole number reads as one
+    node[path[path.length - 1]!] =
+      path[path.length - 1] === 'port' && /^\d+$/.test(value) ? Number(value) : value;
     envPaths.set(formatPath(path), name);
   }
   return copy;

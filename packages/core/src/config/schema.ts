@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { TIER_MODES } from '../domain';
+import { isTenantId, TIER_MODES } from '../domain';
 import { formatDuration, parseDuration } from '../duration';
 import { DAY_MS, HOUR_MS, SECOND_MS } from '../time';
 
@@ -278,6 +278,25 @@ export const rekorSchema = z
           })
           .optional(),
       }),
+      // extension: display names of tenants (dashboard, status), tenant UUID -> name
+      tenants: z.preprocess(
+        (v) => (v === null ? undefined : v),
+        z
+          .record(
+            z.string().refine((k) => isTenantId(k), {
+              message: "is not a tenant UUID; key each name by the tenant's UUID",
+            }),
+            z
+              .string({ message: 'is not a display name; use a short name, e.g. "acme"' })
+              .min(1, { message: 'is not a display name; use a short name, e.g. "acme"' })
+              .max(100, { message: 'is longer than 100 characters; use a short name, e.g. "acme"' }),
+            {
+              message:
+                'is not a mapping of tenant UUID to name, e.g. 6f1d3c2a-0b4e-4f5a-9c8d-7e6f5a4b3c2d: acme',
+            },
+          )
+          .default({}),
+      ),
       dashboard: section({
         port: port(3000).default(3000),
         user: nonEmpty('admin').optional(),
@@ -440,6 +459,10 @@ export const rekorSchema = z
       signing: { ...r.signing },
       metrics: { ...r.metrics },
       dashboard: { ...r.dashboard },
+      /** Display names of tenants by UUID (lower case). @defaultValue {} */
+      tenants: Object.fromEntries(
+        Object.entries(r.tenants).map(([id, name]) => [id.toLowerCase(), name]),
+      ) as Record<string, string>,
     };
   });
 
