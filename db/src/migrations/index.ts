@@ -1,6 +1,7 @@
 import type { Migration } from 'kysely';
 import * as m0001 from './0001_attestor_schema';
 import * as m0002 from './0002_envelopes_and_rejections';
+import * as m0003 from './0003_parked_submissions';
 
 /**
  * Every migration, in order. Append only: never edit or reorder an entry
@@ -9,4 +10,5 @@ import * as m0002 from './0002_envelopes_and_rejections';
 export const migrations: Record<string, Migration> = {
   '0001_attestor_schema': m0001,
   '0002_envelopes_and_rejections': m0002,
+  '0003_parked_submissions': m0003,
 };
