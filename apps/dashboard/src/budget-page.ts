@@ -40,7 +40,9 @@ function tierRow(t: TierView): Raw {
     <td>${t.tier}</td>
     <td>${t.windows.map(bar)}</td>
     <td class="next-slot">${t.nextFreeSlot}</td>
-    <td class="delayed">${t.delayedJobs}</td>
+    <td class="queued">${t.queuedJobs}</td>
+    <td class="parked">${t.parkedJobs}</td>
+    <td class="next-release">${t.nextRelease ?? '-'}</td>
   </tr>`;
 }
 
@@ -65,7 +67,9 @@ function tenantSection(t: TenantView): Raw {
           <th>tier</th>
           <th>use / limit per window</th>
           <th>next free slot</th>
-          <th>delayed jobs</th>
+          <th>queued</th>
+          <th>parked</th>
+          <th>next release</th>
         </tr>
       </thead>
       <tbody>
@@ -119,8 +123,7 @@ export function renderBudgetPage(view: BudgetView): string {
       <main>
         ${rekorBanner(view.rekor)}
         <p>
-          ${view.activeTenants} active tenant(s) in the last 24
-          h${view.delayedTruncated ? ' (delayed counts are lower bounds)' : ''}
+          ${view.activeTenants} tenant(s) active in the last 24 h or with parked jobs
         </p>
         ${capped}${body}
       </main>

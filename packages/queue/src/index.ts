@@ -35,3 +35,6 @@ export type { Lanes, LaneInfo, TenantTally } from './lanes';
 
 export { createLease } from './lease';
 export type { Lease } from './lease';
+
+export { tenantWork, tenantsWithLanes } from './tenant-work';
+export type { TenantWork } from './tenant-work';

@@ -195,10 +195,11 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   });
   const offline = new OfflineQueue(db);
   const rejected = new RejectedStore(db);
+  const parking = new ParkingLot(db);
   const registry = new Registry();
   const metrics = new RekorMetrics({
     registry,
-    sources: metricsSources({ queues, offline, rejected, budget }),
+    sources: metricsSources({ queues, offline, rejected, budget, parking }),
     onSourceError: (source, e) => logger.warn({ source, ...errorFields(e) }, 'metrics source failed'),
   });
 
@@ -227,7 +228,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     db,
     clock,
     budget,
-    parking: new ParkingLot(db),
+    parking,
     lanes: createLanes(redis, keys),
     quota: createQuotaMirror(db),
     queues,
