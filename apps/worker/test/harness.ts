@@ -50,6 +50,11 @@ export interface HarnessServices {
   redisUrl?: string;
   /** A private Postgres (e.g. `startPrivatePostgres`, migrated) instead of this file's database. */
   databaseUrl?: string;
+  /**
+   * Run on production clocks: no injected clock, so the budget scripts read
+   * Redis `TIME` and the runtime syncs to it (`advance` then does nothing).
+   */
+  redisTime?: boolean;
 }
 
 /** Real Redis, a fresh database, a fresh rekor-local with faults, a fresh key. */
@@ -76,7 +81,11 @@ export async function createHarness(
   });
   let offset = 0;
   const clock = () => Date.now() + offset;
-  const runtime = await createRuntime({ config, name: 'rekor-budget-test', clock });
+  const runtime = await createRuntime({
+    config,
+    name: 'rekor-budget-test',
+    ...(services.redisTime ? {} : { clock }),
+  });
   const signer = await loadSigner({ keyPath: key.privateKeyPath });
   // on a private Redis the producer opens its own (fail-fast) connection to it
   const producer = createRekorProducer({
@@ -99,7 +108,7 @@ export async function createHarness(
     signer,
     producer,
     queues: { graph: runtime.queues.get('graph'), edge: runtime.queues.get('edge') },
-    clock,
+    clock: services.redisTime ? runtime.clock : clock,
     advance: (ms) => {
       offset += ms;
     },

@@ -64,8 +64,10 @@ export interface RekorProducerOptions {
 
 /** What the producer asks of the budget (`Budget` of @rekor-budget/budget fits). */
 export interface BudgetPeek {
-  /** `free`: units that fit now besides the scheduler's holds. */
+  /** `free`: units that fit now besides the holds. */
   peek(tenantId: string, tier: Tier): Promise<{ free: number }>;
+  /** Holds a unit for each job id in order, as many as fit; `held` is how many. */
+  hold(tenantId: string, tier: Tier, jobIds: readonly string[]): Promise<{ held: number }>;
   /** When the job with `ahead` jobs of the tenant before it may get a unit (ms). */
   estimate(tenantId: string, tier: Tier, ahead: number): Promise<number>;
 }
@@ -244,7 +246,10 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
         }
       }
     } catch (e) {
-      logger.warn({ submissions: digests.length, ...errorFields(e) }, 'Postgres look-up failed; submitting anyway');
+      logger.warn(
+        { submissions: digests.length, ...errorFields(e) },
+        'Postgres look-up failed; submitting anyway',
+      );
       out.clear();
     }
     return out;
@@ -272,7 +277,10 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
     const now = clock();
     const known = await knownInPostgres(submissions.map((s) => s.contentDigest));
     const seen = new Set<string>();
-    const groups = new Map<string, { tier: Tier; tenantId: string; items: { i: number; data: SubmissionJobData }[] }>();
+    const groups = new Map<
+      string,
+      { tier: Tier; tenantId: string; items: { i: number; data: SubmissionJobData }[] }
+    >();
     submissions.forEach((submission, i) => {
       const base = resultBase(submission);
       const k = known.get(submission.contentDigest);
@@ -327,14 +335,17 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
     results: SubmitResult[],
   ): Promise<void> {
     await ready();
-    const tally = (await withTimeout(lanes.tallies(tier, [tenantId]))).get(tenantId) ?? { queued: 0, parked: 0 };
+    const tally = (await withTimeout(lanes.tallies(tier, [tenantId]))).get(tenantId) ?? {
+      queued: 0,
+      parked: 0,
+    };
+    // With a budget, only jobs the budget holds a unit for go to the queue (they are
+    // admitted when they run, and the scheduler counts their units as taken).
+    const holding = options.budget !== undefined && parking !== undefined;
     let room = 0;
     if (tally.parked === 0 || !parking) {
       room = items.length;
-      if (options.budget && parking) {
-        const st = await withTimeout(options.budget.peek(tenantId, tier));
-        room = Math.max(0, st.free - tally.queued);
-      }
+      if (holding) room = Math.max(0, (await withTimeout(options.budget!.peek(tenantId, tier))).free);
     }
     const toQueue = items.slice(0, room);
     const toPark = items.slice(room);
@@ -362,6 +373,17 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
           }
         })(),
       );
+      if (holding && fresh.length > 0) {
+        const { held } = await withTimeout(
+          options.budget!.hold(
+            tenantId,
+            tier,
+            fresh.map((f) => f.jobId),
+          ),
+        );
+        // the budget changed since the peek: the jobs without a unit park, first in line
+        toPark.unshift(...fresh.splice(held));
+      }
       const backlog = fresh.length > 0 ? await withTimeout(queues.backlog(tier)) : 0;
       const fits = Math.max(0, config.offline.maxQueueSize - backlog);
       const adding = fresh.slice(0, fits);
@@ -379,7 +401,8 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
       }
       for (const [n, { i, data }] of adding.entries()) {
         results[i] = { ...resultBase(data), status: 'queued' };
-        queuedAt.set(i, tally.queued + n);
+        // a held unit is this job's now
+        queuedAt.set(i, -1 - n);
       }
       for (const { i, data, jobId } of fresh.slice(fits)) {
         results[i] = { ...resultBase(data), ...(await overflow(data, jobId, 'overflow')) };
@@ -387,9 +410,15 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
     }
     if (toPark.length > 0) {
       // the same content still waiting in the queue (not finished) is a duplicate
-      const live = await withTimeout(liveJobs(tier, toPark.map((p) => jobIdFor(tier, p.data.contentDigest))));
+      const live = await withTimeout(
+        liveJobs(
+          tier,
+          toPark.map((p) => jobIdFor(tier, p.data.contentDigest)),
+        ),
+      );
       for (const p of toPark.splice(0)) {
-        if (live.has(jobIdFor(tier, p.data.contentDigest))) results[p.i] = { ...resultBase(p.data), status: 'duplicate' };
+        if (live.has(jobIdFor(tier, p.data.contentDigest)))
+          results[p.i] = { ...resultBase(p.data), status: 'duplicate' };
         else toPark.push(p);
       }
     }
@@ -408,7 +437,8 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
       // due at once if new: the scheduler looks at the budget before it releases anything
       if (n > 0) await lanes.mark(tier, tenantId, 0, n);
       const inserted = await parking!.parkedOf(toPark.map((p) => p.data.contentDigest));
-      let ahead = tally.queued + tally.parked + toQueue.length;
+      // ahead of it: the tenant's parked jobs (units held for queued ones count inside the estimate)
+      let ahead = tally.parked;
       for (const { i, data } of toPark) {
         if (!inserted.has(data.contentDigest)) {
           results[i] = { ...resultBase(data), status: 'duplicate' };
@@ -421,7 +451,7 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
     if (options.budget && queuedAt.size > 0) {
       try {
         for (const [i, ahead] of queuedAt) {
-          const at = await options.budget.estimate(tenantId, tier, ahead);
+          const at = ahead < 0 ? clock() : await options.budget.estimate(tenantId, tier, ahead);
           results[i] = { ...results[i]!, estimatedSubmitAt: new Date(at) };
           if (queuedAt.size > ESTIMATES_MAX) break;
         }

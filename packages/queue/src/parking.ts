@@ -104,13 +104,16 @@ export class ParkingLot {
 
   /** The contents among `digests` that are parked. */
   async parkedOf(digests: readonly string[]): Promise<Set<string>> {
-    if (digests.length === 0) return new Set();
-    const rows = await this.db
-      .selectFrom(TABLE)
-      .select('content_digest')
-      .where('content_digest', 'in', [...digests])
-      .execute();
-    return new Set(rows.map((r) => r.content_digest));
+    const out = new Set<string>();
+    for (let i = 0; i < digests.length; i += INSERT_BATCH) {
+      const rows = await this.db
+        .selectFrom(TABLE)
+        .select('content_digest')
+        .where('content_digest', 'in', digests.slice(i, i + INSERT_BATCH))
+        .execute();
+      for (const r of rows) out.add(r.content_digest);
+    }
+    return out;
   }
 
   /** Parked jobs per tenant (lower-case id) of a tier, for the given tenants. */
