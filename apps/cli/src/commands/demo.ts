@@ -89,6 +89,7 @@ export function registerDemo(program: Command, io: CliIo, setExit: (code: number
           config: system.config,
           db: runtime.db,
           metrics: runtime.metrics,
+          budget: runtime.budget,
           logger: runtime.logger,
         });
         let result;
