@@ -34,6 +34,10 @@ import { ProducerError } from './error';
 
 /** Content look-ups per Postgres query. */
 const LOOKUP_BATCH = 1_000;
+/** Jobs of one tenant's batch offered to the budget for a unit; the others park behind them. */
+const HOLD_CANDIDATES = 500;
+/** How long the producer trusts a count of the queue backlog (`offline.maxQueueSize`). */
+const BACKLOG_CACHE_MS = 1_000;
 /** A batch larger than this gets an estimate on its first queued result only. */
 const ESTIMATES_MAX = 1_000;
 
@@ -64,8 +68,6 @@ export interface RekorProducerOptions {
 
 /** What the producer asks of the budget (`Budget` of @rekor-budget/budget fits). */
 export interface BudgetPeek {
-  /** `free`: units that fit now besides the holds. */
-  peek(tenantId: string, tier: Tier): Promise<{ free: number }>;
   /** Holds a unit for each job id in order, as many as fit; `held` is how many. */
   hold(tenantId: string, tier: Tier, jobIds: readonly string[]): Promise<{ held: number }>;
   /** When the job with `ahead` jobs of the tenant before it may get a unit (ms). */
@@ -310,6 +312,21 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
     return results;
   }
 
+  /**
+   * The tier queue's backlog, counted again at most once a second while far
+   * from `offline.maxQueueSize` (this producer's own adds are counted in between).
+   */
+  const backlogCache = new Map<Tier, { at: number; n: number }>();
+  async function backlogOf(tier: Tier, adding: number): Promise<number> {
+    const c = backlogCache.get(tier);
+    const t = Date.now();
+    const far = c !== undefined && c.n + adding < config.offline.maxQueueSize / 2;
+    if (c && far && t - c.at < BACKLOG_CACHE_MS && t >= c.at) return c.n;
+    const n = await queues.backlog(tier);
+    backlogCache.set(tier, { at: t, n });
+    return n;
+  }
+
   /** The job ids among `jobIds` that are in the tier queue and not finished (one pipelined read each). */
   async function liveJobs(tier: Tier, jobIds: string[]): Promise<Set<string>> {
     const queue = queues.get(tier);
@@ -345,7 +362,8 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
     let room = 0;
     if (tally.parked === 0 || !parking) {
       room = items.length;
-      if (holding) room = Math.max(0, (await withTimeout(options.budget!.peek(tenantId, tier))).free);
+      // the hold below decides; a batch offers the budget its first jobs only
+      if (holding) room = Math.min(items.length, HOLD_CANDIDATES);
     }
     const toQueue = items.slice(0, room);
     const toPark = items.slice(room);
@@ -381,12 +399,14 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
             fresh.map((f) => f.jobId),
           ),
         );
-        // the budget changed since the peek: the jobs without a unit park, first in line
+        // the jobs the budget has no unit for park, first in line
         toPark.unshift(...fresh.splice(held));
       }
-      const backlog = fresh.length > 0 ? await withTimeout(queues.backlog(tier)) : 0;
+      const backlog = fresh.length > 0 ? await withTimeout(backlogOf(tier, fresh.length)) : 0;
       const fits = Math.max(0, config.offline.maxQueueSize - backlog);
       const adding = fresh.slice(0, fits);
+      const cached = backlogCache.get(tier);
+      if (cached) cached.n += adding.length;
       if (adding.length > 0) {
         await withTimeout(
           queue.addBulk(

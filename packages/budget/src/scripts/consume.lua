@@ -23,7 +23,7 @@ local now = clockNow(ARGV[1])
 local ws, longest, widest = readWindows()
 local holder = ARGV[2]
 local holds = liveHolds(KEYS[2], now, true)
-local mine = holder ~= '' and redis.call('ZSCORE', KEYS[2], holder)
+local mine = holds > 0 and holder ~= '' and redis.call('ZSCORE', KEYS[2], holder)
 local extra = holds
 if mine then extra = holds - 1 end
 local out = checkAll(ws, KEYS[1], now, extra)

@@ -66,6 +66,8 @@ end
 -- Live holds at `now`; drops expired ones when `trim`.
 local function liveHolds(key, now, trim)
   if trim then
+    local n = redis.call('ZCARD', key)
+    if n == 0 then return 0 end
     redis.call('ZREMRANGEBYSCORE', key, '-inf', string.format('%d', now))
     return redis.call('ZCARD', key)
   end
