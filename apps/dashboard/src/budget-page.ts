@@ -122,9 +122,7 @@ export function renderBudgetPage(view: BudgetView): string {
       </header>
       <main>
         ${rekorBanner(view.rekor)}
-        <p>
-          ${view.activeTenants} tenant(s) active in the last 24 h or with parked jobs
-        </p>
+        <p>${view.activeTenants} tenant(s) active in the last 24 h or with parked jobs</p>
         ${capped}${body}
       </main>
     </body>

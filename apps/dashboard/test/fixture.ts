@@ -89,7 +89,8 @@ export async function createFixture(): Promise<Fixture> {
     const parked = async () =>
       (await runtime.parking.countByTenant('graph', [busyTenant])).get(busyTenant) ?? 0;
     await waitFor(
-      async () => (await count(busyTenant)) === 2 && (await count(quietTenant)) === 1 && (await parked()) === 3,
+      async () =>
+        (await count(busyTenant)) === 2 && (await count(quietTenant)) === 1 && (await parked()) === 3,
       20_000,
       '3 receipts and 3 parked jobs',
     );

@@ -87,7 +87,12 @@ async function main() {
   const config = parseConfigObject({ attestor: { rekor: rekorConfig } }, { source: 'bench', env: {} });
   const runtime = await createRuntime({ config, name: 'rekor-budget-bench', dbPoolSize: 4 });
   const admin = new Redis(redisServer.url);
-  const producer = createRekorProducer({ config, db: runtime.db, budget: runtime.budget, redisTimeoutMs: 10_000 });
+  const producer = createRekorProducer({
+    config,
+    db: runtime.db,
+    budget: runtime.budget,
+    redisTimeoutMs: 10_000,
+  });
   try {
     say(
       `budget: ${BUDGET.hourlyLimit}/h, ${config.budget.burstWindowLimit} per ${config.budget.burstWindowMs / 1000} s; ` +
@@ -96,13 +101,17 @@ async function main() {
     // the producer's own cost per submission, measured before any worker runs
     const probeStats = await commandStats(admin);
     const PROBES = 500;
-    for (let i = 0; i < PROBES; i++) await producer.submitGraphAttestation(graphInput(randomUUID(), `probe-${i}`));
+    for (let i = 0; i < PROBES; i++)
+      await producer.submitGraphAttestation(graphInput(randomUUID(), `probe-${i}`));
     const producerCost = (sum(await commandStats(admin)) - sum(probeStats)) / PROBES;
     for (let i = 0; i < WORKERS; i++) {
       const child = spawn(
         process.execPath,
         [CLI, 'worker', '--role', 'graph', '--config', configFile, '--no-metrics'],
-        { stdio: 'ignore', env: { ...process.env, REDIS_URL: '', DATABASE_URL: '', REKOR_URL: '', SIGNING_KEY: '' } },
+        {
+          stdio: 'ignore',
+          env: { ...process.env, REDIS_URL: '', DATABASE_URL: '', REKOR_URL: '', SIGNING_KEY: '' },
+        },
       );
       children.push(child);
     }
@@ -145,7 +154,9 @@ async function main() {
       }
     });
     await Promise.all(submitters);
-    say(`others: ${submitted.length} jobs from ${TENANTS} tenants in ${SECONDS} s; waiting for their receipts`);
+    say(
+      `others: ${submitted.length} jobs from ${TENANTS} tenants in ${SECONDS} s; waiting for their receipts`,
+    );
     // wait on Postgres (receipts), so the measurement adds no Redis command of its own
     const digests = new Map(submitted.map((x) => [x.jobId.replace(/^graph-/, 'sha256:'), x.jobId]));
     const deadline = Date.now() + 120_000;
@@ -180,8 +191,12 @@ async function main() {
     const dbsize = await admin.dbsize();
 
     console.log('');
-    console.log(`backlog tenant: ${BACKLOG.toLocaleString('en')} jobs via submitMany, ${enqueueS.toFixed(1)} s`);
-    console.log(`other tenants: ${TENANTS}, one job each every ${PERIOD_S} s for ${SECONDS} s (${submitted.length} jobs)`);
+    console.log(
+      `backlog tenant: ${BACKLOG.toLocaleString('en')} jobs via submitMany, ${enqueueS.toFixed(1)} s`,
+    );
+    console.log(
+      `other tenants: ${TENANTS}, one job each every ${PERIOD_S} s for ${SECONDS} s (${submitted.length} jobs)`,
+    );
     console.log(
       `  latency submit -> done: p50 ${pct(latencies, 50)} ms, p99 ${pct(latencies, 99)} ms, max ${pct(latencies, 100)} ms` +
         (pending.size > 0 ? ` (${pending.size} not done within 120 s)` : ''),

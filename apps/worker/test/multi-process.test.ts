@@ -89,7 +89,10 @@ test('4 worker processes, a 10,000-job backlog across 100 tenants: the budget ne
   const producer = createRekorProducer({ config, redis: s.redis, db: runtime.db, budget: runtime.budget });
   try {
     const requests = tenants.flatMap((t) =>
-      Array.from({ length: PER_TENANT }, (_, i) => ({ tier: 'graph' as const, input: graphInput(t, `m-${i}`) })),
+      Array.from({ length: PER_TENANT }, (_, i) => ({
+        tier: 'graph' as const,
+        input: graphInput(t, `m-${i}`),
+      })),
     );
     const results = await producer.submitMany(requests);
     expect(results.every((r) => r.status === 'queued')).toBe(true);

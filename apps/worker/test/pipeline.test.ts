@@ -67,7 +67,9 @@ describe('pipeline on real Redis, Postgres and rekor-local', () => {
     expect(await harness.treeSize()).toBe(155);
     expect(await harness.parked(a)).toBe(0);
     // waiting for budget spent no attempt, and every parked job was woken exactly once
-    const done = (await harness.queues.graph.getCompleted(0, 400)).filter((j) => j.returnvalue.status !== 'parked');
+    const done = (await harness.queues.graph.getCompleted(0, 400)).filter(
+      (j) => j.returnvalue.status !== 'parked',
+    );
     expect(done).toHaveLength(155);
     expect(done.every((j) => j.attemptsMade === 1)).toBe(true);
     expect(done.filter((j) => j.data.wakes === 1)).toHaveLength(117);

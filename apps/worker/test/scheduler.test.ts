@@ -46,7 +46,8 @@ function roundLog() {
     released(tenantId?: string): number {
       return reports.reduce(
         (a, r) =>
-          a + (tenantId ? (r.released.get(tenantId) ?? 0) : [...r.released.values()].reduce((x, y) => x + y, 0)),
+          a +
+          (tenantId ? (r.released.get(tenantId) ?? 0) : [...r.released.values()].reduce((x, y) => x + y, 0)),
         0,
       );
     },
@@ -54,13 +55,15 @@ function roundLog() {
 }
 
 const graphJobs = (tenantId: string, n: number, tag: string) =>
-  Array.from({ length: n }, (_, i) => ({ tier: 'graph' as const, input: graphInput(tenantId, `${tag}-${i}`) }));
+  Array.from({ length: n }, (_, i) => ({
+    tier: 'graph' as const,
+    input: graphInput(tenantId, `${tag}-${i}`),
+  }));
 
 async function refusals(harness: Harness): Promise<number> {
   const text = await harness.runtime.registry.metrics();
-  const m = /^attestor_rekor_submissions_rejected_total\{tier="graph",reason="budget_exceeded"\} (\d+)$/m.exec(
-    text,
-  );
+  const m =
+    /^attestor_rekor_submissions_rejected_total\{tier="graph",reason="budget_exceeded"\} (\d+)$/m.exec(text);
   return Number(m?.[1] ?? 0);
 }
 
@@ -112,7 +115,8 @@ describe('tenant-fair scheduler on real Redis, Postgres and rekor-local', () => 
     const harness = h;
     const [a, b, c] = [randomUUID(), randomUUID(), randomUUID()];
     for (const t of [a, b]) {
-      for (let i = 0; i < 100; i++) expect((await harness.runtime.budget.tryConsume(t, 'graph')).admitted).toBe(true);
+      for (let i = 0; i < 100; i++)
+        expect((await harness.runtime.budget.tryConsume(t, 'graph')).admitted).toBe(true);
     }
     const producer = budgetedProducer(harness);
     await producer.submitMany(graphJobs(a, 2_000, 'backlog'));
@@ -193,7 +197,9 @@ describe('tenant-fair scheduler on real Redis, Postgres and rekor-local', () => 
       expect(done.filter((j) => j.data.wakes === 1)).toHaveLength(6);
       expect(done.every((j) => (j.data.wakes ?? 0) <= 1 && j.attemptsMade === 1)).toBe(true);
       // and never more than 3 units in any 5 s, on the Redis clock
-      const units = (await harness.redis.zrange(harness.runtime.keys.budgetUnits(a, 'graph'), 0, -1, 'WITHSCORES'))
+      const units = (
+        await harness.redis.zrange(harness.runtime.keys.budgetUnits(a, 'graph'), 0, -1, 'WITHSCORES')
+      )
         .filter((_, i) => i % 2 === 1)
         .map(Number)
         .sort((x, y) => x - y);

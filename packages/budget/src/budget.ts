@@ -95,7 +95,10 @@ export function createBudget(options: BudgetOptions): Budget {
   const clock = options.clock;
   const holdMs = options.holdMs ?? DEFAULT_HOLD_MS;
   if (!Number.isSafeInteger(holdMs) || holdMs <= 0) {
-    throw new BudgetError('INVALID_LIMITS', `holdMs is ${JSON.stringify(holdMs)}; it must be a positive whole number`);
+    throw new BudgetError(
+      'INVALID_LIMITS',
+      `holdMs is ${JSON.stringify(holdMs)}; it must be a positive whole number`,
+    );
   }
   const windows = tierWindows(options.limits);
   const script = defineScripts(redis);
@@ -296,7 +299,12 @@ export function createBudget(options: BudgetOptions): Budget {
  * `q = k - (limit - u) >= 0`, `b[q mod limit] + windowMs x (floor(q / limit) + 1)`
  * where `b` is `p_0..p_{u-1}` followed by `limit - u` times `now`.
  */
-export function slotTime(w: { windowMs: number; limit: number }, now: number, spent: number[], k: number): number {
+export function slotTime(
+  w: { windowMs: number; limit: number },
+  now: number,
+  spent: number[],
+  k: number,
+): number {
   const inWindow = spent.filter((t) => t > now - w.windowMs).sort((a, b) => a - b);
   const u = Math.min(inWindow.length, w.limit);
   const p = inWindow.slice(inWindow.length - u);

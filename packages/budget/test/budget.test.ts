@@ -211,7 +211,8 @@ describe('createBudget', () => {
     expect(await budget.peek(t, 'graph')).toMatchObject({ admissible: false, held: 3, free: 0 });
     expect((await budget.tryConsume(t, 'graph')).admitted).toBe(false);
     expect((await budget.tryConsume(t, 'graph', 'j4')).admitted).toBe(false);
-    for (const id of ['j2', 'j1', 'j3']) expect((await budget.tryConsume(t, 'graph', id)).admitted).toBe(true);
+    for (const id of ['j2', 'j1', 'j3'])
+      expect((await budget.tryConsume(t, 'graph', id)).admitted).toBe(true);
     expect(await budget.peek(t, 'graph')).toMatchObject({ held: 0, free: 0, remaining: { burst: 0 } });
     expect((await budget.tryConsume(t, 'graph', 'j1')).admitted).toBe(false);
   });

@@ -53,7 +53,15 @@ describe('Lua scripts', () => {
       const args = (at: number) => [at, '', '', 2, HOUR, 2, BURST, 1];
       expect(await script('consume')(k, args(T))).toEqual([1, T, T % 4096, 1, 0, 1, 0]);
       expect(await script('consume')(k, args(T + 1))).toEqual([0, T + 1, -1, 1, 0, 1, T + BURST]);
-      expect(await script('consume')(k, args(T + BURST))).toEqual([1, T + BURST, (T + BURST) % 4096, 2, 0, 1, 0]);
+      expect(await script('consume')(k, args(T + BURST))).toEqual([
+        1,
+        T + BURST,
+        (T + BURST) % 4096,
+        2,
+        0,
+        1,
+        0,
+      ]);
       expect(await redis.zrange(k[0]!, 0, -1, 'WITHSCORES')).toEqual([
         String(T % 4096),
         String(T),
@@ -67,8 +75,20 @@ describe('Lua scripts', () => {
 
     test('one window (day cap 1): admits, refuses until the unit leaves the day', async () => {
       const k = units();
-      expect((await script('consume')(k, [T, '', '', 1, DAY, 1])) as number[]).toEqual([1, T, T % 4096, 1, 0]);
-      expect(await script('consume')(k, [T + DAY - 1, '', '', 1, DAY, 1])).toEqual([0, T + DAY - 1, -1, 1, T + DAY]);
+      expect((await script('consume')(k, [T, '', '', 1, DAY, 1])) as number[]).toEqual([
+        1,
+        T,
+        T % 4096,
+        1,
+        0,
+      ]);
+      expect(await script('consume')(k, [T + DAY - 1, '', '', 1, DAY, 1])).toEqual([
+        0,
+        T + DAY - 1,
+        -1,
+        1,
+        T + DAY,
+      ]);
       expect(((await script('consume')(k, [T + DAY, '', '', 1, DAY, 1])) as number[])[0]).toBe(1);
       expect(await redis.zcard(k[0]!)).toBe(1);
     });
@@ -83,7 +103,7 @@ describe('Lua scripts', () => {
       expect([...members].every((m) => m >= 0 && m < 4096)).toBe(true);
     });
 
-    test("an empty now reads Redis TIME inside the script", async () => {
+    test('an empty now reads Redis TIME inside the script', async () => {
       const [sec] = await redis.time();
       const reply = (await script('consume')(units(), ['', '', '', 1, DAY, 1])) as number[];
       expect(Math.abs(reply[1]! - Number(sec) * 1000)).toBeLessThan(2000);

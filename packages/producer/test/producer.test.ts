@@ -145,7 +145,13 @@ describe('estimatedSubmitAt', () => {
     const results = [];
     for (let i = 0; i < 5; i++) results.push(await producer.submitGraphAttestation(graphInput(tn, `e${i}`)));
     const H = 3_600_000;
-    expect(results.map((r) => r.estimatedSubmitAt?.getTime())).toEqual([now, now, now + H, now + H, now + 2 * H]);
+    expect(results.map((r) => r.estimatedSubmitAt?.getTime())).toEqual([
+      now,
+      now,
+      now + H,
+      now + H,
+      now + 2 * H,
+    ]);
     // two fit the budget and wait in the queue; the others park behind them
     expect(results.map((r) => [r.status, r.parked ?? false])).toEqual([
       ['queued', false],
