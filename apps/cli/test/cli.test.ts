@@ -129,6 +129,7 @@ describe('rekor-budget migrate', () => {
     expect(JSON.parse(first.stdout).applied).toEqual([
       '0001_attestor_schema',
       '0002_envelopes_and_rejections',
+      '0003_parked_submissions',
     ]);
 
     const c = new pg.Client({ connectionString: url });
@@ -141,6 +142,7 @@ describe('rekor-budget migrate', () => {
       'rekor_entries',
       'rekor_envelopes',
       'rekor_offline_queue',
+      'rekor_parked',
       'rekor_quotas',
       'rekor_rejected',
     ]);

@@ -371,6 +371,10 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
     if (toQueue.length > 0) {
       const queue = queues.get(tier);
       const fresh: { i: number; data: SubmissionJobData; jobId: string }[] = [];
+      let fits = 0;
+      let adding: typeof fresh = [];
+      // One time limit over the whole Redis part: when it passes, the submissions go
+      // to Postgres, and an add that Redis still carries out later is logged once.
       await withTimeout(
         (async () => {
           for (const { i, data } of toQueue) {
@@ -389,36 +393,32 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
             }
             fresh.push({ i, data, jobId });
           }
+          if (holding && fresh.length > 0) {
+            const { held } = await options.budget!.hold(
+              tenantId,
+              tier,
+              fresh.map((f) => f.jobId),
+            );
+            // the jobs the budget has no unit for park, first in line
+            toPark.unshift(...fresh.splice(held));
+          }
+          const backlog = fresh.length > 0 ? await backlogOf(tier, fresh.length) : 0;
+          fits = Math.max(0, config.offline.maxQueueSize - backlog);
+          adding = fresh.slice(0, fits);
+          const cached = backlogCache.get(tier);
+          if (cached) cached.n += adding.length;
+          if (adding.length > 0) {
+            await queue.addBulk(
+              adding.map(({ data, jobId }) => ({
+                name: SUBMISSION_JOB,
+                data,
+                opts: submissionJobOptions(config, jobId),
+              })),
+            );
+            await lanes.count(tier, 'q', new Map([[tenantId, adding.length]]));
+          }
         })(),
       );
-      if (holding && fresh.length > 0) {
-        const { held } = await withTimeout(
-          options.budget!.hold(
-            tenantId,
-            tier,
-            fresh.map((f) => f.jobId),
-          ),
-        );
-        // the jobs the budget has no unit for park, first in line
-        toPark.unshift(...fresh.splice(held));
-      }
-      const backlog = fresh.length > 0 ? await withTimeout(backlogOf(tier, fresh.length)) : 0;
-      const fits = Math.max(0, config.offline.maxQueueSize - backlog);
-      const adding = fresh.slice(0, fits);
-      const cached = backlogCache.get(tier);
-      if (cached) cached.n += adding.length;
-      if (adding.length > 0) {
-        await withTimeout(
-          queue.addBulk(
-            adding.map(({ data, jobId }) => ({
-              name: SUBMISSION_JOB,
-              data,
-              opts: submissionJobOptions(config, jobId),
-            })),
-          ),
-        );
-        await lanes.count(tier, 'q', new Map([[tenantId, adding.length]]));
-      }
       for (const [n, { i, data }] of adding.entries()) {
         results[i] = { ...resultBase(data), status: 'queued' };
         // a held unit is this job's now
