@@ -95,9 +95,7 @@ function tierRow(t: TierView, nowMs: number): Raw {
     <td>${t.tier}</td>
     <td>${t.windows.map(bar)}</td>
     <td class="next-slot">${t.nextFreeSlot === 'now' ? 'now' : time(t.nextFreeSlot, nowMs)}</td>
-    <td class="queued">${t.queuedJobs}</td>
-    <td class="parked">${t.parkedJobs}</td>
-    <td class="next-release">${t.nextRelease === null ? '-' : time(t.nextRelease, nowMs)}</td>
+    <td class="delayed">${t.delayedJobs}</td>
   </tr>`;
 }
 
@@ -128,9 +126,7 @@ function tenantSection(t: TenantView, nowMs: number): Raw {
           <th>tier</th>
           <th>use / limit per window</th>
           <th>next free slot</th>
-          <th>queued</th>
-          <th>parked</th>
-          <th>next release</th>
+          <th>delayed jobs</th>
         </tr>
       </thead>
       <tbody>
@@ -184,7 +180,10 @@ export function renderBudgetPage(view: BudgetView): string {
       </header>
       <main>
         ${rekorBanner(view.rekor)}
-        <p>${view.activeTenants} tenant(s) active in the last 24 h or with parked jobs</p>
+        <p>
+          ${view.activeTenants} active tenant(s) in the last 24
+          h${view.delayedTruncated ? ' (delayed counts are lower bounds)' : ''}
+        </p>
         ${capped}${body}
       </main>
       <script defer src="budgets-time.js"></script>

@@ -7,6 +7,7 @@ function view(): BudgetView {
     generatedAt: '2026-01-01T00:00:00.000Z',
     rekor: { state: 'unreachable', serverUrl: `http://rekor.example/${evil}`, detail: evil },
     activeTenants: 1,
+    delayedTruncated: false,
     tenants: [
       {
         tenantId: evil,
@@ -21,9 +22,7 @@ function view(): BudgetView {
             ],
             nextFreeSlot: evil,
             utilization: 1,
-            queuedJobs: 3,
-            parkedJobs: 2,
-            nextRelease: evil,
+            delayedJobs: 3,
           },
         ],
         offlineRows: 1,

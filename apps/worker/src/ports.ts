@@ -15,8 +15,6 @@ export type WorkerRuntime = Pick<
   | 'quota'
   | 'offline'
   | 'rejected'
-  | 'parking'
-  | 'lanes'
   | 'receipts'
   | 'client'
   | 'metrics'

@@ -4,8 +4,6 @@ export type {
   RekorProducerOptions,
   ProducerMetrics,
   SubmitResult,
-  SubmitRequest,
-  BudgetPeek,
   SubmitStatus,
 } from './producer';
 export { ProducerError } from './error';

@@ -38,7 +38,7 @@ export class OfflineQueue {
 
   /** Stores a submission once per content digest. */
   async add(data: SubmissionJobData, reason: OfflineReason): Promise<OfflineAddResult> {
-    const { envelope, wakes: _d, ...rest } = data;
+    const { envelope, budgetDelays: _d, ...rest } = data;
     const inserted = await this.db
       .insertInto(TABLE)
       .values({
@@ -120,17 +120,6 @@ export class OfflineQueue {
       .where('content_digest', '=', contentDigest)
       .executeTakeFirst();
     return row !== undefined;
-  }
-
-  /** The contents among `digests` kept here. */
-  async hasAny(digests: readonly string[]): Promise<Set<string>> {
-    if (digests.length === 0) return new Set();
-    const rows = await this.db
-      .selectFrom(TABLE)
-      .select('content_digest')
-      .where('content_digest', 'in', [...digests])
-      .execute();
-    return new Set(rows.map((r) => r.content_digest));
   }
 
   /** Rows per tier. */

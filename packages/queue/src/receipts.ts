@@ -21,8 +21,6 @@ export interface ReceiptStore {
   has(contentDigest: string): Promise<boolean>;
   /** The content's first receipt, from whichever log. */
   findAny(contentDigest: string): Promise<Receipt | undefined>;
-  /** The contents among `digests` with a receipt from any log. */
-  hasAny(digests: readonly string[]): Promise<Set<string>>;
   list(options?: ListReceiptsOptions): Promise<Receipt[]>;
   /** Receipts stored, in all. */
   count(): Promise<number>;
@@ -91,15 +89,6 @@ export function createReceiptStore(db: Kysely<Database>): ReceiptStore {
         .where('content_digest', '=', contentDigest)
         .executeTakeFirst();
       return row !== undefined;
-    },
-    async hasAny(digests) {
-      if (digests.length === 0) return new Set();
-      const rows = await db
-        .selectFrom(TABLE)
-        .select('content_digest')
-        .where('content_digest', 'in', [...digests])
-        .execute();
-      return new Set(rows.map((r) => r.content_digest));
     },
     async list(options = {}) {
       let q = db.selectFrom(TABLE).selectAll();

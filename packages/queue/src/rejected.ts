@@ -52,7 +52,7 @@ export class RejectedStore {
 
   /** Keeps a refused submission (once per content: a second refusal updates the reason). */
   async add(data: SubmissionJobData, rejection: Rejection, envelope?: SignedEnvelope): Promise<void> {
-    const { envelope: _e, wakes: _w, ...submission } = data;
+    const { envelope: _e, budgetDelays: _b, ...submission } = data;
     const values = {
       tenant_id: data.input.tenantId,
       tier: data.tier,
@@ -103,17 +103,6 @@ export class RejectedStore {
       .where('content_digest', '=', contentDigest)
       .executeTakeFirst();
     return row !== undefined;
-  }
-
-  /** The contents among `digests` kept here. */
-  async hasAny(digests: readonly string[]): Promise<Set<string>> {
-    if (digests.length === 0) return new Set();
-    const rows = await this.db
-      .selectFrom(TABLE)
-      .select('content_digest')
-      .where('content_digest', 'in', [...digests])
-      .execute();
-    return new Set(rows.map((r) => r.content_digest));
   }
 
   /** Removes a row (after a retry took it, or a discard); whether it was there. */
