@@ -33,7 +33,7 @@ describe('a private Redis Cluster of three masters', () => {
       const key = `{tenant-${i}}:units`;
       await client.set(key, String(i));
       const slot = (await client.cluster('KEYSLOT', key)) as number;
-      const shards = (await client.cluster('SLOTS')) as [number, number, [string, number]][];
+      const shards = (await client.cluster('SLOTS')) as unknown as [number, number, [string, number]][];
       const owner = shards.find(([from, to]) => slot >= from && slot <= to)!;
       owners.add(String(owner[2][1]));
     }
