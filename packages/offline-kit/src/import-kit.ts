@@ -209,19 +209,24 @@ export async function awaitKitReceipts(options: AwaitKitReceiptsOptions): Promis
   let rejected = 0;
   for (;;) {
     const before = logged + rejected;
-    for (const digest of [...open]) {
-      try {
-        if (await receipts.has(digest)) {
+    try {
+      // one query per table and poll, however many entries are still open
+      const waiting = [...open];
+      const [withReceipt, refusedNow] = await Promise.all([
+        receipts.hasAny(waiting),
+        refused.hasAny(waiting),
+      ]);
+      for (const digest of waiting) {
+        if (withReceipt.has(digest)) {
           open.delete(digest);
           logged += 1;
-        } else if (await refused.has(digest)) {
+        } else if (refusedNow.has(digest)) {
           open.delete(digest);
           rejected += 1;
         }
-      } catch (e) {
-        options.onLookupError?.(errorFields(e));
-        break;
       }
+    } catch (e) {
+      options.onLookupError?.(errorFields(e));
     }
     if (logged + rejected !== before) options.onProgress?.(logged, rejected, of);
     if (open.size === 0 || Date.now() >= deadline) return { logged, rejected, waiting: [...open] };

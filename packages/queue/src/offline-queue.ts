@@ -1,6 +1,7 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { SignedEnvelope, Tier } from '@rekor-budget/core';
 import type { Database, OfflineReason, OfflineRow } from '@rekor-budget/db';
+import { contentsIn, countByTenant } from './content-rows';
 import type { SubmissionJobData } from './jobs';
 
 export interface OfflineAddResult {
@@ -114,12 +115,7 @@ export class OfflineQueue {
 
   /** Whether a content waits here. */
   async has(contentDigest: string): Promise<boolean> {
-    const row = await this.db
-      .selectFrom(TABLE)
-      .select('id')
-      .where('content_digest', '=', contentDigest)
-      .executeTakeFirst();
-    return row !== undefined;
+    return (await contentsIn(this.db, TABLE, [contentDigest])).has(contentDigest);
   }
 
   /** Rows per tier. */
@@ -146,15 +142,8 @@ export class OfflineQueue {
   }
 
   /** Rows per tenant (lower-case id), for the given tenants. */
-  async countByTenant(tenantIds: string[]): Promise<Map<string, number>> {
-    if (tenantIds.length === 0) return new Map();
-    const rows = await this.db
-      .selectFrom(TABLE)
-      .select(['tenant_id', sql<number>`count(*)::int`.as('n')])
-      .where('tenant_id', 'in', tenantIds)
-      .groupBy('tenant_id')
-      .execute();
-    return new Map(rows.map((r) => [r.tenant_id.toLowerCase(), r.n]));
+  countByTenant(tenantIds: string[]): Promise<Map<string, number>> {
+    return countByTenant(this.db, TABLE, tenantIds);
   }
 
   /** Decodes a row back into job data. */

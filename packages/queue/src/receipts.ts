@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { Receipt, Sha256Digest } from '@rekor-budget/core';
 import type { Database, RekorEntry } from '@rekor-budget/db';
+import { contentsIn } from './content-rows';
 
 export interface ListReceiptsOptions {
   tenantId?: string;
@@ -21,6 +22,8 @@ export interface ReceiptStore {
   has(contentDigest: string): Promise<boolean>;
   /** The content's first receipt, from whichever log. */
   findAny(contentDigest: string): Promise<Receipt | undefined>;
+  /** The contents among `digests` with a receipt from any log. */
+  hasAny(digests: readonly string[]): Promise<Set<string>>;
   list(options?: ListReceiptsOptions): Promise<Receipt[]>;
   /** Receipts stored, in all. */
   count(): Promise<number>;
@@ -83,13 +86,10 @@ export function createReceiptStore(db: Kysely<Database>): ReceiptStore {
       return row ? fromRow(row) : undefined;
     },
     async has(contentDigest) {
-      const row = await db
-        .selectFrom(TABLE)
-        .select('id')
-        .where('content_digest', '=', contentDigest)
-        .executeTakeFirst();
-      return row !== undefined;
+      return (await contentsIn(db, TABLE, [contentDigest])).has(contentDigest);
     },
+    hasAny: (digests) => contentsIn(db, TABLE, digests),
+
     async list(options = {}) {
       let q = db.selectFrom(TABLE).selectAll();
       if (options.tenantId !== undefined) q = q.where('tenant_id', '=', options.tenantId);

@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { SignedEnvelope } from '@rekor-budget/core';
 import type { Database, RejectedRow, RejectionReason } from '@rekor-budget/db';
+import { contentsIn, countByTenant } from './content-rows';
 import type { SubmissionJobData } from './jobs';
 
 /** Why and where a submission was refused for good. */
@@ -95,14 +96,14 @@ export class RejectedStore {
     return row ? fromRow(row) : undefined;
   }
 
-  /** Whether a content is kept here. */
+  /** Whether a content kept here. */
   async has(contentDigest: string): Promise<boolean> {
-    const row = await this.db
-      .selectFrom(TABLE)
-      .select('id')
-      .where('content_digest', '=', contentDigest)
-      .executeTakeFirst();
-    return row !== undefined;
+    return (await contentsIn(this.db, TABLE, [contentDigest])).has(contentDigest);
+  }
+
+  /** The contents among `digests` kept here. */
+  hasAny(digests: readonly string[]): Promise<Set<string>> {
+    return contentsIn(this.db, TABLE, digests);
   }
 
   /** Removes a row (after a retry took it, or a discard); whether it was there. */
@@ -112,15 +113,8 @@ export class RejectedStore {
   }
 
   /** Rows per tenant (lower-case id), for the given tenants. */
-  async countByTenant(tenantIds: string[]): Promise<Map<string, number>> {
-    if (tenantIds.length === 0) return new Map();
-    const rows = await this.db
-      .selectFrom(TABLE)
-      .select(['tenant_id', sql<number>`count(*)::int`.as('n')])
-      .where('tenant_id', 'in', tenantIds)
-      .groupBy('tenant_id')
-      .execute();
-    return new Map(rows.map((r) => [r.tenant_id.toLowerCase(), r.n]));
+  countByTenant(tenantIds: string[]): Promise<Map<string, number>> {
+    return countByTenant(this.db, TABLE, tenantIds);
   }
 
   /** Rows in all, per tier. */
