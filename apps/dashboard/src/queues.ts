@@ -8,6 +8,9 @@ import type { TierQueues } from '@rekor-budget/queue';
 import { boardGuardScript, hiddenLabels } from './board-guard';
 import { allowedQueueWrites } from './security';
 
+/** 24-hour local time with seconds, as in the rest of the dashboard. */
+const TIME_OF_DAY = { hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' } as const;
+
 export interface QueueBoardOptions {
   queues: Pick<TierQueues, 'get'>;
   /** Mount path, e.g. `/queues`. */
@@ -41,26 +44,10 @@ export function queueBoard(options: QueueBoardOptions): Router {
     options: {
       uiConfig: {
         boardTitle: 'rekor-budget',
-        // 24-hour local times with seconds, as in the rest of the dashboard
         dateFormats: {
-          short: { hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' },
-          common: {
-            month: 'short',
-            day: 'numeric',
-            hour: '2-digit',
-            minute: '2-digit',
-            second: '2-digit',
-            hourCycle: 'h23',
-          },
-          full: {
-            year: 'numeric',
-            month: 'short',
-            day: 'numeric',
-            hour: '2-digit',
-            minute: '2-digit',
-            second: '2-digit',
-            hourCycle: 'h23',
-          },
+          short: TIME_OF_DAY,
+          common: { month: 'short', day: 'numeric', ...TIME_OF_DAY },
+          full: { year: 'numeric', month: 'short', day: 'numeric', ...TIME_OF_DAY },
         },
       },
     },
