@@ -28,7 +28,8 @@ Exit codes:
 Configuration: --config <file>, else ./attestor.yaml if present, else defaults.
 Environment overrides: REDIS_URL, REDIS_PREFIX, DATABASE_URL, REKOR_URL, SIGNING_KEY,
 DASHBOARD_PORT, DASHBOARD_USER, DASHBOARD_PASSWORD, METRICS_PORT, METRICS_USER,
-METRICS_PASSWORD, METRICS_TOKEN. status, receipts, drain and rejected also read
+METRICS_PASSWORD, METRICS_TOKEN. Commands that talk to the running system (status,
+submit, receipts, drain, rejected, offline, worker, dashboard, migrate) also read
 .rekor-budget/env, written by start, when no --config is given.`;
 
 /**

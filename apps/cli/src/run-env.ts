@@ -7,7 +7,8 @@ export const RUN_ENV_FILE = join('.rekor-budget', 'env');
 
 /**
  * Writes `KEY=value` lines (mode 0600: it holds the dashboard password) for
- * `status`, `receipts` and `drain` to find the system `start` runs.
+ * the commands run in the checkout (`status`, `submit`, `receipts`, `drain`,
+ * `offline`, ...) to find the system `start` runs.
  */
 export function writeRunEnv(file: string, vars: Record<string, string | undefined>): void {
   mkdirSync(dirname(file), { recursive: true });
@@ -16,7 +17,7 @@ export function writeRunEnv(file: string, vars: Record<string, string | undefine
     .map(([k, v]) => `${k}=${v}`);
   writeFileSync(
     file,
-    `# written by \`rekor-budget start\`: what this checkout's run uses; status, receipts and drain read it\n${lines.join('\n')}\n`,
+    `# written by \`rekor-budget start\`: what this checkout's run uses; commands run here without --config read it\n${lines.join('\n')}\n`,
     { mode: 0o600 },
   );
 }

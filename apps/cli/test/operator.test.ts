@@ -343,6 +343,37 @@ describe('status', () => {
     expect(mine.code).toBe(0);
     expect(JSON.parse(mine.stdout).rekor.url).toBe('http://127.0.0.1:2');
   });
+
+  test('beside start, receipts export, offline export and migrate use the database start wrote down', async () => {
+    const cwd = join(dir, 'beside-start-db');
+    mkdirSync(join(cwd, '.rekor-budget'), { recursive: true });
+    const missing = `rb_started_${Date.now().toString(36)}`;
+    const url = new URL(s.t.url);
+    url.pathname = `/${missing}`;
+    writeFileSync(
+      join(cwd, '.rekor-budget', 'env'),
+      `REDIS_URL=${s.config().redis.url}\nREDIS_PREFIX=${s.prefix}\nDATABASE_URL=${url.href}\nREKOR_URL=http://127.0.0.1:1\n`,
+    );
+    const quiet = env({ REDIS_URL: undefined, REDIS_PREFIX: undefined, DATABASE_URL: undefined });
+    // each names the database of the file, which does not exist: they read it
+    for (const args of [
+      ['receipts', 'export', '--out', 'r.json'],
+      ['offline', 'export', '--out', 'kit'],
+      ['migrate'],
+    ]) {
+      const r = await runCli(args, { env: quiet, cwd });
+      expect({ args, failed: r.code !== 0, namesIt: r.stderr.includes(missing) }).toEqual({
+        args,
+        failed: true,
+        namesIt: true,
+      });
+    }
+    // with the file pointing at a database that exists, export succeeds
+    writeFileSync(join(cwd, '.rekor-budget', 'env'), `DATABASE_URL=${s.t.url}\nREDIS_PREFIX=${s.prefix}\n`);
+    const ok = await runCli(['receipts', 'export', '--out', 'r.json', '--json'], { env: quiet, cwd });
+    expect(ok.code).toBe(0);
+    expect(existsSync(join(cwd, 'r.json'))).toBe(true);
+  });
 });
 
 describe('the README documents every command and flag', () => {

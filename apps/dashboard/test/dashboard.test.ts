@@ -168,6 +168,45 @@ describe('dashboard access', () => {
     expect(await graph.isPaused()).toBe(false);
   });
 
+  test('a job delayed again shows when it really runs, and the wait before it started is called a wait', async () => {
+    const d = await start(configWith({ user: 'operator', password: 's3cret pass', readOnly: true }));
+    const job = await graph.add('redelayed', { note: 'moved' }, { delay: 1_000 });
+    try {
+      // delayed again, as a retry's backoff or a budget refusal does: BullMQ keeps the delay
+      // relative to this moment, not to the job's creation
+      const before = Date.now();
+      await job.changeDelay(3_600_000);
+      const after = Date.now();
+      const r = await http(`${d.url}/queues/api/queues?activeQueue=rekor-graph&status=delayed&page=1`, {
+        auth: AUTH,
+      });
+      const body = JSON.parse(r.body) as {
+        queues: {
+          name: string;
+          jobs: { id: string; timestamp: number; delay: number; opts: { delay: number } }[];
+        }[];
+      };
+      const shown = body.queues.find((q) => q.name === 'rekor-graph')!.jobs.find((j) => j.id === job.id)!;
+      const runsAt = shown.timestamp + shown.opts.delay;
+      expect(runsAt).toBeGreaterThanOrEqual(before + 3_600_000);
+      expect(runsAt).toBeLessThanOrEqual(after + 3_600_000);
+      expect(shown.delay).toBe(shown.opts.delay); // no "delay changed; run time unknown"
+
+      const messages = await http(`${d.url}/queues/static/locales/en-US/messages.json`, { auth: AUTH });
+      expect(messages.status).toBe(200);
+      expect((JSON.parse(messages.body) as { JOB: Record<string, string> }).JOB).toMatchObject({
+        DELAYED_FOR: 'waited',
+        WILL_RUN_AT: 'Will run at',
+      });
+      // other languages keep bull-board's own words
+      expect((await http(`${d.url}/queues/static/locales/de-DE/messages.json`, { auth: AUTH })).status).toBe(
+        200,
+      );
+    } finally {
+      await job.remove();
+    }
+  });
+
   test('/budgets says when Rekor is unreachable or the site is air-gapped', async () => {
     const down = await start(configWith({ user: 'operator', password: 's3cret pass' }));
     const a = JSON.parse((await http(`${down.url}/budgets.json`, { auth: AUTH })).body);

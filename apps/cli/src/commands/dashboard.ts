@@ -29,7 +29,7 @@ export function registerDashboard(program: Command, io: CliIo, setExit: (code: n
     )
     .option('--read-only', 'bull-board in read-only mode, whatever dashboard.readOnly says')
     .action(async (flags: DashboardFlags, cmd: Command) => {
-      const { config } = configFor(cmd.optsWithGlobals<GlobalOptions>(), io);
+      const { config } = configFor(cmd.optsWithGlobals<GlobalOptions>(), io, { runEnv: true });
       if (flags.readOnly) config.dashboard.readOnly = true;
       try {
         dashboardCredentials(config.dashboard, flags.insecureLocal);

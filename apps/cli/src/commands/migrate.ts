@@ -22,7 +22,7 @@ export function registerMigrate(program: Command, io: CliIo, setExit: (code: num
     .option('--create-database', 'create the database first if it does not exist')
     .option('--json', 'print the result as JSON')
     .action(async (opts: { json?: boolean; createDatabase?: boolean }, cmd: Command) => {
-      const { config } = configFor(cmd.optsWithGlobals<GlobalOptions>(), io);
+      const { config } = configFor(cmd.optsWithGlobals<GlobalOptions>(), io, { runEnv: true });
       if (opts.createDatabase && (await ensureDatabase(config.database.url)))
         (opts.json ? io.err : io.out)(`created database ${redactUrl(config.database.url)}`);
       const applied = await runMigrations(config.database.url);

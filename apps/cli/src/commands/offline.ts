@@ -82,7 +82,7 @@ export function registerOffline(program: Command, io: CliIo, setExit: (code: num
     .option('--site <name>', 'site name recorded in the manifest (default: the host name)')
     .option('--json', 'print the report as JSON')
     .action(async (flags: ExportFlags, cmd: Command) => {
-      const { config } = configFor(cmd.optsWithGlobals<GlobalOptions>(), io);
+      const { config } = configFor(cmd.optsWithGlobals<GlobalOptions>(), io, { runEnv: true });
       const signer = config.signing.keyPath
         ? await loadSigner({ keyPath: config.signing.keyPath, keyHint: config.signing.keyHint })
         : undefined;
@@ -127,7 +127,7 @@ export function registerOffline(program: Command, io: CliIo, setExit: (code: num
     .option('--timeout <duration>', 'with --wait: give up waiting after this long (hh:mm:ss)', '00:10:00')
     .option('--json', 'print the report as JSON')
     .action(async (flags: ImportFlags, cmd: Command) => {
-      const { config } = configFor(cmd.optsWithGlobals<GlobalOptions>(), io);
+      const { config } = configFor(cmd.optsWithGlobals<GlobalOptions>(), io, { runEnv: true });
       const timeoutMs = parseDuration(flags.timeout);
       if (timeoutMs === undefined || timeoutMs < 1000) {
         io.err(

@@ -52,7 +52,7 @@ export function registerReceiptsKit(receipts: Command, io: CliIo, setExit: (code
       if (flags.tenant !== undefined && !isTenantId(flags.tenant)) {
         throw new InputError('INVALID_TENANT', '--tenant', `${JSON.stringify(flags.tenant)} is not a UUID`);
       }
-      const { config } = configFor(flags, io);
+      const { config } = configFor(flags, io, { runEnv: true });
       const db = commandDb(config, createCliLogger(io, { stream: 'err' }));
       const out = resolve(io.cwd, flags.out);
       try {
@@ -106,7 +106,7 @@ export function registerReceiptsKit(receipts: Command, io: CliIo, setExit: (code
     .option('--json', 'print the report as JSON')
     .action(async (_flags: ImportFlags, cmd: Command) => {
       const flags = cmd.optsWithGlobals<ImportFlags & GlobalOptions>();
-      const { config } = configFor(flags, io);
+      const { config } = configFor(flags, io, { runEnv: true });
       let db;
       try {
         const text = await readInput(io, '--in', flags.in);

@@ -131,7 +131,7 @@ export function registerSubmit(program: Command, io: CliIo, setExit: (code: numb
     flags: CommonFlags,
     send: (p: ReturnType<typeof createRekorProducer>, base: object) => Promise<unknown>,
   ) {
-    const { config } = configFor(cmd.optsWithGlobals<GlobalOptions>(), io);
+    const { config } = configFor(cmd.optsWithGlobals<GlobalOptions>(), io, { runEnv: true });
     const logger = createCliLogger(io, { stream: 'err' });
     const db = commandDb(config, logger);
     const producer = createRekorProducer({ config, db, logger });

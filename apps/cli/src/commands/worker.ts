@@ -48,7 +48,7 @@ export function registerWorker(program: Command, io: CliIo, setExit: (code: numb
       30_000,
     )
     .action(async (flags: WorkerFlags, cmd: Command) => {
-      const { config } = configFor(cmd.optsWithGlobals<GlobalOptions>(), io);
+      const { config } = configFor(cmd.optsWithGlobals<GlobalOptions>(), io, { runEnv: true });
       const roles: WorkerRole[] = flags.role === 'all' ? ['graph', 'edge', 'drain'] : [flags.role];
       const runtime = await serviceRuntime(config, createCliLogger(io), `${APP_NAME.worker}-${flags.role}`, {
         requireDurableRedis: config.redis.requireDurable,
