@@ -7,6 +7,9 @@
  * rekor-local. Prints submissions/s, admit-to-receipt latency and the ratio.
  *
  *   npm run bench -w @rekor-budget/worker   [-- --submissions 4000 --workers 1,2,4 --concurrency 32]
+ *
+ * BENCH_NODE_FLAGS is passed to every process it starts, e.g.
+ * BENCH_NODE_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof" for a CPU profile of each.
  */
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';

@@ -54,8 +54,12 @@ export async function dropKeys(redis: Redis, prefix: string): Promise<void> {
 
 /** A Node process with the service variables cleared, so only its arguments configure it. */
 export function spawnNode(argv: string[]): ChildProcess {
-  return spawn(process.execPath, argv, {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, REDIS_URL: '', DATABASE_URL: '', REKOR_URL: '', SIGNING_KEY: '' },
-  });
+  return spawn(
+    process.execPath,
+    [...(process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? []), ...argv],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, REDIS_URL: '', DATABASE_URL: '', REKOR_URL: '', SIGNING_KEY: '' },
+    },
+  );
 }

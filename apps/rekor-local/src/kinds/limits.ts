@@ -36,6 +36,8 @@ export function atMost<T>(list: T[], max: number, path: string): T[] {
 
 /** Refuses the second occurrence of the same public key (by its DER encoding) in `keys`. */
 export function distinctKeys(keys: readonly KeyObject[], path: (i: number) => string): void {
+  // one key is distinct; the DER export costs as much as a signature check
+  if (keys.length < 2) return;
   const seen = new Map<string, number>();
   keys.forEach((k, i) => {
     const der = k.export({ type: 'spki', format: 'der' }).toString('hex');
