@@ -17,7 +17,8 @@ import { SUBMISSION_JOB, submissionJobOptions, type SubmissionJobData } from '@r
 import { startRekorLocal } from '@rekor-budget/rekor-local';
 import { createRuntime } from '@rekor-budget/runtime';
 import { Drainer } from '../src/drain';
-import { arg, createBenchDatabase, dropKeys, REDIS_URL } from './support';
+import { createBenchDatabase, deleteKeys } from '@rekor-budget/testing';
+import { arg, REDIS_URL } from './support';
 
 const ROWS = Number(arg('rows', '100000'));
 const BATCHES = arg('batch', '100,1000').split(',').map(Number);
@@ -137,7 +138,7 @@ async function main() {
     }
   } finally {
     const redis = new Redis(REDIS_URL);
-    for (const prefix of prefixes) await dropKeys(redis, prefix);
+    for (const prefix of prefixes) await deleteKeys(redis, prefix);
     await redis.quit();
     await rekor.close();
     await bench.drop();

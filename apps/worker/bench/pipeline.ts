@@ -25,7 +25,8 @@ import { createRekorProducer } from '@rekor-budget/producer';
 import { createReceiptStore, createTierQueues } from '@rekor-budget/queue';
 import { writeKeyPair } from '@rekor-budget/rekor';
 import { BASELINE_TABLE, type BaselineJob, type BaselineOptions } from './baseline-worker';
-import { arg, CLI, createBenchDatabase, dropKeys, REDIS_URL, spawnNode, type BenchDatabase } from './support';
+import { createBenchDatabase, deleteKeys, type BenchDatabase } from '@rekor-budget/testing';
+import { arg, CLI, REDIS_URL, spawnNode } from './support';
 
 const SUBMISSIONS = Number(arg('submissions', '4000'));
 const WORKER_COUNTS = arg('workers', '1,2,4').split(',').map(Number);
@@ -162,7 +163,7 @@ async function runProduct(env: Env, jobs: BaselineJob[], workers: number): Promi
   await queues.close();
   await stopAll(started);
   const stored = (await receipts.count()) - before;
-  await dropKeys(env.redis, prefix);
+  await deleteKeys(env.redis, prefix);
   return resultOf(jobs.length, r, stored);
 }
 
@@ -205,7 +206,7 @@ async function runBaseline(env: Env, jobs: BaselineJob[], workers: number): Prom
   await stopAll(started);
   const stored = (await count()) - before;
   await pool.end();
-  await dropKeys(env.redis, prefix);
+  await deleteKeys(env.redis, prefix);
   return resultOf(jobs.length, r, stored);
 }
 

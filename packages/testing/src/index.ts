@@ -7,6 +7,8 @@ export {
   DEFAULT_DATABASE_URL,
 } from './services';
 export { createTestDatabase } from './database';
+export { createBenchDatabase } from './bench';
+export type { BenchDatabase } from './bench';
 export type { TestDatabase } from './database';
 export { createTestRedis, uniquePrefix, deleteKeys } from './redis';
 export { testDigest, graphInput, edgeInput, waitFor } from './fixtures';
