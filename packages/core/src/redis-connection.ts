@@ -50,8 +50,8 @@ export function createRedisConnection(
         sentinels: config.nodes.map((n) => ({ host: n.host, port: n.port })),
         ...(config.sentinelUsername === undefined ? {} : { sentinelUsername: config.sentinelUsername }),
         ...(config.sentinelPassword === undefined ? {} : { sentinelPassword: config.sentinelPassword }),
-        // a promoted replica is found as soon as the sentinels announce it
-        failoverDetector: true,
+        // failoverDetector stays off: its sentinel subscriptions outlive quit() (ioredis 5.11);
+        // a lost master is left on reconnect anyway, when the sentinels name the promoted replica
       });
     case 'cluster': {
       const { enableOfflineQueue, lazyConnect, retryStrategy, enableAutoPipelining, ...perNode } = options;
