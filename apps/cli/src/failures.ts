@@ -1,13 +1,36 @@
 import pg from 'pg';
-import { redactText, redactUrl, truncate, type RekorConfig } from '@rekor-budget/core';
+import {
+  describeRedis,
+  redactText,
+  redactUrl,
+  redisLocationKey,
+  truncate,
+  type RekorConfig,
+} from '@rekor-budget/core';
 
 /** A service a command depends on, as the operator knows it. */
 interface Service {
   name: 'Postgres' | 'Redis' | 'Rekor';
-  url: string;
+  /** Where it is, credentials redacted, e.g. `Postgres at postgres://***@db/x`. */
+  where: string;
+  /** The ports it answers on (a cluster or Sentinel: each node's). */
+  ports: (number | undefined)[];
   /** The environment variable that points at it. */
   env: string;
-  defaultPort: number;
+}
+
+function urlService(name: Service['name'], url: string, env: string, defaultPort: number): Service {
+  return { name, where: `${name} at ${redactUrl(url)}`, ports: [portOf(url, defaultPort)], env };
+}
+
+function redisService(redis: RekorConfig['redis']): Service {
+  if (redis.topology === 'single') return urlService('Redis', redis.url, 'REDIS_URL', 6379);
+  return {
+    name: 'Redis',
+    where: describeRedis(redis),
+    ports: redis.nodes.map((n) => n.port),
+    env: redisLocationKey(redis).env,
+  };
 }
 
 /** Network errors that mean "the service is not there", by Node's error code. */
@@ -107,9 +130,9 @@ export function setupFailure(
 export function serviceFailure(e: unknown, config: RekorConfig | undefined): string | undefined {
   const services: Service[] = config
     ? [
-        { name: 'Postgres', url: config.database.url, env: 'DATABASE_URL', defaultPort: 5432 },
-        { name: 'Redis', url: config.redis.url, env: 'REDIS_URL', defaultPort: 6379 },
-        { name: 'Rekor', url: config.serverUrl, env: 'REKOR_URL', defaultPort: 443 },
+        urlService('Postgres', config.database.url, 'DATABASE_URL', 5432),
+        redisService(config.redis),
+        urlService('Rekor', config.serverUrl, 'REKOR_URL', 443),
       ]
     : [];
   const failures = chain(e);
@@ -128,7 +151,7 @@ export function serviceFailure(e: unknown, config: RekorConfig | undefined): str
     const net = failures.find((f) => f.code !== undefined && NETWORK_CODES.has(f.code));
     if (net) {
       why = `${net.code}`;
-      service = services.find((s) => net.port !== undefined && portOf(s.url, s.defaultPort) === net.port);
+      service = services.find((s) => net.port !== undefined && s.ports.includes(net.port));
       // no port to match (a DNS failure): Postgres is the usual one a command reaches unwrapped
       service ??= net.port === undefined ? byName('Postgres') : undefined;
     } else if (failures.some((f) => /Connection terminated|terminating connection/.test(f.message))) {
@@ -137,5 +160,5 @@ export function serviceFailure(e: unknown, config: RekorConfig | undefined): str
     }
   }
   if (service === undefined || why === undefined) return undefined;
-  return `${service.name} at ${redactUrl(service.url)} is unavailable (${truncate(redactText(why))}); start it, or set ${service.env} to where it runs`;
+  return `${service.where} is unavailable (${truncate(redactText(why))}); start it, or set ${service.env} to where it runs`;
 }

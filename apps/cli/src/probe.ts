@@ -1,4 +1,5 @@
-import { Redis } from 'ioredis';
+import { Cluster } from 'ioredis';
+import { createRedisConnection, type RedisTopologyConfig } from '@rekor-budget/core';
 import pg from 'pg';
 
 export interface ProbeResult {
@@ -6,9 +7,9 @@ export interface ProbeResult {
   detail: string;
 }
 
-/** PINGs Redis once, without retrying. */
-export async function probeRedis(url: string, timeoutMs = 2000): Promise<ProbeResult> {
-  const redis = new Redis(url, {
+/** Asks the configured Redis (a server, a cluster, or the master Sentinel names) once, without retrying. */
+export async function probeRedis(config: RedisTopologyConfig, timeoutMs = 2000): Promise<ProbeResult> {
+  const redis = createRedisConnection(config, {
     lazyConnect: true,
     maxRetriesPerRequest: 0,
     connectTimeout: timeoutMs,
@@ -18,14 +19,28 @@ export async function probeRedis(url: string, timeoutMs = 2000): Promise<ProbeRe
   // the connection error is the probe's answer: keep it for the detail
   let lastError: Error | undefined;
   redis.on('error', (e: Error) => (lastError = e));
+  let timer: NodeJS.Timeout | undefined;
   try {
-    await redis.connect();
+    // a cluster that never gets its slots neither resolves nor fails: the deadline decides
+    await Promise.race([
+      redis.connect(),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+      }),
+    ]);
     const info = await redis.info('server');
     const version = /redis_version:(\S+)/.exec(info)?.[1] ?? 'unknown';
-    return { ok: true, detail: `Redis ${version}` };
+    const shape =
+      redis instanceof Cluster
+        ? `, cluster of ${redis.nodes('master').length} masters`
+        : config.topology === 'sentinel'
+          ? `, master "${config.name}" via Sentinel`
+          : '';
+    return { ok: true, detail: `Redis ${version}${shape}` };
   } catch (e) {
     return { ok: false, detail: (lastError ?? (e as Error)).message };
   } finally {
+    clearTimeout(timer);
     redis.disconnect();
   }
 }

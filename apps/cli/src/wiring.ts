@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Logger, RekorConfig } from '@rekor-budget/core';
 import { createDb, type Database } from '@rekor-budget/db';
-import { redactUrl } from '@rekor-budget/core';
+import { describeRedis } from '@rekor-budget/core';
 import { createRuntime, RuntimeError, type Runtime, type RuntimeOptions } from '@rekor-budget/runtime';
 import { probeRedis } from './probe';
 
@@ -17,18 +17,22 @@ export const APP_NAME = {
 export const START_REDIS =
   'start it (`redis-server --daemonize yes` or `docker compose up -d redis`), or set REDIS_URL to where it runs';
 
+/** How to reach a cluster or Sentinel, as a command's error says it. */
+export const START_REDIS_NODES =
+  'start the nodes, or set REDIS_CLUSTER_NODES (redis.cluster.nodes) or REDIS_SENTINEL_NODES (redis.sentinel.nodes) to where they run';
+
 /**
  * The runtime of a one-shot command: a small pool, and Redis checked first
  * with one PING, so a Redis that is down is one line naming its URL and the
  * fix, without connection retries logged on the way.
  */
 export async function commandRuntime(config: RekorConfig, logger: Logger): Promise<Runtime> {
-  const redis = await probeRedis(config.redis.url);
+  const redis = await probeRedis(config.redis);
   if (!redis.ok) {
     throw new RuntimeError(
       'SERVICE_UNAVAILABLE',
       'redis',
-      `Redis at ${redactUrl(config.redis.url)} does not answer (${redis.detail}); ${START_REDIS}`,
+      `${describeRedis(config.redis)} does not answer (${redis.detail}); ${config.redis.topology === 'single' ? START_REDIS : START_REDIS_NODES}`,
     );
   }
   return createRuntime({ config, logger, name: APP_NAME.command, redisMode: 'command', dbPoolSize: 2 });

@@ -7,7 +7,7 @@ import { parse } from 'yaml';
 import { createBudget } from '@rekor-budget/budget';
 import { createRedisKeys } from '@rekor-budget/core';
 import { migrations } from '@rekor-budget/db';
-import { createTestServices, databaseUrl, type TestServices } from '@rekor-budget/testing';
+import { createTestServices, databaseUrl, redisUrl, type TestServices } from '@rekor-budget/testing';
 import { buildProgram } from '../src/main';
 import { runCli } from './helpers';
 
@@ -23,7 +23,7 @@ let s: TestServices;
 /** The environment of a run on this file's own Redis prefix and database, and nothing of the developer's. */
 function env(more: Record<string, string | undefined> = {}): Record<string, string | undefined> {
   return {
-    REDIS_URL: s.config().redis.url,
+    REDIS_URL: redisUrl(),
     REDIS_PREFIX: s.prefix,
     DATABASE_URL: s.t.url,
     REKOR_URL: undefined,
@@ -327,7 +327,7 @@ describe('status', () => {
     mkdirSync(join(cwd, '.rekor-budget'), { recursive: true });
     writeFileSync(
       join(cwd, '.rekor-budget', 'env'),
-      `# written by start\nREDIS_URL=${s.config().redis.url}\nREDIS_PREFIX=${s.prefix}\nDATABASE_URL=${s.t.url}\nREKOR_URL=http://127.0.0.1:1/started-log\n`,
+      `# written by start\nREDIS_URL=${redisUrl()}\nREDIS_PREFIX=${s.prefix}\nDATABASE_URL=${s.t.url}\nREKOR_URL=http://127.0.0.1:1/started-log\n`,
     );
     const r = await runCli(['status', '--json'], {
       env: env({ REDIS_URL: undefined, REDIS_PREFIX: undefined, DATABASE_URL: undefined }),

@@ -1,6 +1,5 @@
 import { Worker, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
-import { errorFields } from '@rekor-budget/core';
+import { errorFields, type RedisConnection } from '@rekor-budget/core';
 import { BACKOFF_STRATEGY, backoffDelayMs, type SubmissionJobData } from '@rekor-budget/queue';
 import { createProcessor, type JobResult } from './processor';
 import type { WorkerDeps } from './ports';
@@ -8,9 +7,10 @@ import type { WorkerDeps } from './ports';
 export interface TierWorkerOptions extends WorkerDeps {
   /**
    * Connection for the worker (BullMQ duplicates it for blocking reads); it
-   * needs `maxRetriesPerRequest: null`. @defaultValue runtime.redis
+   * needs `maxRetriesPerRequest: null` (a `Cluster` on its node options), as
+   * `createRedisConnection` makes for workers. @defaultValue runtime.redis
    */
-  connection?: Redis;
+  connection?: RedisConnection;
   /** Jobs in flight per process. @defaultValue 8 */
   concurrency?: number;
   /** Start without waiting for `run()`. @defaultValue true */
@@ -38,7 +38,7 @@ export function createTierWorker(options: TierWorkerOptions): Worker<SubmissionJ
     processor,
     {
       connection: options.connection ?? runtime.redis,
-      prefix: keys.queuePrefix,
+      prefix: keys.queuePrefix(tier),
       concurrency: options.concurrency ?? 8,
       autorun: options.autorun ?? true,
       lockDuration,

@@ -2,8 +2,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Queue, Worker } from 'bullmq';
-import { Redis } from 'ioredis';
-import type { Receipt, RekorConfig, Tier } from '@rekor-budget/core';
+import {
+  createRedisConnection,
+  type Receipt,
+  type RedisConnection,
+  type RekorConfig,
+  type Tier,
+} from '@rekor-budget/core';
 import type { OfflineRow } from '@rekor-budget/db';
 import { createRekorProducer, type RekorProducer } from '@rekor-budget/producer';
 import { RejectedStore, type RejectedSubmission, type SubmissionJobData } from '@rekor-budget/queue';
@@ -18,7 +23,8 @@ export { graphInput, waitFor } from '@rekor-budget/testing';
 export interface Harness {
   t: TestDatabase;
   config: RekorConfig;
-  redis: Redis;
+  /** A connection to the harness's Redis (the shared one, or the private topology). */
+  redis: RedisConnection;
   rekor: RekorLocalServer;
   /** The runtime the workers of this harness share (its clock is `clock`). */
   runtime: Runtime;
@@ -41,9 +47,18 @@ export interface Harness {
   close(): Promise<void>;
 }
 
+/** The `redis` keys that select a private cluster or Sentinel set-up (from @rekor-budget/testing). */
+export type HarnessTopology =
+  { cluster: { nodes: string[] } } | { sentinel: { name: string; nodes: string[] } };
+
 export interface HarnessServices {
   /** A private Redis (e.g. `startPrivateRedis`) instead of the shared one. */
   redisUrl?: string;
+  /**
+   * A private Redis Cluster or Sentinel set-up instead of the shared Redis;
+   * its nodes are durable, so the runtime checks every master as workers do.
+   */
+  topology?: HarnessTopology;
   /** A private Postgres (e.g. `startPrivatePostgres`, migrated) instead of this file's database. */
   databaseUrl?: string;
 }
@@ -67,28 +82,41 @@ export async function createHarness(
     ...(services.redisUrl
       ? { redis: { url: services.redisUrl, keyPrefix: s.prefix, requireDurable: false } }
       : {}),
+    ...(services.topology
+      ? { redis: { ...services.topology, keyPrefix: s.prefix, requireDurable: true } }
+      : {}),
     ...(services.databaseUrl ? { database: { url: services.databaseUrl } } : {}),
     ...rekorOverrides,
   });
   let offset = 0;
   const clock = () => Date.now() + offset;
-  const runtime = await createRuntime({ config, name: 'rekor-budget-test', clock });
+  const runtime = await createRuntime({
+    config,
+    name: 'rekor-budget-test',
+    clock,
+    requireDurableRedis: config.redis.requireDurable,
+  });
   const signer = await loadSigner({ keyPath: key.privateKeyPath });
+  const privateRedis = services.redisUrl !== undefined || services.topology !== undefined;
+  // workers need maxRetriesPerRequest: null; made by the factory every process uses
+  const connect = (): RedisConnection =>
+    privateRedis ? createRedisConnection(config.redis, { maxRetriesPerRequest: null }) : createTestRedis();
+  const redis = privateRedis ? connect() : s.redis;
   // on a private Redis the producer opens its own (fail-fast) connection to it
   const producer = createRekorProducer({
     config,
-    ...(services.redisUrl ? {} : { redis: s.redis }),
+    ...(privateRedis ? {} : { redis: s.redis }),
     db: runtime.db,
     clock,
   });
   const workers: Worker[] = [];
-  const workerConnections: Redis[] = [];
+  const workerConnections: RedisConnection[] = [];
   const drainers: Drainer[] = [];
 
   return {
     t: s.t,
     config,
-    redis: s.redis,
+    redis,
     rekor,
     runtime,
     signer,
@@ -99,9 +127,7 @@ export async function createHarness(
       offset += ms;
     },
     startWorker(tier, options = {}) {
-      const connection = services.redisUrl
-        ? new Redis(services.redisUrl, { maxRetriesPerRequest: null })
-        : createTestRedis();
+      const connection = connect();
       workerConnections.push(connection);
       const w = createTierWorker({
         runtime,
@@ -129,6 +155,7 @@ export async function createHarness(
       for (const c of workerConnections) await c.quit();
       await producer.close();
       await runtime.close();
+      if (redis !== s.redis) await redis.quit();
       await rekor.close();
       await s.close();
       rmSync(dir, { recursive: true, force: true });

@@ -1,7 +1,44 @@
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
-import { createHarness, graphInput, waitFor, type Harness } from './harness';
+import type { Cluster } from 'ioredis';
+import { edgeInput, startPrivateCluster, startPrivateSentinel } from '@rekor-budget/testing';
+import { createHarness, graphInput, waitFor, type Harness, type HarnessServices } from './harness';
 
 jest.setTimeout(60_000);
+
+/** A Redis the pipeline runs on: the shared one, or a private topology started for this file. */
+interface RedisUnderTest {
+  services: HarnessServices;
+  destroy(): Promise<void>;
+}
+
+/**
+ * Every test runs on each topology a deployment may use: one Redis, a Redis
+ * Cluster of three masters (each tier queue and each tenant's budget on its
+ * own hash tag), and Redis Sentinel (a master, a replica, a sentinel).
+ */
+const TOPOLOGIES: [string, () => Promise<RedisUnderTest>][] = [
+  ['one Redis', async () => ({ services: {}, destroy: async () => undefined })],
+  [
+    'a Redis Cluster of three masters',
+    async () => {
+      const cluster = await startPrivateCluster();
+      return {
+        services: { topology: { cluster: { nodes: cluster.nodes } } },
+        destroy: () => cluster.destroy(),
+      };
+    },
+  ],
+  [
+    'Redis Sentinel',
+    async () => {
+      const sentinel = await startPrivateSentinel();
+      return {
+        services: { topology: { sentinel: { name: sentinel.name, nodes: sentinel.sentinels } } },
+        destroy: () => sentinel.destroy(),
+      };
+    },
+  ],
+];
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -21,9 +58,19 @@ async function settled(harness: Harness, tier: 'graph' | 'edge' = 'graph') {
   );
 }
 
-describe('pipeline on real Redis, Postgres and rekor-local', () => {
+describe.each(TOPOLOGIES)('pipeline on %s, Postgres and rekor-local', (_name, start) => {
+  let redis: RedisUnderTest | undefined;
+  beforeAll(async () => {
+    redis = await start();
+  }, 120_000);
+  afterAll(async () => {
+    await redis?.destroy();
+  });
+  const createHarnessHere = (overrides: Record<string, unknown> = {}) =>
+    createHarness(overrides, redis!.services);
+
   test('one tenant follows the budget exactly over simulated hours; another goes through undelayed', async () => {
-    h = await createHarness();
+    h = await createHarnessHere();
     const harness = h;
     const a = randomUUID();
     const b = randomUUID();
@@ -81,7 +128,7 @@ describe('pipeline on real Redis, Postgres and rekor-local', () => {
   });
 
   test('Rekor 503 twice, then OK: created after backoff, one entry', async () => {
-    h = await createHarness();
+    h = await createHarnessHere();
     // run 1: the POST; run 2: the look-up of the stored envelope, then the POST; run 3 succeeds
     h.rekor.faults.set({ mode: '503', count: 3 });
     h.startWorker('graph');
@@ -100,7 +147,7 @@ describe('pipeline on real Redis, Postgres and rekor-local', () => {
   });
 
   test('429 with Retry-After pauses the queue, then the entry is created without spending an attempt', async () => {
-    h = await createHarness();
+    h = await createHarnessHere();
     h.rekor.faults.set({ mode: '429', count: 1, retryAfterSeconds: 1 });
     h.startWorker('graph');
     const started = Date.now();
@@ -124,7 +171,7 @@ describe('pipeline on real Redis, Postgres and rekor-local', () => {
   });
 
   test('Rekor rejects (400): kept as rejected with the reason and envelope; nothing is logged or failed', async () => {
-    h = await createHarness();
+    h = await createHarnessHere();
     const other = await import('@rekor-budget/rekor').then((m) =>
       m.createSigner(
         generateKeyPairSync('ec', { namedCurve: 'prime256v1' })
@@ -158,7 +205,7 @@ describe('pipeline on real Redis, Postgres and rekor-local', () => {
   });
 
   test('Rekor down: every submission lands in the offline queue; back up: drained, each logged once', async () => {
-    h = await createHarness();
+    h = await createHarnessHere();
     h.rekor.faults.set({ mode: 'offline' });
     h.startWorker('graph');
     const tenant = randomUUID();
@@ -180,7 +227,7 @@ describe('pipeline on real Redis, Postgres and rekor-local', () => {
   });
 
   test('a tiny maxQueueSize: the excess waits in Postgres and is drained back; none lost', async () => {
-    h = await createHarness({ offline: { maxQueueSize: 4, probeInterval: '00:00:01' } });
+    h = await createHarnessHere({ offline: { maxQueueSize: 4, probeInterval: '00:00:01' } });
     const tenant = randomUUID();
     const results = [];
     for (let i = 0; i < 20; i++)
@@ -200,5 +247,47 @@ describe('pipeline on real Redis, Postgres and rekor-local', () => {
     expect(await h.offlineRows()).toHaveLength(0);
     expect(new Set((await h.receipts()).map((r) => r.contentDigest)).size).toBe(20);
     expect(await h.treeSize()).toBe(20);
+  });
+
+  test('the same content twice is one job and one entry; once logged, again a duplicate', async () => {
+    h = await createHarnessHere();
+    const tenant = randomUUID();
+    const input = graphInput(tenant, 'dup');
+    const first = await h.producer.submitGraphAttestation(input);
+    const second = await h.producer.submitGraphAttestation(input);
+    expect(first.status).toBe('queued');
+    expect(second).toMatchObject({ status: 'duplicate', jobId: first.jobId });
+    h.startWorker('graph');
+    await waitFor(async () => (await h!.receipts()).length === 1, 10_000, 'the receipt');
+    await waitFor(
+      async () => (await h!.queues.graph.getJobState(first.jobId)) === 'completed',
+      10_000,
+      'completion',
+    );
+    expect((await h.producer.submitGraphAttestation(input)).status).toBe('duplicate');
+    await settled(h);
+    expect(await h.receipts()).toHaveLength(1);
+    expect(await h.treeSize()).toBe(1);
+  });
+
+  test('both tiers: a graph attestation and an edge bundle of one tenant, each logged once', async () => {
+    h = await createHarnessHere();
+    const tenant = randomUUID();
+    h.startWorker('graph');
+    h.startWorker('edge');
+    const g = await h.producer.submitGraphAttestation(graphInput(tenant, 'tiers'));
+    const e = await h.producer.submitEdgeBundle(edgeInput(tenant, 'tiers'));
+    expect([g.status, e.status]).toEqual(['queued', 'queued']);
+    await waitFor(async () => (await h!.receipts()).length === 2, 10_000, 'two receipts');
+    expect((await h.receipts()).map((r) => r.tier).sort()).toEqual(['edge', 'graph']);
+    expect(await h.treeSize()).toBe(2);
+    const redis = h.redis;
+    if (redis.isCluster) {
+      // in a cluster the two tier queues hash to slots of their own
+      const keys = h.runtime.keys;
+      const slot = (tier: 'graph' | 'edge') =>
+        (redis as Cluster).cluster('KEYSLOT', `${keys.queuePrefix(tier)}:${keys.queueName(tier)}:wait`);
+      expect(await slot('graph')).not.toBe(await slot('edge'));
+    }
   });
 });

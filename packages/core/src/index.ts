@@ -31,7 +31,18 @@ export { toFileConfig } from './config/file-shape';
 export type { RekorFileConfig } from './config/file-shape';
 
 export { createRedisKeys } from './keys';
-export type { RedisKeys, BudgetWindowName } from './keys';
+export type { RedisKeys, RedisKeysOptions, BudgetWindowName } from './keys';
+
+export {
+  describeRedis,
+  redisLocationKey,
+  redisEnv,
+  formatRedisNode,
+  DEFAULT_REDIS_URL,
+} from './config/redis-topology';
+export type { RedisTopologyConfig, RedisTopology, RedisNode } from './config/redis-topology';
+export { createRedisConnection, redisMasters } from './redis-connection';
+export type { RedisConnection, RedisConnectionOptions } from './redis-connection';
 
 export { loadLuaScript, defineLuaScripts } from './lua';
 export type { LuaScriptHost, LuaScriptCommand, LuaScriptsOptions, LuaScriptErrorCode } from './lua';

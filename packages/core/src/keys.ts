@@ -1,19 +1,32 @@
+import type { RedisTopology } from './config/redis-topology';
 import type { Tier } from './domain';
-import { isTenantId } from './domain';
+import { isTenantId, TIERS } from './domain';
 import { InputError } from './errors';
 
 /**
  * The one place that builds Redis key names.
  *
- * Every key of one tenant carries the tenant id as a hash tag (`{<uuid>}`),
- * so a Lua script that touches several keys of one tenant stays in one
- * Redis Cluster slot. BullMQ's keys get their own hash tag through the
- * queue prefix, as BullMQ recommends for Cluster.
+ * Redis Cluster hashes only the first `{...}` of a key (its hash tag), and a
+ * Lua script or MULTI may touch keys of one slot only. So:
+ *
+ * - every key of one tenant carries the tenant id as its hash tag
+ *   (`{<uuid>}`): a budget script over a tenant's windows stays in one slot,
+ *   and tenants spread over the shards;
+ * - BullMQ's keys get their hash tag through the queue prefix. In a cluster
+ *   each tier queue has its own (`{<prefix>:graph}`, `{<prefix>:edge}`), so the
+ *   two queues may live on different shards. On a single Redis and on Sentinel
+ *   both queues keep the one tag they always had (`{<prefix>}`): changing it
+ *   would leave the jobs of a running deployment under keys no worker reads
+ *   (see packages/queue/README.md, "Key layout").
+ * - shared keys (active tenants, the Rekor state, the per-content locks) carry
+ *   no tag and are only ever touched one key per command.
  */
 export interface RedisKeys {
   readonly prefix: string;
-  /** BullMQ `prefix` option for the tier queues. */
-  readonly queuePrefix: string;
+  /** The topology the layout is for. */
+  readonly topology: RedisTopology;
+  /** BullMQ `prefix` option of a tier queue. */
+  queuePrefix(tier: Tier): string;
   /** BullMQ queue name of a tier. */
   queueName(tier: Tier): string;
   /** Sorted set of units spent in the rolling window `window` (`hour`, `burst`, `day`). */
@@ -24,11 +37,18 @@ export interface RedisKeys {
   readonly rekorState: string;
   /** Held while one job submits a content digest, so no other job submits it too. */
   inflight(contentDigest: string): string;
+  /** SCAN patterns that together match every key under this prefix, in every layout, and no other. */
+  readonly scanPatterns: readonly string[];
 }
 
 export type BudgetWindowName = 'hour' | 'burst' | 'day';
 
-export function createRedisKeys(prefix: string): RedisKeys {
+export interface RedisKeysOptions {
+  /** Where the keys live: `cluster` gives each tier queue its own hash tag. @defaultValue 'single' */
+  topology?: RedisTopology;
+}
+
+export function createRedisKeys(prefix: string, options: RedisKeysOptions = {}): RedisKeys {
   if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(prefix)) {
     throw new InputError(
       'INVALID_INPUT',
@@ -36,15 +56,29 @@ export function createRedisKeys(prefix: string): RedisKeys {
       `${JSON.stringify(prefix)} is not a key prefix; use 1-64 letters, digits and - _ . : (no braces)`,
     );
   }
+  const topology = options.topology ?? 'single';
   return {
     prefix,
-    queuePrefix: `{${prefix}}`,
+    topology,
+    queuePrefix: (tier) => (topology === 'cluster' ? `{${prefix}:${checkTier(tier)}}` : `{${prefix}}`),
     queueName: (tier) => `rekor-${tier}`,
     budgetWindow: (tenantId, window) => `${prefix}:budget:{${checkTenant(tenantId)}}:${window}`,
     activeTenants: `${prefix}:tenants:active`,
     rekorState: `${prefix}:rekor:state`,
     inflight: (contentDigest) => `${prefix}:inflight:${contentDigest.replace(/^sha256:/, '')}`,
+    scanPatterns: [`${prefix}:*`, `{${prefix}}:*`, ...TIERS.map((t) => `{${prefix}:${t}}:*`)],
   };
+}
+
+function checkTier(tier: Tier): Tier {
+  if (!TIERS.includes(tier)) {
+    throw new InputError(
+      'INVALID_INPUT',
+      'tier',
+      `${JSON.stringify(tier)} is not a tier; use "graph" or "edge"`,
+    );
+  }
+  return tier;
 }
 
 function checkTenant(tenantId: string): string {

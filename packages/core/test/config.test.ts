@@ -339,7 +339,7 @@ describe('environment overrides', () => {
         },
       },
     );
-    expect(c.redis.url).toBe('redis://env:6380');
+    expect(c.redis).toMatchObject({ topology: 'single', url: 'redis://env:6380' });
     expect(c.database.url).toBe('postgres://u@db/x');
     expect(c.serverUrl).toBe('http://127.0.0.1:3001');
     expect(c.signing.keyPath).toBe('/keys/k.pem');
@@ -354,6 +354,126 @@ describe('environment overrides', () => {
     expect(parseConfigText('', { source: 't', env: { REKOR_URL: '' } }).serverUrl).toBe(
       'https://rekor.sigstore.dev',
     );
+  });
+});
+
+describe('redis topology: one server, a cluster or Sentinel', () => {
+  const parse = (yaml: string, env: Env = {}) => parseConfigText(yaml, { source: 't', env });
+
+  test('without any, one server at redis://127.0.0.1:6379', () => {
+    expect(parse('').redis).toEqual({
+      topology: 'single',
+      url: 'redis://127.0.0.1:6379',
+      keyPrefix: 'rekor-budget',
+      requireDurable: true,
+    });
+  });
+
+  test('redis.cluster.nodes: host:port and redis:// items, the default port 6379', () => {
+    const c = parse(
+      rekor('redis:\n  cluster:\n    nodes: ["10.0.0.1:7000", "redis://10.0.0.2:7001", "10.0.0.3"]'),
+    );
+    expect(c.redis).toMatchObject({
+      topology: 'cluster',
+      nodes: [
+        { host: '10.0.0.1', port: 7000 },
+        { host: '10.0.0.2', port: 7001 },
+        { host: '10.0.0.3', port: 6379 },
+      ],
+    });
+  });
+
+  test('REDIS_CLUSTER_NODES is a comma-separated list; credentials in the nodes are lifted', () => {
+    const c = parse('', {
+      REDIS_CLUSTER_NODES: 'redis://:s3cret@a:7000, redis://:s3cret@b:7001 ,[::1]:7002',
+    });
+    expect(c.redis).toMatchObject({
+      topology: 'cluster',
+      password: 's3cret',
+      nodes: [
+        { host: 'a', port: 7000 },
+        { host: 'b', port: 7001 },
+        { host: '::1', port: 7002 },
+      ],
+    });
+  });
+
+  test('redis.sentinel and its environment: name, nodes (default port 26379), both passwords', () => {
+    const c = parse('', {
+      REDIS_SENTINEL_NAME: 'mymaster',
+      REDIS_SENTINEL_NODES: 's1,s2:26380',
+      REDIS_SENTINEL_PASSWORD: 'sentinel-pw',
+      REDIS_PASSWORD: 'data-pw',
+    });
+    expect(c.redis).toMatchObject({
+      topology: 'sentinel',
+      name: 'mymaster',
+      nodes: [
+        { host: 's1', port: 26379 },
+        { host: 's2', port: 26380 },
+      ],
+      sentinelPassword: 'sentinel-pw',
+      password: 'data-pw',
+    });
+  });
+
+  test('two topologies at once are refused, naming the variable that set one', () => {
+    const issue = expectIssue(
+      rekor('redis:\n  cluster:\n    nodes: ["a:7000"]'),
+      'attestor.rekor.redis.url',
+      'redis://x:6379',
+      { REDIS_URL: 'redis://x:6379' },
+    );
+    expect(issue.message).toContain('REDIS_URL');
+    expect(issue.message).toContain('exactly one of redis.url');
+    expectIssue(
+      rekor('redis:\n  cluster:\n    nodes: ["a:7000"]\n  sentinel:\n    name: m\n    nodes: ["s:26379"]'),
+      'attestor.rekor.redis.sentinel.nodes',
+      ['s:26379'],
+    );
+  });
+
+  test('a bad node, an empty list, TLS nodes and a missing sentinel name are refused at their keys', () => {
+    expectIssue(
+      rekor('redis:\n  cluster:\n    nodes: ["a:7000", "http://b:1"]'),
+      'attestor.rekor.redis.cluster.nodes[1]',
+      'http://b:1',
+    );
+    const fromEnv = expectIssue('', 'attestor.rekor.redis.cluster.nodes[0]', 'a:notaport', {
+      REDIS_CLUSTER_NODES: 'a:notaport',
+    });
+    expect(fromEnv.message).toContain('REDIS_CLUSTER_NODES');
+    expectIssue(rekor('redis:\n  cluster:\n    nodes: []'), 'attestor.rekor.redis.cluster.nodes', []);
+    expectIssue(
+      rekor('redis:\n  cluster:\n    nodes: ["rediss://a:7000"]'),
+      'attestor.rekor.redis.cluster.nodes[0]',
+      'rediss://a:7000',
+    );
+    expectIssue(
+      rekor('redis:\n  sentinel:\n    nodes: ["s:26379"]'),
+      'attestor.rekor.redis.sentinel.name',
+      undefined,
+    );
+  });
+
+  test('passwords said twice and different are refused, and redacted', () => {
+    const [issue, ...more] = issuesOf(
+      rekor('redis:\n  password: pw-alpha\n  cluster:\n    nodes: ["redis://:pw-beta@a:7000"]'),
+    );
+    expect(more).toEqual([]);
+    expect(issue).toMatchObject({ path: 'attestor.rekor.redis.password', value: '***' });
+    expect(issue!.message).toMatch(/^attestor\.rekor\.redis\.password: \*\*\* differs .*; set/);
+    expect(issue!.message).not.toMatch(/pw-/);
+    expectIssue(
+      rekor('redis:\n  cluster:\n    nodes: ["redis://:one@a:7000", "redis://:two@b:7000"]'),
+      'attestor.rekor.redis.cluster.nodes',
+      ['redis://***@a:7000', 'redis://***@b:7000'],
+    );
+  });
+
+  test('a misspelled key under redis.sentinel gets a suggestion', () => {
+    const [issue] = issuesOf(rekor('redis:\n  sentinel:\n    name: m\n    nodes: ["s"]\n    nodse: x'));
+    expect(issue!.message).toContain('did you mean "nodes"');
   });
 });
 

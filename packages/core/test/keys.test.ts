@@ -23,9 +23,40 @@ describe('createRedisKeys', () => {
 
   test('keys carry the configured prefix, and BullMQ keys their own hash tag', () => {
     expect(keys.budgetWindow(TENANT, 'day')).toBe(`rb:budget:{${TENANT}}:day`);
-    expect(keys.queuePrefix).toBe('{rb}');
+    expect(keys.queuePrefix('graph')).toBe('{rb}');
+    expect(keys.queuePrefix('edge')).toBe('{rb}');
     expect(keys.queueName('graph')).toBe('rekor-graph');
     expect(keys.queueName('edge')).toBe('rekor-edge');
+  });
+
+  test('in a cluster each tier queue has a hash tag of its own; single and Sentinel keep the shared one', () => {
+    const cluster = createRedisKeys('rb', { topology: 'cluster' });
+    expect(cluster.queuePrefix('graph')).toBe('{rb:graph}');
+    expect(cluster.queuePrefix('edge')).toBe('{rb:edge}');
+    expect(hashTag(`${cluster.queuePrefix('graph')}:rekor-graph:wait`)).not.toBe(
+      hashTag(`${cluster.queuePrefix('edge')}:rekor-edge:wait`),
+    );
+    expect(createRedisKeys('rb', { topology: 'sentinel' }).queuePrefix('graph')).toBe('{rb}');
+    // the budget keys do not depend on the topology
+    expect(cluster.budgetWindow(TENANT, 'hour')).toBe(keys.budgetWindow(TENANT, 'hour'));
+  });
+
+  test('the scan patterns match every key of every layout under the prefix, and none of another prefix', () => {
+    const cluster = createRedisKeys('rb', { topology: 'cluster' });
+    const glob = (p: string) => new RegExp(`^${p.replace(/[{}.]/g, '\\$&').replace(/\*/g, '.*')}$`);
+    const matches = (key: string) => cluster.scanPatterns.some((p) => glob(p).test(key));
+    for (const key of [
+      keys.budgetWindow(TENANT, 'hour'),
+      keys.activeTenants,
+      keys.inflight('sha256:ab'),
+      `${keys.queuePrefix('graph')}:rekor-graph:wait`,
+      `${cluster.queuePrefix('edge')}:rekor-edge:wait`,
+    ]) {
+      expect(matches(key)).toBe(true);
+    }
+    expect(matches('rbx:budget:{x}:hour')).toBe(false);
+    expect(matches('{rbx}:rekor-graph:wait')).toBe(false);
+    expect(matches('{rb-other:graph}:rekor-graph:wait')).toBe(false);
   });
 
   test.each(['not-a-uuid', '', `${TENANT}}`, '*'])('tenant %j is refused before it touches a key', (bad) => {

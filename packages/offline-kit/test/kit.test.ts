@@ -45,7 +45,7 @@ const keys = createRedisKeys(prefix);
 async function queuedJobs(): Promise<string[]> {
   const ids: string[] = [];
   for (const tier of ['graph', 'edge'] as const) {
-    const queue = new Queue(keys.queueName(tier), { connection: redis, prefix: keys.queuePrefix });
+    const queue = new Queue(keys.queueName(tier), { connection: redis, prefix: keys.queuePrefix(tier) });
     ids.push(...(await queue.getJobs(['waiting', 'prioritized', 'delayed'])).map((j) => j.id ?? '?'));
     await queue.close();
   }
@@ -350,7 +350,10 @@ describe('importKit', () => {
     expect(first.entries.map((e) => e.status === 'queued' && e.kitEnvelope)).toEqual([true, true, true]);
 
     // the job is the air-gapped submission, rebuilt from its signed statement, priority kept
-    const graph = new Queue(keys.queueName('graph'), { connection: redis, prefix: keys.queuePrefix });
+    const graph = new Queue(keys.queueName('graph'), {
+      connection: redis,
+      prefix: keys.queuePrefix('graph'),
+    });
     const job = await graph.getJob(jobIdFor('graph', graphSubmission('scan-1').contentDigest));
     await graph.close();
     const { enqueuedAt: _e, ...expected } = graphSubmission('scan-1');

@@ -1,8 +1,8 @@
-import { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
 import {
   checkPayloadSize,
   contentDigest,
+  createRedisConnection,
   createRedisKeys,
   errorFields,
   firedTriggers,
@@ -12,6 +12,7 @@ import {
   validateGraphInput,
   type EdgeTrigger,
   type Logger,
+  type RedisConnection,
   type RekorConfig,
   type Sha256Digest,
   type Submission,
@@ -34,10 +35,11 @@ export interface RekorProducerOptions {
   /** Validated configuration (`attestor.rekor`). */
   config: RekorConfig;
   /**
-   * A Redis connection owned by the caller (not closed by `close()`). Without
-   * it the producer opens its own to `config.redis.url`.
+   * A Redis connection owned by the caller (not closed by `close()`): a
+   * `Redis`, or a `Cluster` for Redis Cluster. Without it the producer opens
+   * its own to the configured Redis (`redis.url`, `redis.cluster` or `redis.sentinel`).
    */
-  redis?: Redis;
+  redis?: RedisConnection;
   /** Postgres, for the offline queue and receipt look-ups. Without it, overflow is an error. */
   db?: Kysely<Database>;
   /** How long one Redis round trip may take before Redis counts as away. @defaultValue 2000 */
@@ -104,11 +106,11 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
   const clock = options.clock ?? Date.now;
   const timeoutMs = options.redisTimeoutMs ?? 2000;
   const logger = options.logger ?? silentLogger;
-  const keys = createRedisKeys(config.redis.keyPrefix);
+  const keys = createRedisKeys(config.redis.keyPrefix, { topology: config.redis.topology });
   const ownsRedis = options.redis === undefined;
   const redis =
     options.redis ??
-    new Redis(config.redis.url, {
+    createRedisConnection(config.redis, {
       // fail fast while Redis is away, so the submission can go to Postgres
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,

@@ -42,7 +42,10 @@ export function createTierQueues(options: TierQueuesOptions): TierQueues {
   function get(tier: Tier): Queue<SubmissionJobData> {
     let q = queues.get(tier);
     if (!q) {
-      q = new Queue<SubmissionJobData>(keys.queueName(tier), { connection: redis, prefix: keys.queuePrefix });
+      q = new Queue<SubmissionJobData>(keys.queueName(tier), {
+        connection: redis,
+        prefix: keys.queuePrefix(tier),
+      });
       q.on('error', (e) => logger.warn({ queue: keys.queueName(tier), ...errorFields(e) }, 'queue error'));
       queues.set(tier, q);
     }

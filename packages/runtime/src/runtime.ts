@@ -1,14 +1,17 @@
-import { Redis, type RedisOptions } from 'ioredis';
 import { sql, type Kysely } from 'kysely';
 import { Registry } from 'prom-client';
 import {
+  createRedisConnection,
   createRedisKeys,
+  describeRedis,
   errorFields,
   MINUTE_MS,
   redactUrl,
   SECOND_MS,
   silentLogger,
   type Logger,
+  type RedisConnection,
+  type RedisConnectionOptions,
   type RedisKeys,
   type RekorConfig,
 } from '@rekor-budget/core';
@@ -90,7 +93,8 @@ export interface Runtime {
   readonly config: RekorConfig;
   readonly logger: Logger;
   readonly keys: RedisKeys;
-  readonly redis: Redis;
+  /** The configured Redis: a `Cluster` for Redis Cluster, else a `Redis` (with Sentinel, to the master). */
+  readonly redis: RedisConnection;
   readonly db: Kysely<Database>;
   /** The budget and worker clock (epoch ms). */
   readonly clock: () => number;
@@ -117,7 +121,7 @@ export interface Runtime {
 /** How long the reachability probe waits by default (ms). */
 export const PROBE_TIMEOUT_MS = 2_000;
 
-const REDIS_OPTIONS: Record<RedisMode, RedisOptions> = {
+const REDIS_OPTIONS: Record<RedisMode, RedisConnectionOptions> = {
   worker: { maxRetriesPerRequest: null },
   command: { maxRetriesPerRequest: 1, connectTimeout: 3_000, enableOfflineQueue: true },
 };
@@ -128,9 +132,14 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   const logger = options.logger ?? silentLogger;
   // read before anything is opened: a bad document leaves nothing to close
   const trust = await loadTrustDocuments(config);
-  const keys = createRedisKeys(config.redis.keyPrefix);
-  const redis = new Redis(config.redis.url, REDIS_OPTIONS[options.redisMode ?? 'worker']);
-  redis.on('error', (e) => logger.warn({ component: 'redis', ...errorFields(e) }, 'Redis connection error'));
+  const keys = createRedisKeys(config.redis.keyPrefix, { topology: config.redis.topology });
+  const redis = createRedisConnection(config.redis, REDIS_OPTIONS[options.redisMode ?? 'worker']);
+  redis.on('error', (e) =>
+    logger.warn(
+      { component: 'redis', redis: describeRedis(config.redis), ...errorFields(e) },
+      'Redis connection error',
+    ),
+  );
   const db = createDb({
     url: config.database.url,
     applicationName: options.name,

@@ -1,6 +1,12 @@
-import type { Redis } from 'ioredis';
 import { sql, type Kysely } from 'kysely';
-import { redactUrl, type RekorConfig } from '@rekor-budget/core';
+import {
+  describeRedis,
+  redactUrl,
+  redisLocationKey,
+  redisMasters,
+  type RedisConnection,
+  type RekorConfig,
+} from '@rekor-budget/core';
 import type { Database } from '@rekor-budget/db';
 import { RuntimeError } from './error';
 
@@ -22,11 +28,12 @@ function reason(e: unknown): string {
 /** Redis and Postgres each answer within `timeoutMs`, or a `SERVICE_UNAVAILABLE` that names the one that did not. */
 export async function requireServices(
   config: RekorConfig,
-  redis: Redis,
+  redis: RedisConnection,
   db: Kysely<Database>,
   timeoutMs: number,
 ): Promise<void> {
-  const redisUrl = redactUrl(config.redis.url);
+  const where = describeRedis(config.redis);
+  const location = redisLocationKey(config.redis);
   const databaseUrl = redactUrl(config.database.url);
   const redisCheck = within(
     redis.ping(),
@@ -36,7 +43,7 @@ export async function requireServices(
     throw new RuntimeError(
       'SERVICE_UNAVAILABLE',
       'redis',
-      `Redis at ${redisUrl} does not answer (${reason(e)}); start it, or point REDIS_URL (redis.url) at a running Redis`,
+      `${where} does not answer (${reason(e)}); start it, or point ${location.env} (${location.key}) at a running Redis`,
       { cause: e },
     );
   });
@@ -61,32 +68,47 @@ export async function requireServices(
  * Redis keeps the queued jobs and the budget windows. A Redis without AOF
  * forgets them on a restart, one with an eviction policy may drop them under
  * memory pressure: workers refuse to start on it (`redis.requireDurable`).
+ * In a cluster every master is asked (each holds its share of the keys);
+ * with Sentinel, the master the sentinels named.
  */
-export async function requireDurableRedis(config: RekorConfig, redis: Redis): Promise<void> {
-  const url = redactUrl(config.redis.url);
-  let appendonly: string | undefined;
-  let policy: string | undefined;
-  try {
-    appendonly = ((await redis.config('GET', 'appendonly')) as string[])[1];
-    policy = ((await redis.config('GET', 'maxmemory-policy')) as string[])[1];
-  } catch (e) {
+export async function requireDurableRedis(config: RekorConfig, redis: RedisConnection): Promise<void> {
+  const where = describeRedis(config.redis);
+  const masters = redisMasters(redis);
+  if (masters.length === 0) {
     throw new RuntimeError(
       'REDIS_NOT_DURABLE',
       'redis',
-      `cannot read the persistence settings of Redis at ${url} (${reason(e)}); allow CONFIG GET for this user, or, if you know Redis keeps AOF on and never evicts, set redis.requireDurable: false`,
-      { cause: e },
+      `${where} lists no master yet, so its persistence settings cannot be read; check that every slot is served (redis-cli --cluster check), or set redis.requireDurable: false for a throw-away setup`,
     );
   }
   const problems: string[] = [];
-  if (appendonly !== 'yes') problems.push(`appendonly is ${appendonly ?? 'unknown'} (set appendonly yes)`);
-  if (policy !== 'noeviction') {
-    problems.push(`maxmemory-policy is ${policy ?? 'unknown'} (set maxmemory-policy noeviction)`);
+  for (const { address, client } of masters) {
+    const node = masters.length > 1 || config.redis.topology !== 'single' ? ` (master ${address})` : '';
+    let appendonly: string | undefined;
+    let policy: string | undefined;
+    try {
+      appendonly = ((await client.config('GET', 'appendonly')) as string[])[1];
+      policy = ((await client.config('GET', 'maxmemory-policy')) as string[])[1];
+    } catch (e) {
+      throw new RuntimeError(
+        'REDIS_NOT_DURABLE',
+        'redis',
+        `cannot read the persistence settings of ${where}${node} (${reason(e)}); allow CONFIG GET for this user, or, if you know Redis keeps AOF on and never evicts, set redis.requireDurable: false`,
+        { cause: e },
+      );
+    }
+    if (appendonly !== 'yes') {
+      problems.push(`appendonly is ${appendonly ?? 'unknown'}${node} (set appendonly yes)`);
+    }
+    if (policy !== 'noeviction') {
+      problems.push(`maxmemory-policy is ${policy ?? 'unknown'}${node} (set maxmemory-policy noeviction)`);
+    }
   }
   if (problems.length > 0) {
     throw new RuntimeError(
       'REDIS_NOT_DURABLE',
       'redis',
-      `Redis at ${url} may lose queued submissions and budget windows: ${problems.join('; ')}. Fix its configuration (redis.conf or CONFIG SET), or set redis.requireDurable: false for a throw-away setup`,
+      `${where} may lose queued submissions and budget windows: ${problems.join('; ')}. Fix its configuration (redis.conf or CONFIG SET${masters.length > 1 ? ' on every master' : ''}), or set redis.requireDurable: false for a throw-away setup`,
     );
   }
 }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Redis, type RedisOptions } from 'ioredis';
+import { createRedisKeys } from '@rekor-budget/core';
 import { redisUrl } from './services';
 
 /** A key prefix no other test uses, e.g. `t-lq3k9x-1a2b3c`. */
@@ -12,10 +13,10 @@ export function createTestRedis(options: RedisOptions = {}): Redis {
   return new Redis(redisUrl(), { maxRetriesPerRequest: null, lazyConnect: false, ...options });
 }
 
-/** Deletes every key a test made under `prefix` (plain and hash-tagged forms). */
+/** Deletes every key a test made under `prefix` (plain and hash-tagged forms, every layout). */
 export async function deleteKeys(redis: Redis, prefix: string): Promise<number> {
   let deleted = 0;
-  for (const pattern of [`${prefix}:*`, `{${prefix}}:*`]) {
+  for (const pattern of createRedisKeys(prefix, { topology: 'cluster' }).scanPatterns) {
     let cursor = '0';
     do {
       const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500);

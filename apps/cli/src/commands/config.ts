@@ -17,11 +17,19 @@ export function shownConfig(c: RekorConfig): Record<string, unknown> {
   return toFileConfig({
     ...c,
     serverUrl: redactUrl(c.serverUrl),
-    redis: { ...c.redis, url: redactUrl(c.redis.url) },
+    redis: shownRedis(c.redis),
     database: { ...c.database, url: redactUrl(c.database.url) },
     dashboard: { ...c.dashboard, password: secret(c.dashboard.password) },
     metrics: { ...c.metrics, password: secret(c.metrics.password), token: secret(c.metrics.token) },
   });
+}
+
+function shownRedis(r: RekorConfig['redis']): RekorConfig['redis'] {
+  const secret = (v: string | undefined) => (v === undefined ? undefined : REDACTED);
+  const base = { ...r, password: secret(r.password) };
+  if (base.topology === 'single') return { ...base, url: redactUrl(base.url) };
+  if (base.topology === 'sentinel') return { ...base, sentinelPassword: secret(base.sentinelPassword) };
+  return base;
 }
 
 export function registerConfig(program: Command, io: CliIo, setExit: (code: number) => void): void {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
-import { errorFields } from '@rekor-budget/core';
+import { errorFields, redisEnv } from '@rekor-budget/core';
 import { startDashboard, type RunningDashboard } from '@rekor-budget/dashboard';
 import { createRekorProducer } from '@rekor-budget/producer';
 import { resolve } from 'node:path';
@@ -137,7 +137,7 @@ export function registerStart(program: Command, io: CliIo, setExit: (code: numbe
           `dashboard ${dashboard.url}/budgets and ${dashboard.url}/queues  (user ${credentials.user}, password ${credentials.password})`,
         );
         writeRunEnv(resolve(io.cwd, RUN_ENV_FILE), {
-          REDIS_URL: config.redis.url,
+          ...redisEnv(config.redis),
           REDIS_PREFIX: config.redis.keyPrefix,
           DATABASE_URL: config.database.url,
           REKOR_URL: config.serverUrl,

@@ -1,7 +1,14 @@
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
-import { Redis } from 'ioredis';
 import { join } from 'node:path';
-import { redactUrl, type Logger, type RekorConfig } from '@rekor-budget/core';
+import {
+  createRedisConnection,
+  createRedisKeys,
+  describeRedis,
+  redactUrl,
+  redisMasters,
+  type Logger,
+  type RekorConfig,
+} from '@rekor-budget/core';
 import { writeKeyPair } from '@rekor-budget/rekor';
 import { startRekorLocal, type RekorLocalServer } from '@rekor-budget/rekor-local';
 import { requireDurableRedis, type Runtime } from '@rekor-budget/runtime';
@@ -18,18 +25,22 @@ const PUBLIC_REKOR = 'https://rekor.sigstore.dev';
 /** rekor-local's port unless another is chosen or it is taken. */
 export const DEFAULT_REKOR_PORT = 3030;
 
-/** Deletes every key under `prefix` (plain and hash-tagged), never anything else. */
-async function deletePrefix(url: string, prefix: string): Promise<void> {
-  const redis = new Redis(url, { maxRetriesPerRequest: 1, lazyConnect: true });
+/** Deletes every key under the configured prefix (every layout, every master), never anything else. */
+async function deletePrefix(config: RekorConfig['redis']): Promise<void> {
+  const redis = createRedisConnection(config, { maxRetriesPerRequest: 1, lazyConnect: true });
   try {
     await redis.connect();
-    for (const pattern of [`${prefix}:*`, `{${prefix}}:*`]) {
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
-        cursor = next;
-        if (keys.length > 0) await redis.del(...keys);
-      } while (cursor !== '0');
+    const { scanPatterns } = createRedisKeys(config.keyPrefix, { topology: config.topology });
+    for (const { client } of redisMasters(redis)) {
+      for (const pattern of scanPatterns) {
+        let cursor = '0';
+        do {
+          const [next, keys] = await client.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
+          cursor = next;
+          // one key per DEL: keys of one scan may lie in different cluster slots
+          if (keys.length > 0) await keys.reduce((p, key) => p.del(key), client.pipeline()).exec();
+        } while (cursor !== '0');
+      }
     }
   } finally {
     redis.disconnect();
@@ -103,12 +114,12 @@ export async function startLocalSystem(o: LocalSystemOptions): Promise<LocalSyst
   let config = ns.config;
   say(ns.line);
   const [redis, postgres] = await Promise.all([
-    probeRedis(config.redis.url),
+    probeRedis(config.redis),
     // this checkout's own database may not exist yet: the server answering is what counts
     probePostgres(ns.ownDatabase ? withDatabase(config.database.url, 'postgres') : config.database.url),
   ]);
   say(
-    `redis     ${redactUrl(config.redis.url)}: ${redis.ok ? `up (${redis.detail})` : `DOWN (${redis.detail})`}`,
+    `redis     ${describeRedis(config.redis)}: ${redis.ok ? `up (${redis.detail})` : `DOWN (${redis.detail})`}`,
   );
   say(
     `postgres  ${redactUrl(config.database.url)}: ${postgres.ok ? `up (${postgres.detail})` : `DOWN (${postgres.detail})`}`,
@@ -120,7 +131,7 @@ export async function startLocalSystem(o: LocalSystemOptions): Promise<LocalSyst
   const rekorData = join(o.workDir, o.fresh ? 'demo-rekor-local' : 'rekor-local');
   if (o.fresh) {
     // the demo's own namespace and log only: what an earlier demo left there
-    if (ns.ownPrefix) await deletePrefix(config.redis.url, config.redis.keyPrefix);
+    if (ns.ownPrefix) await deletePrefix(config.redis);
     if (ns.ownDatabase) await dropDatabase(config.database.url);
     rmSync(rekorData, { recursive: true, force: true });
     if (ns.ownPrefix || ns.ownDatabase)

@@ -1,4 +1,5 @@
 import { formatDuration } from '../duration';
+import { redisFileShape } from './redis-topology';
 import type { RekorConfig } from './schema';
 
 /** The keys of `attestor.rekor` as a file writes them (durations as "hh:mm:ss"). */
@@ -50,7 +51,11 @@ export function toFileConfig(c: RekorConfig): RekorFileConfig {
     requestTimeout: d(c.requestTimeoutMs),
     maxPayloadBytes: c.maxPayloadBytes,
     pace: { max: c.pace.max, window: d(c.pace.windowMs) },
-    redis: { url: c.redis.url, keyPrefix: c.redis.keyPrefix, requireDurable: c.redis.requireDurable },
+    redis: {
+      ...redisFileShape(c.redis),
+      keyPrefix: c.redis.keyPrefix,
+      requireDurable: c.redis.requireDurable,
+    },
     database: { url: c.database.url },
     signing: defined({ ...c.signing }),
     metrics: defined({ ...c.metrics }),

@@ -13,6 +13,13 @@ const ROOT = ['attestor', 'rekor'];
 /** Environment variables that override a configuration key. */
 export const ENV_OVERRIDES = {
   REDIS_URL: ['redis', 'url'],
+  REDIS_CLUSTER_NODES: ['redis', 'cluster', 'nodes'],
+  REDIS_SENTINEL_NAME: ['redis', 'sentinel', 'name'],
+  REDIS_SENTINEL_NODES: ['redis', 'sentinel', 'nodes'],
+  REDIS_SENTINEL_USERNAME: ['redis', 'sentinel', 'username'],
+  REDIS_SENTINEL_PASSWORD: ['redis', 'sentinel', 'password'],
+  REDIS_USERNAME: ['redis', 'username'],
+  REDIS_PASSWORD: ['redis', 'password'],
   REDIS_PREFIX: ['redis', 'keyPrefix'],
   DATABASE_URL: ['database', 'url'],
   REKOR_URL: ['serverUrl'],
@@ -135,9 +142,14 @@ function applyEnv(raw: unknown, env: Env, envPaths: Map<string, string>): unknow
       node = node[key] as Record<string, unknown>;
     }
     const value = env[name]!;
-    // a port is a number in the file; from the environment, a whole number reads as one
-    node[path[path.length - 1]!] =
-      path[path.length - 1] === 'port' && /^\d+$/.test(value) ? Number(value) : value;
+    const last = path[path.length - 1]!;
+    // a port is a number in the file; a node list (REDIS_CLUSTER_NODES) a list
+    node[last] =
+      last === 'port' && /^\d+$/.test(value)
+        ? Number(value)
+        : last === 'nodes'
+          ? value.split(',').map((s) => s.trim())
+          : value;
     envPaths.set(formatPath(path), name);
   }
   return copy;
@@ -166,7 +178,10 @@ function describeIssue(issue: z.ZodIssue, input: unknown, envPaths: Map<string, 
   const raw = valueAt(input, issue.path);
   const secret = raw !== undefined && issue.path.some((k) => typeof k === 'string' && isSecretKey(k));
   const value = secret ? REDACTED : shownValue(raw);
-  const env = envPaths.get(path);
+  // an item of a list set from the environment (REDIS_CLUSTER_NODES) names the variable too
+  const env =
+    envPaths.get(path) ??
+    [...envPaths].find(([p]) => path.startsWith(`${p}.`) || path.startsWith(`${p}[`))?.[1];
   const where = env ? `${path} (from ${env})` : path;
   const shown = raw === undefined ? 'missing value' : secret ? REDACTED : echo(raw);
   return [{ path, value, message: `${where}: ${shown} ${issue.message}` }];

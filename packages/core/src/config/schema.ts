@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { isTenantId, TIER_MODES } from '../domain';
 import { formatDuration, parseDuration } from '../duration';
 import { DAY_MS, HOUR_MS, SECOND_MS } from '../time';
+import { checkRedisTopology, redisNodes, redisTopology } from './redis-topology';
 
 /**
  * The one schema of `attestor.rekor`. Keys are exactly the spec's Full
@@ -246,7 +247,21 @@ export const rekorSchema = z
         window: duration('00:00:01').default('00:00:01'),
       }),
       redis: section({
-        url: urlWithScheme(['redis', 'rediss'], 'redis://127.0.0.1:6379').default('redis://127.0.0.1:6379'),
+        // exactly one of url, cluster, sentinel (url is the default when none is set)
+        url: urlWithScheme(['redis', 'rediss'], 'redis://127.0.0.1:6379').optional(),
+        cluster: section({
+          nodes: redisNodes('cluster', '127.0.0.1:7000,127.0.0.1:7001,127.0.0.1:7002'),
+        }).optional(),
+        sentinel: section({
+          name: nonEmpty('mymaster'),
+          nodes: redisNodes('sentinel', '127.0.0.1:26379,127.0.0.1:26380'),
+          // the sentinels' own credentials (ioredis sentinelUsername / sentinelPassword)
+          username: nonEmpty('sentinel').optional(),
+          password: nonEmpty('change-me').optional(),
+        }).optional(),
+        // credentials of the data nodes of a cluster or Sentinel deployment (with url: in the URL)
+        username: nonEmpty('rekor-budget').optional(),
+        password: nonEmpty('change-me').optional(),
         keyPrefix: z
           .string({ message: 'is not a key prefix; use letters, digits and - _ . :, e.g. "rekor-budget"' })
           .regex(/^[A-Za-z0-9_.:-]{1,64}$/, {
@@ -379,6 +394,8 @@ export const rekorSchema = z
       }
     });
 
+    checkRedisTopology(c.redis, issue);
+
     for (const section of ['dashboard', 'metrics'] as const) {
       const hasUser = c[section].user !== undefined;
       const hasPassword = c[section].password !== undefined;
@@ -447,11 +464,12 @@ export const rekorSchema = z
         triggers: mergeTriggers(r.edgeBundles.triggers),
       },
       redis: {
-        url: r.redis.url,
+        ...redisTopology(r.redis),
         keyPrefix: r.redis.keyPrefix,
         /**
          * Workers start only on a Redis that keeps what it acknowledged: AOF on
-         * (`appendonly yes`) and `maxmemory-policy noeviction`. @defaultValue true
+         * (`appendonly yes`) and `maxmemory-policy noeviction`; in a cluster, on
+         * every master. @defaultValue true
          */
         requireDurable: r.redis.requireDurable,
       },
