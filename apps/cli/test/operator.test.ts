@@ -352,7 +352,7 @@ describe('status', () => {
     url.pathname = `/${missing}`;
     writeFileSync(
       join(cwd, '.rekor-budget', 'env'),
-      `REDIS_URL=${s.config().redis.url}\nREDIS_PREFIX=${s.prefix}\nDATABASE_URL=${url.href}\nREKOR_URL=http://127.0.0.1:1\n`,
+      `REDIS_URL=${redisUrl()}\nREDIS_PREFIX=${s.prefix}\nDATABASE_URL=${url.href}\nREKOR_URL=http://127.0.0.1:1\n`,
     );
     const quiet = env({ REDIS_URL: undefined, REDIS_PREFIX: undefined, DATABASE_URL: undefined });
     // each names the database of the file, which does not exist: they read it
