@@ -4,6 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { toFileConfig } from '@rekor-budget/core';
 import { createHarness, graphInput, waitFor, type Harness } from './harness';
 
 jest.setTimeout(120_000);
@@ -61,7 +62,7 @@ test('a worker killed with SIGKILL mid-batch: after a restart every job complete
       attestor: {
         rekor: {
           serverUrl: c.serverUrl,
-          redis: c.redis,
+          redis: toFileConfig(c).redis,
           database: c.database,
           signing: { keyPath: c.signing.keyPath },
           retry: { maxAttempts: 3, initialDelay: '00:00:00.050', maxDelay: '00:00:00.200' },

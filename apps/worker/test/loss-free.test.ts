@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { stringify } from 'yaml';
+import { toFileConfig } from '@rekor-budget/core';
 import {
   startPrivatePostgres,
   startPrivateRedis,
@@ -201,7 +202,7 @@ test('a worker frozen past its lock while another takes its job over: the conten
       attestor: {
         rekor: {
           serverUrl: c.serverUrl,
-          redis: c.redis,
+          redis: toFileConfig(c).redis,
           database: c.database,
           signing: { keyPath: c.signing.keyPath },
           requestTimeout: '00:00:02',
