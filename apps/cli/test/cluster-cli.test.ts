@@ -110,7 +110,11 @@ test('a cluster that does not answer: one line naming the nodes and the fix (exi
 
 test('the run env start writes names the cluster: status beside it, without --config, reaches it', async () => {
   const config = parseConfigObject({ attestor: { rekor: rekorSection(cluster.nodes) } }, { source: 'test' });
-  const vars = { ...redisEnv(config.redis), REDIS_PREFIX: prefix, DATABASE_URL: t.url };
+  const vars: Record<string, string | undefined> = {
+    ...redisEnv(config.redis),
+    REDIS_PREFIX: prefix,
+    DATABASE_URL: t.url,
+  };
   expect(vars.REDIS_CLUSTER_NODES).toBe(cluster.nodes.join(','));
   expect(vars).not.toHaveProperty('REDIS_URL');
   const cwd = join(dir, 'beside-start');
