@@ -5,7 +5,8 @@
  * bundle signed and logged with @sigstore/sign (`DSSEBundleBuilder` +
  * `RekorWitness`, dsse entries) against the same rekor-local; the bundle
  * inserted into Postgres. No envelope store, no per-content lock, no
- * offline queue, no receipts lookup, no metrics.
+ * offline queue, no receipts lookup, no metrics. On a Redis Cluster the queue
+ * prefix is one hash tag (`{<prefix>}`), as BullMQ requires.
  *
  *   node -r @swc-node/register bench/baseline-worker.ts <json options>
  *
@@ -14,13 +15,27 @@
 import { createPrivateKey, createPublicKey, sign as signData } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { DelayedError, Worker } from 'bullmq';
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import pg from 'pg';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { DSSEBundleBuilder, RekorWitness, type Signer } from '@sigstore/sign';
 
+/** The Redis the baseline runs on, as a user would name it to ioredis by hand. */
+export type BaselineRedis =
+  | { url: string }
+  | { cluster: { host: string; port: number }[] }
+  | { sentinel: { name: string; nodes: { host: string; port: number }[] } };
+
+/** A connection to `r` for BullMQ workers (no retry limit per request). */
+export function connectBaselineRedis(r: BaselineRedis): Redis | Cluster {
+  if ('cluster' in r) return new Cluster(r.cluster, { redisOptions: { maxRetriesPerRequest: null } });
+  if ('sentinel' in r)
+    return new Redis({ name: r.sentinel.name, sentinels: r.sentinel.nodes, maxRetriesPerRequest: null });
+  return new Redis(r.url, { maxRetriesPerRequest: null });
+}
+
 export interface BaselineOptions {
-  redisUrl: string;
+  redis: BaselineRedis;
   prefix: string;
   queue: string;
   rekorUrl: string;
@@ -57,7 +72,7 @@ async function main(): Promise<void> {
     signer,
     witnesses: [new RekorWitness({ rekorBaseURL: o.rekorUrl, entryType: 'dsse', fetchOnConflict: true })],
   });
-  const redis = new Redis(o.redisUrl, { maxRetriesPerRequest: null });
+  const redis = connectBaselineRedis(o.redis);
   const limiter = new RateLimiterRedis({
     storeClient: redis,
     keyPrefix: `${o.prefix}:rl`,

@@ -7,6 +7,11 @@
  * rekor-local. Prints submissions/s, admit-to-receipt latency and the ratio.
  *
  *   npm run bench -w @rekor-budget/worker   [-- --submissions 4000 --workers 1,2,4 --concurrency 32]
+ *                                           [--topology single|cluster|sentinel]
+ *
+ * --topology cluster / sentinel runs both on a private topology from
+ * @rekor-budget/testing (three masters; or a master, a replica and a sentinel),
+ * every node with AOF and appendfsync always; single (default) uses REDIS_URL.
  *
  * BENCH_NODE_FLAGS is passed to every process it starts, e.g.
  * BENCH_NODE_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof" for a CPU profile of each.
@@ -17,15 +22,32 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import pg from 'pg';
 import { stringify } from 'yaml';
-import { createRedisKeys, parseConfigObject } from '@rekor-budget/core';
+import {
+  createRedisConnection,
+  createRedisKeys,
+  parseConfigObject,
+  type RedisConnection,
+  type RedisTopologyConfig,
+} from '@rekor-budget/core';
 import { createRekorProducer } from '@rekor-budget/producer';
 import { createReceiptStore, createTierQueues } from '@rekor-budget/queue';
 import { writeKeyPair } from '@rekor-budget/rekor';
-import { BASELINE_TABLE, type BaselineJob, type BaselineOptions } from './baseline-worker';
-import { createBenchDatabase, deleteKeys, type BenchDatabase } from '@rekor-budget/testing';
+import {
+  BASELINE_TABLE,
+  type BaselineJob,
+  type BaselineOptions,
+  type BaselineRedis,
+} from './baseline-worker';
+import {
+  createBenchDatabase,
+  deleteKeys,
+  startPrivateCluster,
+  startPrivateSentinel,
+  type BenchDatabase,
+} from '@rekor-budget/testing';
 import { arg, CLI, REDIS_URL, spawnNode } from './support';
 
 const SUBMISSIONS = Number(arg('submissions', '4000'));
@@ -33,6 +55,11 @@ const WORKER_COUNTS = arg('workers', '1,2,4').split(',').map(Number);
 const CONCURRENCY = Number(arg('concurrency', '32'));
 const HOURLY_LIMIT = 100;
 const BASELINE = join(__dirname, 'baseline-worker.ts');
+const TOPOLOGY = arg('topology', 'single');
+if (!['single', 'cluster', 'sentinel'].includes(TOPOLOGY)) {
+  console.error(`--topology ${TOPOLOGY}: use single, cluster or sentinel`);
+  process.exit(2);
+}
 
 const sha = () => `sha256:${randomBytes(32).toString('hex')}`;
 
@@ -80,7 +107,11 @@ interface Env {
   keyPath: string;
   databaseUrl: string;
   db: BenchDatabase['db'];
-  redis: Redis;
+  /** The topology's keys of `redis` in the configuration, without the prefix. */
+  redisFile: Record<string, unknown>;
+  redisConfig: RedisTopologyConfig;
+  baselineRedis: BaselineRedis;
+  redis: RedisConnection;
   children: ChildProcess[];
 }
 
@@ -122,7 +153,7 @@ async function runProduct(env: Env, jobs: BaselineJob[], workers: number): Promi
   const prefix = `bench-${randomBytes(3).toString('hex')}`;
   const rekor = {
     serverUrl: env.rekorUrl,
-    redis: { url: REDIS_URL, keyPrefix: prefix, requireDurable: false },
+    redis: { ...env.redisFile, keyPrefix: prefix, requireDurable: false },
     database: { url: env.databaseUrl },
     signing: { keyPath: env.keyPath },
     offline: { maxQueueSize: SUBMISSIONS * 2 },
@@ -158,13 +189,21 @@ async function runProduct(env: Env, jobs: BaselineJob[], workers: number): Promi
     child.stdout!.resume(); // the workers' log lines are not read here
     started.push(child);
   }
-  const queues = createTierQueues({ redis: env.redis, keys: createRedisKeys(prefix) });
+  const queues = createTierQueues({
+    redis: env.redis,
+    keys: createRedisKeys(prefix, { topology: config.redis.topology }),
+  });
   const r = await finished(queues.get('graph'), jobs.length, start);
   await queues.close();
   await stopAll(started);
   const stored = (await receipts.count()) - before;
-  await deleteKeys(env.redis, prefix);
+  await cleanUp(env, prefix);
   return resultOf(jobs.length, r, stored);
+}
+
+/** Deletes a run's keys on the shared Redis; a private topology goes away with its nodes. */
+async function cleanUp(env: Env, prefix: string): Promise<void> {
+  if (env.redisConfig.topology === 'single') await deleteKeys(env.redis as Redis, prefix);
 }
 
 async function runBaseline(env: Env, jobs: BaselineJob[], workers: number): Promise<RunResult> {
@@ -185,7 +224,7 @@ async function runBaseline(env: Env, jobs: BaselineJob[], workers: number): Prom
     );
   }
   const options: BaselineOptions = {
-    redisUrl: REDIS_URL,
+    redis: env.baselineRedis,
     prefix,
     queue: queueName,
     rekorUrl: env.rekorUrl,
@@ -206,8 +245,41 @@ async function runBaseline(env: Env, jobs: BaselineJob[], workers: number): Prom
   await stopAll(started);
   const stored = (await count()) - before;
   await pool.end();
-  await deleteKeys(env.redis, prefix);
+  await cleanUp(env, prefix);
   return resultOf(jobs.length, r, stored);
+}
+
+interface BenchRedis {
+  redisFile: Record<string, unknown>;
+  baselineRedis: BaselineRedis;
+  /** Stops a private topology (nothing for the shared Redis). */
+  destroy(): Promise<void>;
+}
+
+const hostPort = (node: string) => {
+  const [host, port] = node.split(':');
+  return { host: host!, port: Number(port) };
+};
+
+/** The Redis of this run: REDIS_URL, or a private cluster / Sentinel set-up on loopback. */
+async function startRedis(): Promise<BenchRedis> {
+  if (TOPOLOGY === 'cluster') {
+    const c = await startPrivateCluster();
+    return {
+      redisFile: { cluster: { nodes: c.nodes } },
+      baselineRedis: { cluster: c.nodes.map(hostPort) },
+      destroy: () => c.destroy(),
+    };
+  }
+  if (TOPOLOGY === 'sentinel') {
+    const s = await startPrivateSentinel();
+    return {
+      redisFile: { sentinel: { name: s.name, nodes: s.sentinels } },
+      baselineRedis: { sentinel: { name: s.name, nodes: s.sentinels.map(hostPort) } },
+      destroy: () => s.destroy(),
+    };
+  }
+  return { redisFile: { url: REDIS_URL }, baselineRedis: { url: REDIS_URL }, destroy: async () => undefined };
 }
 
 async function main() {
@@ -221,13 +293,21 @@ async function main() {
   );
   await baselineDb.end();
   const key = await writeKeyPair(join(dir, 'signing.pem'));
-  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+  const benchRedis = await startRedis();
+  const redisConfig = parseConfigObject(
+    { attestor: { rekor: { redis: benchRedis.redisFile } } },
+    { source: 'bench' },
+  ).redis;
+  const redis = createRedisConnection(redisConfig, { maxRetriesPerRequest: null });
   const env: Env = {
     dir,
     rekorUrl: '',
     keyPath: key.privateKeyPath,
     databaseUrl: bench.url,
     db,
+    redisFile: benchRedis.redisFile,
+    redisConfig,
+    baselineRedis: benchRedis.baselineRedis,
     redis,
     children: [],
   };
@@ -250,6 +330,12 @@ async function main() {
     console.log(
       '  baseline   BullMQ addBulk -> BullMQ workers with rate-limiter-flexible, @sigstore/sign DSSEBundleBuilder + RekorWitness, INSERT of the bundle',
     );
+    const where = {
+      single: `one Redis (${REDIS_URL})`,
+      cluster: 'a private Redis Cluster of three masters (AOF, appendfsync always)',
+      sentinel: 'a private Sentinel set-up: master, replica, sentinel (AOF, appendfsync always)',
+    }[TOPOLOGY];
+    console.log(`  redis      ${where}`);
     console.log('  both       the same Redis, Postgres and rekor-local (own process, fsync on)');
     console.log('');
     console.log('  processes | product subm/s   p50    p99 | baseline subm/s   p50    p99 | ratio');
@@ -279,6 +365,7 @@ async function main() {
   } finally {
     await stopAll(env.children);
     await redis.quit();
+    await benchRedis.destroy();
     await bench.drop();
     rmSync(dir, { recursive: true, force: true });
   }

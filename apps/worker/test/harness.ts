@@ -102,6 +102,11 @@ export async function createHarness(
   const connect = (): RedisConnection =>
     privateRedis ? createRedisConnection(config.redis, { maxRetriesPerRequest: null }) : createTestRedis();
   const redis = privateRedis ? connect() : s.redis;
+  // a failover or a killed node makes it reconnect: said in the runtime's log, not as an unhandled error
+  if (privateRedis)
+    redis.on('error', (e: Error) =>
+      runtime.logger.debug({ err: e.message }, 'harness Redis connection error'),
+    );
   // on a private Redis the producer opens its own (fail-fast) connection to it
   const producer = createRekorProducer({
     config,

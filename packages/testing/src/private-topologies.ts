@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -144,6 +144,13 @@ export interface PrivateSentinel {
   masterPort(): Promise<number>;
   /** SIGKILLs the current master and waits until the sentinel promoted the replica. */
   failover(): Promise<void>;
+  /**
+   * A standalone copy of the master the last `failover()` killed, started
+   * from a copy of its directory: its AOF (`appendfsync always`) holds every
+   * write it acknowledged, so comparing it with the promoted replica shows
+   * what asynchronous replication lost. Stopped by `destroy()` as well.
+   */
+  formerMaster(): Promise<{ url: string; stop(): Promise<void> }>;
   destroy(): Promise<void>;
 }
 
@@ -201,6 +208,7 @@ export async function startPrivateSentinel(name = 'rekor-budget'): Promise<Priva
     started.push(sentinel);
     await startNode(sentinel);
     const ask = new Redis(sentinelPort, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 1 });
+    let killed: Node | undefined;
     const masterPort = async () => {
       const addr = (await ask.call('SENTINEL', 'get-master-addr-by-name', name)) as [string, string] | null;
       return Number(addr?.[1] ?? 0);
@@ -216,11 +224,31 @@ export async function startPrivateSentinel(name = 'rekor-budget'): Promise<Priva
       async failover() {
         const before = await masterPort();
         const victim = started.find((n) => n.port === before);
-        if (victim) await killNode(victim);
+        if (victim) {
+          await killNode(victim);
+          killed = victim;
+        }
         await until(async () => {
           const now = await masterPort();
           return now !== before && now !== 0;
         }, 'the sentinel to promote the replica');
+      },
+      async formerMaster() {
+        if (!killed) throw new Error('formerMaster() needs a failover() first');
+        const dir = mkdtempSync(join(tmpdir(), 'rb-former-master-'));
+        cpSync(killed.dir, dir, { recursive: true });
+        const port = await freePort();
+        const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, ...DURABLE];
+        const copy: Node = { port, dir, child: undefined, args };
+        started.push(copy);
+        await startNode(copy);
+        return {
+          url: `redis://127.0.0.1:${port}`,
+          async stop() {
+            await killNode(copy);
+            rmSync(dir, { recursive: true, force: true });
+          },
+        };
       },
       async destroy() {
         ask.disconnect();
