@@ -180,7 +180,7 @@ async function main() {
 
   // --- the verdict -----------------------------------------------------------
   const all = await receipts.list({ limit: null });
-  const byDigest = new Set(all.map((r) => r.contentDigest));
+  const byDigest = new Set<string>(all.map((r) => r.contentDigest));
   const lost = [...accepted.keys()].filter((d) => !byDigest.has(d)).length;
   const entries = readFileSync(join(dir, 'log', 'entries.jsonl'), 'utf8')
     .trim()

@@ -16,8 +16,21 @@ export interface RedisKeys {
   readonly queuePrefix: string;
   /** BullMQ queue name of a tier. */
   queueName(tier: Tier): string;
-  /** Sorted set of units spent in the rolling window `window` (`hour`, `burst`, `day`). */
+  /** Sorted set of units spent in the rolling window `window` (`hour`, `burst`, `day`). Before the scheduler; kept for tooling. */
   budgetWindow(tenantId: string, window: BudgetWindowName): string;
+  /**
+   * Sorted set of the tenant's units of a tier (small integer member -> ms spent),
+   * read by every window of the tier.
+   */
+  budgetUnits(tenantId: string, tier: Tier): string;
+  /** Sorted set of units promised to released jobs (job id -> hold expiry, ms). */
+  budgetHolds(tenantId: string, tier: Tier): string;
+  /** Sorted set of tenants with parked work in a tier (tenant id -> next release check, ms). */
+  schedulerLanes(tier: Tier): string;
+  /** Hash of per-tenant tallies of a tier: `q:<tenant>` jobs in the queue, `p:<tenant>` jobs parked. */
+  schedulerTally(tier: Tier): string;
+  /** Held by the one process that releases parked jobs of a tier. */
+  schedulerLeader(tier: Tier): string;
   /** Sorted set of tenants by last activity, for the status and metrics views. */
   readonly activeTenants: string;
   /** Shared "Rekor offline" state, read by every worker before a POST. */
@@ -41,6 +54,11 @@ export function createRedisKeys(prefix: string): RedisKeys {
     queuePrefix: `{${prefix}}`,
     queueName: (tier) => `rekor-${tier}`,
     budgetWindow: (tenantId, window) => `${prefix}:budget:{${checkTenant(tenantId)}}:${window}`,
+    budgetUnits: (tenantId, tier) => `${prefix}:budget:{${checkTenant(tenantId)}}:${tier}`,
+    budgetHolds: (tenantId, tier) => `${prefix}:budget:{${checkTenant(tenantId)}}:${tier}:holds`,
+    schedulerLanes: (tier) => `${prefix}:sched:${tier}:lanes`,
+    schedulerTally: (tier) => `${prefix}:sched:${tier}:tally`,
+    schedulerLeader: (tier) => `${prefix}:sched:${tier}:leader`,
     activeTenants: `${prefix}:tenants:active`,
     rekorState: `${prefix}:rekor:state`,
     inflight: (contentDigest) => `${prefix}:inflight:${contentDigest.replace(/^sha256:/, '')}`,

@@ -23,13 +23,24 @@ export type SubmissionJobData = Submission & {
   enqueuedAt: number;
   /** The signed DSSE envelope, saved before the first POST (sign once). */
   envelope?: SignedEnvelope;
-  /** How many times the job was delayed for budget (guard against endless loops). */
-  budgetDelays?: number;
+  /**
+   * How often the scheduler released the job from its parking lane (each
+   * release is one wake). Absent on a job that never waited for budget.
+   */
+  wakes?: number;
 };
+
+/**
+ * The job id of a submission the scheduler releases for the `wakes`-th time:
+ * deterministic, so a release replayed after a crash adds nothing twice.
+ */
+export function releasedJobId(tier: Tier, digest: Sha256Digest, wakes: number): string {
+  return `${jobIdFor(tier, digest)}-w${wakes}`;
+}
 
 /** The submission a job carries, without the fields the job adds. */
 export function submissionOf(data: SubmissionJobData): Submission {
-  const { enqueuedAt: _e, envelope: _v, budgetDelays: _b, ...submission } = data;
+  const { enqueuedAt: _e, envelope: _v, wakes: _w, ...submission } = data;
   return submission;
 }
 

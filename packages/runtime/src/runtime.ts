@@ -21,9 +21,12 @@ import {
   type QuotaMirror,
 } from '@rekor-budget/budget';
 import {
+  createLanes,
   createReceiptStore,
   createTierQueues,
   OfflineQueue,
+  ParkingLot,
+  type Lanes,
   RejectedStore,
   type ReceiptStore,
   type TierQueues,
@@ -92,9 +95,14 @@ export interface Runtime {
   readonly keys: RedisKeys;
   readonly redis: Redis;
   readonly db: Kysely<Database>;
-  /** The budget and worker clock (epoch ms). */
+  /** The worker clock (epoch ms): the Redis server's time base, or the injected clock. */
   readonly clock: () => number;
+  /** The budget: its scripts read Redis `TIME` themselves unless a clock was injected. */
   readonly budget: Budget;
+  /** Jobs the budget refused, parked per (tier, tenant) lane in Postgres. */
+  readonly parking: ParkingLot;
+  /** The scheduler's per-tenant summary in Redis (lanes with parked work, queued and parked tallies). */
+  readonly lanes: Lanes;
   readonly quota: QuotaMirror;
   readonly queues: TierQueues;
   readonly offline: OfflineQueue;
@@ -207,13 +215,20 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     }
   }
 
-  const budget = createBudget({ redis, keys, limits: config.budget, clock });
+  // An injected clock stamps the budget too (tests, demos); otherwise the scripts read Redis TIME.
+  const budget = createBudget({
+    redis,
+    keys,
+    limits: config.budget,
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
   const offline = new OfflineQueue(db);
   const rejected = new RejectedStore(db);
+  const parking = new ParkingLot(db);
   const registry = new Registry();
   const rekorMetrics = new RekorMetrics({
     registry,
-    sources: metricsSources({ queues, offline, rejected, budget }),
+    sources: metricsSources({ queues, offline, rejected, budget, parking }),
     tenantNames: config.tenants,
     onSourceError: (source, e) => logger.warn({ source, ...errorFields(e) }, 'metrics source failed'),
   });
@@ -244,6 +259,8 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     db,
     clock,
     budget,
+    parking,
+    lanes: createLanes(redis, keys),
     quota: createQuotaMirror(db),
     queues,
     offline,
