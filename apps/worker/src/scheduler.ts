@@ -1,3 +1,4 @@
+import type { Queue } from 'bullmq';
 import { errorFields, type Tier } from '@rekor-budget/core';
 import {
   createLease,
@@ -56,8 +57,9 @@ export interface RoundReport {
  * until its next unit frees: a deep backlog costs nothing while it waits.
  *
  * Crash safety: a parked row is deleted only after its job is in the queue,
- * under a job id derived from its content and wake count, so a replayed
- * release adds nothing twice and its hold is the same hold.
+ * under a job id derived from the row's id (unique per stay in the lane), so
+ * a replayed release finds its job there and only deletes the row, and a
+ * later release of the same content never meets an earlier, finished job.
  */
 export class Scheduler {
   private readonly rt: SchedulerRuntime;
@@ -189,26 +191,56 @@ export class Scheduler {
       await lanes.reschedule(tier, tenantId, now);
       return 0;
     }
-    const ids = head.map((p) => releasedJobId(tier, p.data.contentDigest, p.wakes + 1));
-    const { held } = await budget.hold(tenantId, tier, ids);
-    const take = head.slice(0, held);
+    const queue = queues.get(tier);
+    const ids = head.map((p) => releasedJobId(tier, p.data.contentDigest, p.id));
+    // A row whose job is in the queue already was released before and its delete
+    // never ran (a crash, Postgres away): only the row goes, no unit is held again.
+    const known = await existingJobs(this.rt.redis, queue, ids);
+    const replayed = head.filter((_, i) => known.has(ids[i]!));
+    if (replayed.length > 0) {
+      await parking.delete(replayed.map((p) => p.id));
+      await lanes.count(tier, 'p', new Map([[tenantId, -replayed.length]]));
+    }
+    const fresh = head.filter((_, i) => !known.has(ids[i]!));
+    const freshIds = fresh.map((p) => releasedJobId(tier, p.data.contentDigest, p.id));
+    const { held } = await budget.hold(tenantId, tier, freshIds);
+    const take = fresh.slice(0, held);
     if (take.length > 0) {
-      await queues.get(tier).addBulk(
+      await queue.addBulk(
         take.map((p, i) => ({
           name: SUBMISSION_JOB,
           data: { ...p.data, wakes: p.wakes + 1 },
-          opts: submissionJobOptions(config, ids[i]!),
+          opts: submissionJobOptions(config, freshIds[i]!),
         })),
       );
       const n = new Map([[tenantId, take.length]]);
       await lanes.count(tier, 'q', n);
       await lanes.count(tier, 'p', new Map([[tenantId, -take.length]]));
+      // a job refused again before this delete took its row over under a new id: kept
       await parking.delete(take.map((p) => p.id));
     }
     // more may fit now (the quantum cut it): due again, behind the lanes due earlier
     await lanes.reschedule(tier, tenantId, now);
     return take.length;
   }
+}
+
+/** The ids among `ids` of jobs the queue holds, in any state (one pipelined EXISTS each). */
+async function existingJobs(
+  redis: SchedulerRuntime['redis'],
+  queue: Queue,
+  ids: readonly string[],
+): Promise<Set<string>> {
+  const found = new Set<string>();
+  if (ids.length === 0) return found;
+  const pipeline = redis.pipeline();
+  for (const id of ids) pipeline.exists(queue.toKey(id));
+  const replies = (await pipeline.exec()) ?? [];
+  replies.forEach(([err, n], i) => {
+    if (err) throw err;
+    if (Number(n) > 0) found.add(ids[i]!);
+  });
+  return found;
 }
 
 function positive(name: string, v: number): number {

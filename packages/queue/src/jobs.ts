@@ -31,11 +31,14 @@ export type SubmissionJobData = Submission & {
 };
 
 /**
- * The job id of a submission the scheduler releases for the `wakes`-th time:
- * deterministic, so a release replayed after a crash adds nothing twice.
+ * The job id of a parked submission the scheduler releases: its parking row's
+ * id, unique per stay in the lane (a job parked again gets a new row id).
+ * A release replayed after a crash adds nothing twice; a later release of
+ * the same content never meets the finished job of an earlier one (BullMQ
+ * keeps finished jobs and silently skips an add under an id it holds).
  */
-export function releasedJobId(tier: Tier, digest: Sha256Digest, wakes: number): string {
-  return `${jobIdFor(tier, digest)}-w${wakes}`;
+export function releasedJobId(tier: Tier, digest: Sha256Digest, parkedRowId: string): string {
+  return `${jobIdFor(tier, digest)}-p${parkedRowId}`;
 }
 
 /** The submission a job carries, without the fields the job adds. */
