@@ -65,8 +65,11 @@ export interface RekorEnvelopesTable {
 
 /** `attestor.rekor_parked`: jobs the budget refused, waiting per (tier, tenant) lane for a unit. */
 export interface RekorParkedTable {
-  /** Arrival order (BIGSERIAL, read as a string). */
-  id: ColumnType<string, never, never>;
+  /**
+   * Arrival order (BIGSERIAL, read as a string); the release's job id. Updated
+   * only to `DEFAULT`: a released job parked again takes its row over under a new id.
+   */
+  id: ColumnType<string, never, string>;
   tenant_id: string;
   tier: 'graph' | 'edge';
   priority: number;

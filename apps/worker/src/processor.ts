@@ -197,7 +197,9 @@ export function createProcessor(ctx: ProcessorContext) {
       // Over budget is not failure: park the job in its tenant's lane (Postgres),
       // out of the queue. The scheduler releases it once, when a unit is free for it.
       metrics.rejected(tier, 'budget_exceeded');
-      const added = await parking.park([data]);
+      // a released job refused again takes its content's row over, should the
+      // release's delete of that row still be to come (see ParkingLot.park)
+      const added = await parking.park([data], { takeOver: true });
       await lanes.mark(tier, tenantId, decision.retryAtMs, added.get(tenantId.toLowerCase()) ?? 0);
       return { status: 'parked', retryAt: new Date(decision.retryAtMs).toISOString() };
     }

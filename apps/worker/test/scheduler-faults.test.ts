@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import pg from 'pg';
 import { createRekorProducer, type RekorProducer } from '@rekor-budget/producer';
 import { createHarness, graphInput, waitFor, type Harness } from './harness';
 
@@ -41,6 +42,17 @@ async function spendAll(harness: Harness, tenantId: string): Promise<void> {
   while ((await harness.runtime.budget.tryConsume(tenantId, 'graph')).admitted);
 }
 
+/** Runs SQL on the harness database outside the product's code (to make Postgres refuse a delete). */
+async function psql(harness: Harness, text: string): Promise<void> {
+  const client = new pg.Client({ connectionString: harness.config.database.url });
+  await client.connect();
+  try {
+    await client.query(text);
+  } finally {
+    await client.end();
+  }
+}
+
 async function expectLoggedOnce(harness: Harness, contents: string[]): Promise<void> {
   await waitFor(
     async () => (await harness.receipts()).length === contents.length,
@@ -74,6 +86,45 @@ test('a released job that waited offline and was parked again is released again 
   await waitFor(async () => (await harness.parked(a)) === 1, 20_000, 'the job parked again');
 
   // its second release must not meet the first release's finished job
+  harness.advance(WINDOW_PASSES);
+  await expectLoggedOnce(harness, [r!.contentDigest]);
+  expect(await harness.parked(a)).toBe(0);
+});
+
+test('a release whose row delete failed, and whose job was refused again: the content stays parked and is logged', async () => {
+  h = await createHarness();
+  const harness = h;
+  const a = randomUUID();
+  await spendAll(harness, a);
+  const [r] = await budgetedProducer(harness).submitMany([{ tier: 'graph', input: graphInput(a, 'y') }]);
+  expect(r).toMatchObject({ status: 'queued', parked: true });
+
+  // Postgres fails the release's delete, as when it stops between the add and the delete
+  await psql(
+    harness,
+    `CREATE FUNCTION attestor.refuse_delete() RETURNS trigger LANGUAGE plpgsql AS
+       $$ BEGIN RAISE EXCEPTION 'delete refused'; END $$;
+     CREATE TRIGGER refuse_delete BEFORE DELETE ON attestor.rekor_parked
+       FOR EACH ROW EXECUTE FUNCTION attestor.refuse_delete();`,
+  );
+  const first = harness.startScheduler('graph');
+  harness.advance(WINDOW_PASSES);
+  await waitFor(async () => (await harness.queues.graph.getWaitingCount()) === 1, 20_000, 'the release');
+  await first.stop();
+  expect(await harness.parked(a)).toBe(1);
+  await psql(harness, 'DROP TRIGGER refuse_delete ON attestor.rekor_parked');
+
+  // the job's hold lapses and the budget is spent before a worker runs it: refused, it parks again
+  harness.advance(WINDOW_PASSES);
+  await spendAll(harness, a);
+  harness.startWorker('graph');
+  await waitFor(async () => (await harness.queues.graph.getCompletedCount()) === 1, 20_000, 'the run');
+  const [run] = await harness.queues.graph.getCompleted();
+  expect(run!.returnvalue).toMatchObject({ status: 'parked' });
+  expect(await harness.parked(a)).toBe(1);
+
+  // the next leader finds the row: it is the parked job's, not the finished release's
+  harness.startScheduler('graph');
   harness.advance(WINDOW_PASSES);
   await expectLoggedOnce(harness, [r!.contentDigest]);
   expect(await harness.parked(a)).toBe(0);

@@ -34,9 +34,19 @@ export class ParkingLot {
 
   /**
    * Parks jobs, once per content digest (a replay parks nothing twice).
-   * Returns the number of rows added per tenant (lower-case id).
+   * Returns the number of rows added (or taken over) per tenant (lower-case id).
+   *
+   * `takeOver` is for a released job the budget refused again: a row of its
+   * content still there (the release's delete had not run, or failed) is
+   * taken over under a new row id, keeping its place in the lane, so the
+   * scheduler's pending delete of the old id removes nothing and the next
+   * release gets a job id of its own. @defaultValue false: the row is kept
+   * as it is (a producer's second copy of parked content is a duplicate).
    */
-  async park(jobs: readonly SubmissionJobData[]): Promise<Map<string, number>> {
+  async park(
+    jobs: readonly SubmissionJobData[],
+    options: { takeOver?: boolean } = {},
+  ): Promise<Map<string, number>> {
     const added = new Map<string, number>();
     for (let i = 0; i < jobs.length; i += INSERT_BATCH) {
       const batch = jobs.slice(i, i + INSERT_BATCH);
@@ -57,7 +67,16 @@ export class ParkingLot {
             };
           }),
         )
-        .onConflict((oc) => oc.column('content_digest').doNothing())
+        .onConflict((oc) =>
+          options.takeOver
+            ? oc.column('content_digest').doUpdateSet({
+                id: sql<string>`DEFAULT`,
+                payload: (eb) => eb.ref('excluded.payload'),
+                envelope: sql`COALESCE(excluded.envelope, ${sql.table(TABLE)}.envelope)`,
+                wakes: (eb) => eb.ref('excluded.wakes'),
+              })
+            : oc.column('content_digest').doNothing(),
+        )
         .returning('tenant_id')
         .execute();
       for (const r of rows) {
