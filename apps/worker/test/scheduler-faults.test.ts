@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { createRekorProducer, type RekorProducer } from '@rekor-budget/producer';
+import { startPrivatePostgres, type PrivatePostgres } from '@rekor-budget/testing';
 import { createHarness, graphInput, waitFor, type Harness } from './harness';
 
 /**
@@ -128,4 +129,32 @@ test('a release whose row delete failed, and whose job was refused again: the co
   harness.advance(WINDOW_PASSES);
   await expectLoggedOnce(harness, [r!.contentDigest]);
   expect(await harness.parked(a)).toBe(0);
+});
+
+test('Postgres away while the tenant has parked work: the producer queues the submissions, and all are logged', async () => {
+  const db: PrivatePostgres = await startPrivatePostgres();
+  cleanups.push(() => db.destroy());
+  h = await createHarness({}, { databaseUrl: db.url });
+  const harness = h;
+  const a = randomUUID();
+  await spendAll(harness, a);
+  const producer = budgetedProducer(harness);
+  const parked = await producer.submitMany([{ tier: 'graph', input: graphInput(a, 'parked') }]);
+  expect(parked[0]).toMatchObject({ status: 'queued', parked: true });
+
+  await db.stop();
+  const during = await producer.submitMany(
+    Array.from({ length: 3 }, (_, i) => ({ tier: 'graph' as const, input: graphInput(a, `during-${i}`) })),
+  );
+  expect(during.map((r) => r.status)).toEqual(['queued', 'queued', 'queued']);
+  expect(await harness.queues.graph.getWaitingCount()).toBe(3);
+
+  await db.start();
+  harness.startScheduler('graph');
+  harness.startWorker('graph');
+  harness.advance(WINDOW_PASSES);
+  await expectLoggedOnce(
+    harness,
+    [...parked, ...during].map((r) => r.contentDigest),
+  );
 });

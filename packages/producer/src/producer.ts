@@ -362,6 +362,80 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
     return live;
   }
 
+  /**
+   * The submissions among `items` whose content has no job waiting in the tier
+   * queue; one with a waiting job is answered `duplicate`. A finished job of the
+   * content is removed: Postgres knows the content nowhere (checked before, or
+   * away), so it goes again rather than being answered `duplicate`; a worker
+   * looks for its receipt before it sends anything.
+   */
+  async function notQueued(
+    tier: Tier,
+    items: readonly { i: number; data: SubmissionJobData }[],
+    results: SubmitResult[],
+  ): Promise<{ i: number; data: SubmissionJobData; jobId: string }[]> {
+    const queue = queues.get(tier);
+    const fresh: { i: number; data: SubmissionJobData; jobId: string }[] = [];
+    for (const { i, data } of items) {
+      const jobId = jobIdFor(tier, data.contentDigest);
+      const existing = await queue.getJob(jobId);
+      if (existing) {
+        const state = await existing.getState();
+        if (state !== 'completed' && state !== 'failed') {
+          results[i] = { ...resultBase(data), status: 'duplicate' };
+          continue;
+        }
+        await existing.remove();
+      }
+      fresh.push({ i, data, jobId });
+    }
+    return fresh;
+  }
+
+  /**
+   * Queues submissions that were to park while Postgres does not answer: in the
+   * tier queue, with no unit held (the worker's own decision admits or parks
+   * them). Redis away too: nothing was stored, and the caller is told so.
+   */
+  async function queueUnparked(
+    tier: Tier,
+    tenantId: string,
+    items: readonly { i: number; data: SubmissionJobData }[],
+    results: SubmitResult[],
+    cause: unknown,
+  ): Promise<void> {
+    logger.warn(
+      { tenantId, tier, submissions: items.length, ...errorFields(cause) },
+      'Postgres did not take the submissions to park them; they go to the tier queue unparked',
+    );
+    try {
+      await withTimeout(
+        (async () => {
+          const fresh = await notQueued(tier, items, results);
+          if (fresh.length === 0) return;
+          await queues.get(tier).addBulk(
+            fresh.map(({ data, jobId }) => ({
+              name: SUBMISSION_JOB,
+              data,
+              opts: submissionJobOptions(config, jobId),
+            })),
+          );
+          const cached = backlogCache.get(tier);
+          if (cached) cached.n += fresh.length;
+          await lanes.count(tier, 'q', new Map([[tenantId, fresh.length]]));
+          for (const { i, data } of fresh) results[i] = { ...resultBase(data), status: 'queued' };
+        })(),
+        timeoutMs,
+      );
+    } catch (e) {
+      throw new ProducerError(
+        'OFFLINE_QUEUE_UNAVAILABLE',
+        `the tenant's budget is spent, Postgres did not take the submissions to park them (${(cause as Error).message}) and Redis did not queue them (${(e as Error).message}); nothing was stored, submit again`,
+        { cause: e },
+      );
+    }
+  }
+
   async function submitGroup(
     tier: Tier,
     tenantId: string,
@@ -398,22 +472,7 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
       // to Postgres, and an add that Redis still carries out later is logged once.
       await withTimeout(
         (async () => {
-          for (const { i, data } of toQueue) {
-            const jobId = jobIdFor(tier, data.contentDigest);
-            const existing = await queue.getJob(jobId);
-            if (existing) {
-              const state = await existing.getState();
-              // A finished job of this content left it nowhere Postgres knows
-              // (checked before): it is neither queued, offline nor logged, so it
-              // goes again rather than being answered `duplicate`.
-              if (state !== 'completed' && state !== 'failed') {
-                results[i] = { ...resultBase(data), status: 'duplicate' };
-                continue;
-              }
-              await existing.remove();
-            }
-            fresh.push({ i, data, jobId });
-          }
+          fresh.push(...(await notQueued(tier, toQueue, results)));
           if (holding && fresh.length > 0) {
             const { held } = await options.budget!.hold(
               tenantId,
@@ -465,17 +524,18 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
         else toPark.push(p);
       }
     }
+    let added: Map<string, number> | undefined;
     if (toPark.length > 0) {
-      let added: Map<string, number>;
       try {
         added = await parking!.park(toPark.map((p) => p.data));
       } catch (e) {
-        throw new ProducerError(
-          'OFFLINE_QUEUE_UNAVAILABLE',
-          `the tenant's budget is spent and Postgres did not take the submissions to park them (${(e as Error).message}); nothing was stored, submit again`,
-          { cause: e },
-        );
+        // Postgres is away while Redis answers: rather than refuse, the submissions go
+        // to the tier queue without a unit held; a worker parks what the budget refuses
+        // once Postgres is back. They may run ahead of the tenant's parked work.
+        await queueUnparked(tier, tenantId, toPark, results, e);
       }
+    }
+    if (added !== undefined) {
       const n = added.get(tenantId) ?? 0;
       // due at once if new: the scheduler looks at the budget before it releases anything
       if (n > 0) await lanes.mark(tier, tenantId, 0, n);
