@@ -155,8 +155,9 @@ export class Scheduler {
     const { budget, lanes, parking } = this.rt;
     const now = await budget.now();
     if (now - this.lastRebuild >= this.rebuildMs || now < this.lastRebuild) {
-      this.lastRebuild = now;
       for (const t of await parking.tenants(this.tier)) await lanes.mark(this.tier, t, now, 0);
+      // only a finished rebuild counts: one that Postgres or Redis cut short runs again next round
+      this.lastRebuild = now;
     }
     const due = await lanes.due(this.tier, now, this.lanesPerRound);
     const report: RoundReport = { atMs: now, lanes: due.length, released: new Map(), dropped: 0 };

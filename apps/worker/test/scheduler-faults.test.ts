@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { createRekorProducer, type RekorProducer } from '@rekor-budget/producer';
 import { startPrivatePostgres, type PrivatePostgres } from '@rekor-budget/testing';
+import { Scheduler } from '@rekor-budget/worker';
 import { createHarness, graphInput, waitFor, type Harness } from './harness';
 
 /**
@@ -157,4 +158,24 @@ test('Postgres away while the tenant has parked work: the producer queues the su
     harness,
     [...parked, ...during].map((r) => r.contentDigest),
   );
+});
+
+test('lanes Redis lost are rebuilt from Postgres on the first round Postgres answers, not a rebuild period later', async () => {
+  const db: PrivatePostgres = await startPrivatePostgres();
+  cleanups.push(() => db.destroy());
+  h = await createHarness({}, { databaseUrl: db.url });
+  const harness = h;
+  const a = randomUUID();
+  await spendAll(harness, a);
+  await budgetedProducer(harness).submitMany([{ tier: 'graph', input: graphInput(a, 'lane') }]);
+  // a Redis that lost the lanes (and tallies) of the tier
+  const { keys } = harness.runtime;
+  await harness.redis.del(keys.schedulerLanes('graph'), keys.schedulerTally('graph'));
+
+  const scheduler = new Scheduler({ runtime: harness.runtime, tier: 'graph' });
+  await db.stop();
+  await expect(scheduler.round()).rejects.toThrow();
+  await db.start();
+  await scheduler.round();
+  expect((await harness.runtime.lanes.list('graph')).map((l) => l.tenantId)).toEqual([a]);
 });
