@@ -107,6 +107,7 @@ async function main() {
   const tenants = Array.from({ length: TENANTS }, () => randomUUID());
   const accepted = new Map<string, string>(); // content digest -> tenant
   let refused = 0;
+  const refusals = new Map<string, number>();
   let stopChaos = false;
   const events: string[] = [];
 
@@ -169,9 +170,11 @@ async function main() {
       });
       if (r.status === 'queued' || r.status === 'overflowed') accepted.set(r.contentDigest, tenantId);
       else refused += 1;
-    } catch {
+    } catch (e) {
       // the producer said nothing was stored (Redis and Postgres both away): not accepted
       refused += 1;
+      const code = (e as { code?: string }).code ?? 'error';
+      refusals.set(code, (refusals.get(code) ?? 0) + 1);
     }
     if (i % 1000 === 999) say(`submitted ${i + 1}, accepted ${accepted.size}`);
   }
@@ -249,7 +252,9 @@ async function main() {
   console.log(`  faults             ${events.length}: ${[...new Set(events)].join('; ')}`);
   console.log(`  submitted          ${SUBMISSIONS}`);
   console.log(
-    `  accepted           ${accepted.size} (refused while Redis and Postgres were both away: ${refused})`,
+    `  accepted           ${accepted.size} (refused while Redis and Postgres were both away: ${refused}${
+      refused > 0 ? `: ${[...refusals].map(([c, n]) => `${c} ${n}`).join(', ')}` : ''
+    })`,
   );
   console.log(`  logged (receipts)  ${byDigest.size}`);
   console.log(`  log entries        ${entries.length}`);
