@@ -63,6 +63,28 @@ export interface RekorEnvelopesTable {
   created_at: ColumnType<Date, Date | string | undefined, never>;
 }
 
+/** `attestor.rekor_parked`: jobs the budget refused, waiting per (tier, tenant) lane for a unit. */
+export interface RekorParkedTable {
+  /**
+   * Arrival order (BIGSERIAL, read as a string); the release's job id. Updated
+   * only to `DEFAULT`: a released job parked again takes its row over under a new id.
+   */
+  id: ColumnType<string, never, string>;
+  tenant_id: string;
+  tier: 'graph' | 'edge';
+  priority: number;
+  content_digest: string;
+  /** The job data (JSON, UTF-8) without the envelope. */
+  payload: Buffer;
+  /** The signed DSSE envelope (JSON, UTF-8), when the job carried one. */
+  envelope: Buffer | null;
+  /** Epoch ms of the first enqueue (BIGINT, read as a string). */
+  enqueued_at: ColumnType<string, number | string, never>;
+  /** Releases so far. */
+  wakes: ColumnType<number, number | undefined, number>;
+  parked_at: ColumnType<Date, Date | string | undefined, never>;
+}
+
 export type RejectionReason = 'rejected' | 'frozen' | 'invalid_response' | 'invalid_submission';
 
 /** `attestor.rekor_rejected`: submissions Rekor refused for good, kept for an operator. */
@@ -88,6 +110,7 @@ export interface Database {
   'attestor.rekor_entries': RekorEntriesTable;
   'attestor.rekor_envelopes': RekorEnvelopesTable;
   'attestor.rekor_rejected': RekorRejectedTable;
+  'attestor.rekor_parked': RekorParkedTable;
 }
 
 export type RekorQuota = Selectable<RekorQuotasTable>;
@@ -98,3 +121,4 @@ export type NewOfflineRow = Insertable<RekorOfflineQueueTable>;
 export type RekorEntry = Selectable<RekorEntriesTable>;
 export type NewRekorEntry = Insertable<RekorEntriesTable>;
 export type RejectedRow = Selectable<RekorRejectedTable>;
+export type ParkedRow = Selectable<RekorParkedTable>;

@@ -53,7 +53,7 @@ describe('attestor schema', () => {
     for (const c of spec) expect(live).toContain(c);
   });
 
-  test("the tables are the spec's two plus receipts, envelopes and rejections", async () => {
+  test("the tables are the spec's two plus receipts, envelopes, rejections and parked jobs", async () => {
     const { rows } = await sql<{ table_name: string }>`
       SELECT table_name FROM information_schema.tables WHERE table_schema = 'attestor' ORDER BY 1`.execute(
       t.db,
@@ -62,6 +62,7 @@ describe('attestor schema', () => {
       'rekor_entries',
       'rekor_envelopes',
       'rekor_offline_queue',
+      'rekor_parked',
       'rekor_quotas',
       'rekor_rejected',
     ]);

@@ -2,19 +2,14 @@ import type { Registry } from 'prom-client';
 import { TIERS } from '@rekor-budget/core';
 import type { Runtime } from '@rekor-budget/runtime';
 
-/** Delayed jobs read per tier to tell budget waits from retry waits. */
-const DELAYED_SCAN = 1_000;
-
-/** What one tier's queue holds now. */
+/** What one tier holds now. */
 interface TierNow {
   waiting: number;
   active: number;
-  /** Delayed jobs that have not failed yet: they wait for the tenant's budget. */
-  budget: number;
-  /** Delayed jobs after a failed attempt: they wait for their retry. */
-  retry: number;
-  /** More delayed jobs than were read: the split is of the first ones only. */
-  more: boolean;
+  /** Parked in Postgres until the tenant's budget frees a unit for them. */
+  parked: number;
+  /** Delayed in the queue: a retry after a failed attempt, or a wait for Redis, Postgres or the content lock. */
+  delayed: number;
 }
 
 /** The sum of a counter's values, by the value of one label. */
@@ -46,24 +41,19 @@ async function outcomes(registry: Registry) {
   };
 }
 
-async function tierNow(runtime: Runtime, tier: (typeof TIERS)[number]): Promise<TierNow> {
-  const queue = runtime.queues.get(tier);
-  const counts = await queue.getJobCounts('waiting', 'prioritized', 'active', 'delayed');
-  const delayed = counts.delayed ?? 0;
-  const jobs = delayed === 0 ? [] : await queue.getDelayed(0, DELAYED_SCAN - 1);
-  const retry = jobs.filter((j) => j !== undefined && j.attemptsMade > 0).length;
+async function tierNow(runtime: Runtime, tier: (typeof TIERS)[number], parked: number): Promise<TierNow> {
+  const counts = await runtime.queues.get(tier).getJobCounts('waiting', 'prioritized', 'active', 'delayed');
   return {
     waiting: (counts.waiting ?? 0) + (counts.prioritized ?? 0),
     active: counts.active ?? 0,
-    budget: delayed - retry,
-    retry,
-    more: delayed > DELAYED_SCAN,
+    parked,
+    delayed: counts.delayed ?? 0,
   };
 }
 
 /**
- * The progress line of `start` and `demo`: the queues now (budget waits and
- * retry waits apart), the offline queue, the receipts, and what this
+ * The progress line of `start` and `demo`: the queues now (jobs parked for
+ * budget and jobs waiting to retry apart), the offline queue, the receipts, and what this
  * process's workers did since it started (logged, handed to the offline
  * queue, failed attempts summarised by cause instead of one line each).
  * `next()` resolves `undefined` while nothing changed since the last line.
@@ -72,20 +62,17 @@ export function createProgress(runtime: Runtime) {
   let last: string | undefined;
   let lastFailed = 0;
   async function line(): Promise<string> {
+    const depth = await runtime.parking.depth();
     const [tiers, offline, receipts, o] = await Promise.all([
-      Promise.all(TIERS.map((t) => tierNow(runtime, t))),
+      Promise.all(TIERS.map((t) => tierNow(runtime, t, depth[t]))),
       runtime.offline.size(),
       runtime.receipts.count(),
       outcomes(runtime.registry),
     ]);
     const queues = TIERS.map((t, i) => {
       const q = tiers[i]!;
-      const parts = [
-        `${q.waiting} waiting`,
-        `${q.active} running`,
-        `${q.budget}${q.more ? '+' : ''} delayed by budget`,
-      ];
-      if (q.retry > 0) parts.push(`${q.retry} waiting to retry`);
+      const parts = [`${q.waiting} waiting`, `${q.active} running`, `${q.parked} parked for budget`];
+      if (q.delayed > 0) parts.push(`${q.delayed} waiting to retry`);
       return `${t}: ${parts.join(', ')}`;
     });
     const failed = o.failedAttempts - lastFailed;

@@ -141,6 +141,7 @@ describe('rekor-budget migrate', () => {
       'rekor_entries',
       'rekor_envelopes',
       'rekor_offline_queue',
+      'rekor_parked',
       'rekor_quotas',
       'rekor_rejected',
     ]);

@@ -40,7 +40,7 @@ test('`rekor-budget demo --once` runs the workload to completion: nothing lost, 
       refused: number;
       created: number;
       duplicates: number;
-      delayedByBudget: number;
+      parkedForBudget: number;
       offlineThenDrained: number;
       verified: number;
       lost: number;
@@ -55,7 +55,7 @@ test('`rekor-budget demo --once` runs the workload to completion: nothing lost, 
   expect(byName.acme).toMatchObject({
     submitted: 46,
     created: 46,
-    delayedByBudget: 12,
+    parkedForBudget: 12,
     lost: 0,
     verified: 46,
   });

@@ -312,7 +312,12 @@ describe('status', () => {
       cwd: dir,
     });
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(new RegExp(`^  acme ${TENANT} graph .* 1/100 .*next free: now$`, 'm'));
+    expect(r.stdout).toMatch(
+      new RegExp(
+        `^  acme ${TENANT} graph .* 1/100 .*next free: now +queued 0 +parked 0 +next release: -$`,
+        'm',
+      ),
+    );
     const json = await runCli(['status', '--json', '--config', file], {
       env: env({ REKOR_URL: 'http://127.0.0.1:1', REDIS_PREFIX: undefined }),
       cwd: dir,

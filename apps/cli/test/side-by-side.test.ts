@@ -83,7 +83,7 @@ async function receiptsIn(database: string): Promise<number> {
 }
 
 interface Summary {
-  tenants: { tenant: string; submitted: number; created: number; delayedByBudget: number; lost: number }[];
+  tenants: { tenant: string; submitted: number; created: number; parkedForBudget: number; lost: number }[];
   lost: number;
   unverified: number;
 }
@@ -107,7 +107,7 @@ test('two `demo --once` runs in two clones, side by side, with no flags: both co
     expect(summary).toMatchObject({ lost: 0, unverified: 0 });
     // each run saw exactly its own workload: no job of the other run was processed here
     const acme = summary.tenants.find((t) => t.tenant.startsWith('acme'))!;
-    expect(acme).toMatchObject({ submitted: 46, created: 46, delayedByBudget: 12, lost: 0 });
+    expect(acme).toMatchObject({ submitted: 46, created: 46, parkedForBudget: 12, lost: 0 });
   }
   // each database holds its own run's receipts only
   for (const { database } of chosen) expect(await receiptsIn(database)).toBe(84);
@@ -165,12 +165,12 @@ test('two `start` runs (npm start) in two clones, side by side, with no flags: e
     );
     runs.forEach((r, i) => namespaces.set(`start-${i}`, namespaceOf(r.output())));
     expect(dashboards[0]![1]).not.toBe(dashboards[1]![1]);
-    // the end state of the demo: everything sent, the outage drained, acme's 12 waiting for its budget
+    // the end state of the demo: everything sent, the outage drained, acme's 12 parked for its budget
     await Promise.all(runs.map((r) => r.waitFor(/demo workload sent/)));
     await Promise.all(
       runs.map((r) =>
         r.waitFor(
-          /graph: 0 waiting, 0 running, 12 delayed by budget \|.*offline queue now 0 \| receipts 72 \|/,
+          /graph: 0 waiting, 0 running, 12 parked for budget \|.*offline queue now 0 \| receipts 72 \|/,
         ),
       ),
     );

@@ -95,7 +95,9 @@ function tierRow(t: TierView, nowMs: number): Raw {
     <td>${t.tier}</td>
     <td>${t.windows.map(bar)}</td>
     <td class="next-slot">${t.nextFreeSlot === 'now' ? 'now' : time(t.nextFreeSlot, nowMs)}</td>
-    <td class="delayed">${t.delayedJobs}</td>
+    <td class="queued">${t.queuedJobs}</td>
+    <td class="parked">${t.parkedJobs}</td>
+    <td class="next-release">${t.nextRelease === null ? '-' : time(t.nextRelease, nowMs)}</td>
   </tr>`;
 }
 
@@ -126,7 +128,9 @@ function tenantSection(t: TenantView, nowMs: number): Raw {
           <th>tier</th>
           <th>use / limit per window</th>
           <th>next free slot</th>
-          <th>delayed jobs</th>
+          <th>queued</th>
+          <th>parked</th>
+          <th>next release</th>
         </tr>
       </thead>
       <tbody>
@@ -180,10 +184,7 @@ export function renderBudgetPage(view: BudgetView): string {
       </header>
       <main>
         ${rekorBanner(view.rekor)}
-        <p>
-          ${view.activeTenants} active tenant(s) in the last 24
-          h${view.delayedTruncated ? ' (delayed counts are lower bounds)' : ''}
-        </p>
+        <p>${view.activeTenants} tenant(s) active in the last 24 h or with parked jobs</p>
         ${capped}${body}
       </main>
       <script defer src="budgets-time.js"></script>

@@ -1,12 +1,10 @@
-import type { Queue } from 'bullmq';
 import { TIERS, type Tier } from '@rekor-budget/core';
+import { tenantsWithLanes, tenantWork } from '@rekor-budget/queue';
 import type { WindowStatus } from '@rekor-budget/budget';
 import type { RekorReachability, Runtime } from '@rekor-budget/runtime';
 
 /** Tenants shown at most, most recently active first. */
 export const MAX_TENANTS = 200;
-/** Delayed jobs read at most per queue to count them by tenant. */
-export const MAX_DELAYED_SCAN = 5_000;
 /** Receipts shown per tenant, newest first. */
 export const RECEIPTS_PER_TENANT = 5;
 
@@ -19,8 +17,12 @@ export interface TierView {
   nextFreeSlot: string;
   /** The fullest window's use, 0..1. */
   utilization: number;
-  /** Jobs of the tenant waiting in the tier queue's delayed set. */
-  delayedJobs: number;
+  /** Jobs of the tenant in the tier queue (waiting, delayed or running). */
+  queuedJobs: number;
+  /** Jobs of the tenant parked for budget, in the order they will be released. */
+  parkedJobs: number;
+  /** ISO time the scheduler next releases parked jobs of the tenant, or `null` without any. */
+  nextRelease: string | null;
 }
 
 export interface ReceiptView {
@@ -56,17 +58,15 @@ export interface TenantView {
 export interface BudgetView {
   generatedAt: string;
   rekor: RekorReachability;
-  /** Active tenants (last 24 h), before the cap of `MAX_TENANTS`. */
+  /** Active tenants (last 24 h, or with parked jobs), before the cap of `MAX_TENANTS`. */
   activeTenants: number;
   tenants: TenantView[];
-  /** Whether a delayed set was larger than `MAX_DELAYED_SCAN`, so counts are lower bounds. */
-  delayedTruncated: boolean;
 }
 
 /** What the budget view reads: the dashboard process's runtime. */
 export type BudgetViewSources = Pick<
   Runtime,
-  'budget' | 'queues' | 'offline' | 'rejected' | 'receipts' | 'clock' | 'probeRekor'
+  'budget' | 'offline' | 'rejected' | 'receipts' | 'clock' | 'probeRekor' | 'lanes' | 'parking'
 > & { config: Pick<Runtime['config'], 'tenants' | 'apiVersion'> };
 
 /** A URL without its credentials, for a link on a page. */
@@ -86,17 +86,6 @@ function fullest(windows: readonly WindowStatus[]): number {
   return Math.max(0, ...windows.map((w) => (w.limit > 0 ? Math.min(1, w.used / w.limit) : 1)));
 }
 
-async function delayedByTenant(queue: Queue): Promise<{ counts: Map<string, number>; truncated: boolean }> {
-  const total = await queue.getDelayedCount();
-  const jobs = await queue.getDelayed(0, MAX_DELAYED_SCAN - 1);
-  const counts = new Map<string, number>();
-  for (const job of jobs) {
-    const tenantId = (job?.data as { input?: { tenantId?: string } } | undefined)?.input?.tenantId;
-    if (tenantId) counts.set(tenantId.toLowerCase(), (counts.get(tenantId.toLowerCase()) ?? 0) + 1);
-  }
-  return { counts, truncated: total > MAX_DELAYED_SCAN };
-}
-
 /** Where this dashboard serves a receipt's bundle (relative to `/budgets`). */
 export function receiptBundlePath(contentDigest: string, logUrl: string): string {
   return `receipts/${encodeURIComponent(contentDigest)}/bundle.json?log=${encodeURIComponent(logUrl)}`;
@@ -105,16 +94,17 @@ export function receiptBundlePath(contentDigest: string, logUrl: string): string
 /** Reads the budget, queues, offline queue and receipts of every active tenant. */
 export async function collectBudgetView(s: BudgetViewSources): Promise<BudgetView> {
   const rekorPromise: Promise<RekorReachability> = s.probeRekor();
-  const all = await s.budget.activeTenants();
+  const active = await s.budget.activeTenants();
+  const all = [...new Set([...active, ...(await tenantsWithLanes(s.lanes, TIERS))])];
   const tenants = all.slice(0, MAX_TENANTS);
-  const [delayed, offline, rejected] = await Promise.all([
-    Promise.all(TIERS.map((t) => delayedByTenant(s.queues.get(t)))),
+  const [work, offline, rejected] = await Promise.all([
+    Promise.all(TIERS.map((t) => tenantWork(s, t, tenants))),
     s.offline.countByTenant(tenants),
     s.rejected.countByTenant(tenants),
   ]);
-  const delayedOf = Object.fromEntries(TIERS.map((t, i) => [t, delayed[i]!.counts])) as Record<
+  const workOf = Object.fromEntries(TIERS.map((t, i) => [t, work[i]!])) as Record<
     Tier,
-    Map<string, number>
+    Awaited<ReturnType<typeof tenantWork>>
   >;
   const views = await Promise.all(
     tenants.map(async (tenantId): Promise<TenantView> => {
@@ -128,7 +118,11 @@ export async function collectBudgetView(s: BudgetViewSources): Promise<BudgetVie
         windows: st.windows,
         nextFreeSlot: st.admissible || st.retryAtMs === null ? 'now' : new Date(st.retryAtMs).toISOString(),
         utilization: fullest(st.windows),
-        delayedJobs: delayedOf[st.tier].get(key) ?? 0,
+        queuedJobs: workOf[st.tier].get(key)?.queued ?? 0,
+        parkedJobs: workOf[st.tier].get(key)?.parked ?? 0,
+        nextRelease: ((at) => (at === null || at === undefined ? null : new Date(at).toISOString()))(
+          workOf[st.tier].get(key)?.nextReleaseAt,
+        ),
       }));
       const name = s.config.tenants[key];
       return {
@@ -164,6 +158,5 @@ export async function collectBudgetView(s: BudgetViewSources): Promise<BudgetVie
     tenants: views.sort(
       (a, b) => b.utilization - a.utilization || (a.name ?? a.tenantId).localeCompare(b.name ?? b.tenantId),
     ),
-    delayedTruncated: delayed.some((d) => d.truncated),
   };
 }

@@ -91,10 +91,10 @@ describeBrowser('dashboard in a browser', () => {
       // one card per tier queue, with its job total
       const card = (name: string) =>
         p.locator('li', { has: p.getByRole('link', { name, exact: true }) }).last();
-      await card('rekor-graph').getByText('6 Jobs').waitFor();
+      await card('rekor-graph').getByText('9 Jobs').waitFor();
       await card('rekor-edge').getByText('0 Jobs').waitFor();
-      // the status tabs count what the worker did: 3 completed, 3 delayed by budget
-      await p.getByRole('link', { name: /^COMPLETED\s*3$/ }).waitFor();
+      // the status tabs count what the worker did: 6 completed (3 logged, 3 parked for budget), 3 delayed for a retry
+      await p.getByRole('link', { name: /^COMPLETED\s*6$/ }).waitFor();
       await p.getByRole('link', { name: /^DELAYED\s*3$/ }).waitFor();
       // bull-board's fonts came from the dashboard, and were used
       await p.waitForLoadState('networkidle');
@@ -111,7 +111,7 @@ describeBrowser('dashboard in a browser', () => {
       await p.waitForURL(/\/queues\/queue\/rekor-graph/);
       await p.getByRole('link', { name: /^DELAYED\s*3$/ }).click();
       await p.waitForURL(/status=delayed/);
-      // the three jobs the budget delayed, all of the busy tenant
+      // the three delayed jobs, all of the busy tenant
       await p.getByText('Will run at').first().waitFor();
       expect(await p.getByText('Will run at').count()).toBe(3);
       expect(await p.getByText(fixture!.busyTenant).count()).toBe(3);
@@ -149,7 +149,7 @@ describeBrowser('dashboard in a browser', () => {
     }
   });
 
-  test('/budgets shows Rekor, each tenant, bars, delayed jobs, offline rows and receipts', async () => {
+  test('/budgets shows Rekor, each tenant, bars, queued and parked jobs, offline rows and receipts', async () => {
     const { context, page: p } = await page();
     try {
       const response = await p.goto(`${dashboard!.url}/budgets`);
@@ -187,8 +187,14 @@ describeBrowser('dashboard in a browser', () => {
         /^in \d+ (s|min)( \d+ min)? \(\d\d:\d\d:\d\d\)$/,
       );
       await expect(quiet.locator('tr[data-tier="graph"] .next-slot').innerText()).resolves.toBe('now');
-      await expect(graph.locator('.delayed').innerText()).resolves.toBe('3');
-      await expect(quiet.locator('tr[data-tier="graph"] .delayed').innerText()).resolves.toBe('0');
+      await expect(graph.locator('.parked').innerText()).resolves.toBe('3');
+      await expect(graph.locator('.queued').innerText()).resolves.toBe('3');
+      // the next release likewise
+      await expect(graph.locator('.next-release').innerText()).resolves.toMatch(
+        /^in \d+ (s|min)( \d+ min)? \(\d\d:\d\d:\d\d\)$/,
+      );
+      await expect(quiet.locator('tr[data-tier="graph"] .parked').innerText()).resolves.toBe('0');
+      await expect(quiet.locator('tr[data-tier="graph"] .next-release').innerText()).resolves.toBe('-');
       await expect(busy.locator('.offline-rows').innerText()).resolves.toBe('1');
       await expect(quiet.locator('.offline-rows').innerText()).resolves.toBe('0');
 
@@ -233,7 +239,8 @@ describeBrowser('dashboard in a browser', () => {
       expect(busy.offlineRows).toBe(1);
       expect(busy.rejected).toBe(0);
       const graph = busy.tiers.find((t) => t.tier === 'graph')!;
-      expect(graph.delayedJobs).toBe(3);
+      expect(graph).toMatchObject({ parkedJobs: 3, queuedJobs: 3 });
+      expect(Date.parse(graph.nextRelease!)).toBeGreaterThan(Date.now());
       expect(graph.windows.map((w) => [w.name, w.used, w.limit])).toEqual([
         ['hour', 2, 3],
         ['burst', 2, 2],

@@ -7,7 +7,6 @@ function view(): BudgetView {
     generatedAt: '2026-01-01T00:00:00.000Z',
     rekor: { state: 'unreachable', serverUrl: `http://rekor.example/${evil}`, detail: evil },
     activeTenants: 1,
-    delayedTruncated: false,
     tenants: [
       {
         tenantId: evil,
@@ -22,7 +21,9 @@ function view(): BudgetView {
             ],
             nextFreeSlot: evil,
             utilization: 1,
-            delayedJobs: 3,
+            queuedJobs: 3,
+            parkedJobs: 2,
+            nextRelease: evil,
           },
         ],
         offlineRows: 1,

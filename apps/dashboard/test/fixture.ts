@@ -9,6 +9,7 @@ import { createRekorProducer, type RekorProducer } from '@rekor-budget/producer'
 import { loadSigner, writeKeyPair } from '@rekor-budget/rekor';
 import { startRekorLocal, type RekorLocalServer } from '@rekor-budget/rekor-local';
 import { createRuntime, type Runtime } from '@rekor-budget/runtime';
+import { jobIdFor, SUBMISSION_JOB, submissionJobOptions } from '@rekor-budget/queue';
 import { createTestRedis, createTestServices, graphInput, waitFor } from '@rekor-budget/testing';
 import { createTierWorker } from '@rekor-budget/worker';
 
@@ -24,7 +25,10 @@ export interface Fixture {
   /** The runtime the dashboard under test is given. */
   runtime: Runtime;
   rekor: RekorLocalServer;
-  /** Over budget: 2 jobs went through (burst cap 2), 3 wait delayed, 1 offline row. */
+  /**
+   * Over budget: 2 jobs went through (burst cap 2), 3 wait parked for budget,
+   * 3 wait delayed for a retry, 1 offline row.
+   */
   busyTenant: string;
   /** 1 job went through. */
   quietTenant: string;
@@ -86,14 +90,27 @@ export async function createFixture(): Promise<Fixture> {
       'rekor_unreachable',
     );
     const count = async (tenantId: string) => (await runtime.receipts.list({ tenantId })).length;
+    const parked = async () =>
+      (await runtime.parking.countByTenant('graph', [busyTenant])).get(busyTenant) ?? 0;
     await waitFor(
       async () =>
-        (await count(busyTenant)) === 2 &&
-        (await count(quietTenant)) === 1 &&
-        (await runtime.queues.get('graph').getDelayedCount()) === 3,
+        (await count(busyTenant)) === 2 && (await count(quietTenant)) === 1 && (await parked()) === 3,
       20_000,
-      '3 receipts and 3 delayed jobs',
+      '3 receipts and 3 parked jobs',
     );
+    // three more of the busy tenant wait delayed for a retry an hour away
+    for (let i = 0; i < 3; i++) {
+      const input = validateGraphInput(graphInput(busyTenant, `retry-${i}`));
+      const digest = contentDigest('graph', input);
+      await runtime.queues
+        .get('graph')
+        .add(
+          SUBMISSION_JOB,
+          { version: 1, tier: 'graph', contentDigest: digest, input, enqueuedAt: Date.now() },
+          { ...submissionJobOptions(config, jobIdFor('graph', digest)), delay: 3_600_000 },
+        );
+    }
+    await runtime.lanes.count('graph', 'q', new Map([[busyTenant, 3]]));
     return {
       config,
       runtime,

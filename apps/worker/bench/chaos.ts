@@ -13,7 +13,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -21,7 +21,15 @@ import { Redis } from 'ioredis';
 import { createRedisKeys, parseConfigObject, SECOND_MS } from '@rekor-budget/core';
 import { createDb } from '@rekor-budget/db';
 import { createRekorProducer } from '@rekor-budget/producer';
-import { createReceiptStore, createTierQueues } from '@rekor-budget/queue';
+import {
+  createLanes,
+  createReceiptStore,
+  createTierQueues,
+  OfflineQueue,
+  ParkingLot,
+  RejectedStore,
+  type SubmissionJobData,
+} from '@rekor-budget/queue';
 import { writeKeyPair } from '@rekor-budget/rekor';
 import { startRekorLocal } from '@rekor-budget/rekor-local';
 import { startPrivatePostgres, startPrivateRedis } from '@rekor-budget/testing';
@@ -36,6 +44,11 @@ const TENANTS = arg('tenants', 50);
 const MINUTES = arg('minutes', 5);
 const WORKERS = arg('workers', 2);
 const SETTLE_MINUTES = arg('settle-minutes', 15);
+/** A directory for the worker processes' logs (`--logs DIR`); without it their output is dropped. */
+const LOGS = (() => {
+  const i = args.indexOf('--logs');
+  return i >= 0 ? args[i + 1] : undefined;
+})();
 const CLI = join(__dirname, '..', '..', 'cli', 'bin', 'rekor-budget.js');
 
 /** Budget of the run: the burst window binds (per tenant: 50 a minute, 400 an hour). */
@@ -50,6 +63,7 @@ const say = (line: string) => console.log(`[${stamp()}] ${line}`);
 
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'rb-chaos-'));
+  if (LOGS) mkdirSync(LOGS, { recursive: true });
   const redis = await startPrivateRedis({ durable: true });
   const pg = await startPrivatePostgres();
   const rekor = await startRekorLocal({ port: 0, dataDir: join(dir, 'log'), faults: true });
@@ -69,12 +83,14 @@ async function main() {
   writeFileSync(configFile, stringify({ attestor: { rekor: rekorConfig } }));
   const config = parseConfigObject({ attestor: { rekor: rekorConfig } }, { source: 'chaos' });
 
+  let spawned = 0;
   const spawnWorker = (role: string) => {
+    const log = LOGS ? openSync(join(LOGS, `${role}-${++spawned}.log`), 'a') : 'ignore';
     const child = spawn(
       process.execPath,
       [CLI, 'worker', '--role', role, '--config', configFile, '--no-metrics', '--lock-duration', '5000'],
       {
-        stdio: 'ignore',
+        stdio: ['ignore', log, log],
         env: { ...process.env, REDIS_URL: '', DATABASE_URL: '', REKOR_URL: '', SIGNING_KEY: '' },
       },
     );
@@ -91,6 +107,7 @@ async function main() {
   const tenants = Array.from({ length: TENANTS }, () => randomUUID());
   const accepted = new Map<string, string>(); // content digest -> tenant
   let refused = 0;
+  const refusals = new Map<string, number>();
   let stopChaos = false;
   const events: string[] = [];
 
@@ -153,9 +170,11 @@ async function main() {
       });
       if (r.status === 'queued' || r.status === 'overflowed') accepted.set(r.contentDigest, tenantId);
       else refused += 1;
-    } catch {
+    } catch (e) {
       // the producer said nothing was stored (Redis and Postgres both away): not accepted
       refused += 1;
+      const code = (e as { code?: string }).code ?? 'error';
+      refusals.set(code, (refusals.get(code) ?? 0) + 1);
     }
     if (i % 1000 === 999) say(`submitted ${i + 1}, accepted ${accepted.size}`);
   }
@@ -180,8 +199,9 @@ async function main() {
 
   // --- the verdict -----------------------------------------------------------
   const all = await receipts.list({ limit: null });
-  const byDigest = new Set(all.map((r) => r.contentDigest));
-  const lost = [...accepted.keys()].filter((d) => !byDigest.has(d)).length;
+  const byDigest = new Set<string>(all.map((r) => r.contentDigest));
+  const lostDigests = [...accepted.keys()].filter((d) => !byDigest.has(d));
+  const lost = lostDigests.length;
   const entries = readFileSync(join(dir, 'log', 'entries.jsonl'), 'utf8')
     .trim()
     .split('\n')
@@ -200,6 +220,7 @@ async function main() {
   const admin = new Redis(redis.url);
   const queues = createTierQueues({ redis: admin, keys: createRedisKeys('chaos') });
   const failed = await queues.get('graph').getFailedCount();
+  const whereLost = lost > 0 ? await whereAre(lostDigests, db, admin, queues) : '';
 
   // Over-admission from receipt times: an entry is integrated within one request
   // timeout of its admission, so any window of W - T seconds may hold at most the cap.
@@ -231,11 +252,13 @@ async function main() {
   console.log(`  faults             ${events.length}: ${[...new Set(events)].join('; ')}`);
   console.log(`  submitted          ${SUBMISSIONS}`);
   console.log(
-    `  accepted           ${accepted.size} (refused while Redis and Postgres were both away: ${refused})`,
+    `  accepted           ${accepted.size} (refused while Redis and Postgres were both away: ${refused}${
+      refused > 0 ? `: ${[...refusals].map(([c, n]) => `${c} ${n}`).join(', ')}` : ''
+    })`,
   );
   console.log(`  logged (receipts)  ${byDigest.size}`);
   console.log(`  log entries        ${entries.length}`);
-  console.log(`  lost               ${lost}`);
+  console.log(`  lost               ${lost}${whereLost}`);
   console.log(`  duplicates in log  ${duplicates}`);
   console.log(`  failed jobs        ${failed}`);
   console.log(
@@ -253,6 +276,51 @@ async function main() {
   await redis.destroy();
   await pg.destroy();
   rmSync(dir, { recursive: true, force: true });
+}
+
+/** Where the unlogged submissions wait, if anywhere: parked, offline, rejected or in the queue. */
+async function whereAre(
+  digests: string[],
+  db: ReturnType<typeof createDb>,
+  redis: Redis,
+  queues: ReturnType<typeof createTierQueues>,
+): Promise<string> {
+  const [parked, offline, rejected] = await Promise.all([
+    new ParkingLot(db).parkedOf(digests),
+    new OfflineQueue(db).hasAny(digests),
+    new RejectedStore(db).hasAny(digests),
+  ]);
+  const states = new Map<string, string>();
+  const queue = queues.get('graph');
+  for (const state of [
+    'waiting',
+    'delayed',
+    'prioritized',
+    'paused',
+    'active',
+    'completed',
+    'failed',
+  ] as const) {
+    for (const job of await queue.getJobs([state])) {
+      const d = (job.data as SubmissionJobData | undefined)?.contentDigest;
+      if (d !== undefined && !states.has(d))
+        states.set(d, `${state}:${JSON.stringify(job.returnvalue ?? null)}`);
+    }
+  }
+  const lanes = await createLanes(redis, createRedisKeys('chaos')).list('graph');
+  const tally = new Map<string, number>();
+  for (const d of digests) {
+    const where = parked.has(d)
+      ? 'parked'
+      : offline.has(d)
+        ? 'offline'
+        : rejected.has(d)
+          ? 'rejected'
+          : (states.get(d)?.slice(0, 60) ?? 'nowhere');
+    tally.set(where, (tally.get(where) ?? 0) + 1);
+  }
+  const parts = [...tally].map(([w, n]) => `${w} ${n}`);
+  return ` (${parts.join('; ')}; lanes in Redis: ${lanes.length})`;
 }
 
 main().catch((e) => {

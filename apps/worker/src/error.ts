@@ -1,5 +1,6 @@
 import { RekorBudgetError } from '@rekor-budget/core';
 
-export type WorkerErrorCode = 'SIGNING_KEY_MISSING';
+/** `SIGNING_KEY_MISSING`: no signing key configured. `INVALID_OPTION`: a worker or scheduler option is out of range. */
+export type WorkerErrorCode = 'SIGNING_KEY_MISSING' | 'INVALID_OPTION';
 
 export class RunError extends RekorBudgetError<WorkerErrorCode> {}

@@ -15,6 +15,8 @@ export type WorkerRuntime = Pick<
   | 'quota'
   | 'offline'
   | 'rejected'
+  | 'parking'
+  | 'lanes'
   | 'receipts'
   | 'client'
   | 'metrics'

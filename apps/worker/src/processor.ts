@@ -24,10 +24,9 @@ export type JobResult =
   | { status: 'created' | 'duplicate'; uuid: string; logIndex: number }
   | { status: 'already_logged' }
   | { status: 'offline'; reason: OfflineReason | 'rekor_offline' }
+  /** Refused by the budget: parked in the tenant's lane; the scheduler releases it when a unit frees. */
+  | { status: 'parked'; retryAt: string }
   | { status: 'rejected'; reason: RejectionReason; message: string };
-
-/** A job delayed for budget more often than this is failed: something is wrong with the clock. */
-export const MAX_BUDGET_DELAYS = 10_000;
 
 /** How long a job waits before it tries again while Redis or Postgres is away (no attempt spent). */
 export const INFRASTRUCTURE_RETRY_MS = 5 * SECOND_MS;
@@ -73,6 +72,8 @@ export function createProcessor(ctx: ProcessorContext) {
     keys,
     offline,
     rejected,
+    parking,
+    lanes,
     db,
     logger,
   } = ctx.runtime;
@@ -190,33 +191,31 @@ export function createProcessor(ctx: ProcessorContext) {
       metrics.submission(tier, 'duplicate');
       return { status: 'already_logged' };
     }
-    // A content whose envelope is stored may have reached the log already (a POST
-    // left unanswered, a worker that died mid-request, a kit logged elsewhere):
-    // look first, so an entry the log holds costs neither a unit nor a POST.
-    const earlier = await envelopes.get(data.contentDigest);
-    if (earlier !== undefined) {
-      const found = await client.lookup(earlier, (e) =>
-        log.debug({ jobId: job.id, ...errorFields(e) }, 'the look-up failed; the envelope is sent again'),
-      );
-      if (found?.kind === 'duplicate') return recordLogged(data, found);
-    }
-    const decision = await budget.tryConsume(tenantId, tier);
+    // A released job spends the unit the scheduler holds for it (its job id names the hold).
+    const decision = await budget.tryConsume(tenantId, tier, job.id);
     if (!decision.admitted) {
-      const delays = (data.budgetDelays ?? 0) + 1;
-      if (delays > MAX_BUDGET_DELAYS) {
-        throw new UnrecoverableError(
-          `delayed for budget ${MAX_BUDGET_DELAYS} times; check the clocks of the workers and Redis`,
-        );
-      }
-      await job.updateData({ ...data, budgetDelays: delays });
+      // Over budget is not failure: park the job in its tenant's lane (Postgres),
+      // out of the queue. The scheduler releases it once, when a unit is free for it.
       metrics.rejected(tier, 'budget_exceeded');
-      // never earlier than 10 ms from now, so a skewed clock cannot spin
-      await job.moveToDelayed(Math.max(decision.retryAtMs, clock() + 10), token);
-      throw new DelayedError();
+      // a released job refused again takes its content's row over, should the
+      // release's delete of that row still be to come (see ParkingLot.park)
+      const added = await parking.park([data], { takeOver: true });
+      await lanes.mark(tier, tenantId, decision.retryAtMs, added.get(tenantId.toLowerCase()) ?? 0);
+      return { status: 'parked', retryAt: new Date(decision.retryAtMs).toISOString() };
     }
     // Until the POST leaves, the unit went nowhere: give it back on any way out.
     let sent = false;
     try {
+      // A content whose envelope is stored may have reached the log already (a POST
+      // left unanswered, a worker that died mid-request, a kit logged elsewhere): look
+      // first, so an entry the log holds costs no POST, and its unit is given back.
+      const earlier = await envelopes.get(data.contentDigest);
+      if (earlier !== undefined) {
+        const found = await client.lookup(earlier, (e) =>
+          log.debug({ jobId: job.id, ...errorFields(e) }, 'the look-up failed; the envelope is sent again'),
+        );
+        if (found?.kind === 'duplicate') return await recordLogged(data, found);
+      }
       const envelope = await signedOrRejected(data);
       if ('status' in envelope) return envelope;
       // A run whose lock lapsed (a worker frozen past its lifetime) must not send.

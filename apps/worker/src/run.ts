@@ -4,6 +4,7 @@ import { loadSigner } from '@rekor-budget/rekor';
 import type { Runtime } from '@rekor-budget/runtime';
 import { Drainer, type DrainReport } from './drain';
 import { RunError } from './error';
+import { Scheduler } from './scheduler';
 import { createTierWorker } from './tier-worker';
 
 export type WorkerRole = Tier | 'drain';
@@ -64,6 +65,10 @@ export async function runWorkers(options: RunWorkersOptions): Promise<RunningWor
           ...(options.lockDurationMs ? { lockDurationMs: options.lockDurationMs } : {}),
         });
         closers.push(() => worker.close());
+        // every tier worker process runs the release loop; one per tier leads (a Redis lease)
+        const scheduler = new Scheduler({ runtime, tier });
+        scheduler.start();
+        closers.unshift(() => scheduler.stop());
         logger.info({ tier, concurrency }, `worker ${tier}: consuming ${keys.queueName(tier)}`);
       }
     }

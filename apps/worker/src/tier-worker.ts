@@ -51,9 +51,21 @@ export function createTierWorker(options: TierWorkerOptions): Worker<SubmissionJ
       },
     },
   );
+  /** A job left the queue for good: the tenant's queued tally drops by one (status, estimates). */
+  const left = (job: Job<SubmissionJobData>) => {
+    const tenantId = job.data?.input?.tenantId;
+    if (typeof tenantId !== 'string') return;
+    runtime.lanes
+      .count(tier, 'q', new Map([[tenantId, -1]]))
+      .catch((e: unknown) => logger.debug({ jobId: job.id, ...errorFields(e) }, 'queued tally not updated'));
+  };
+  worker.on('completed', (job: Job<SubmissionJobData>) => left(job));
   worker.on('failed', (job: Job<SubmissionJobData> | undefined, err: Error) => {
     const final = job !== undefined && job.attemptsMade >= (job.opts.attempts ?? 1);
-    if (final) metrics.submission(tier, 'failed');
+    if (final) {
+      metrics.submission(tier, 'failed');
+      left(job);
+    }
     logger.warn(
       { jobId: job?.id, attemptsMade: job?.attemptsMade, final, ...errorFields(err) },
       final ? 'job failed for good' : 'job attempt failed; it will be retried',

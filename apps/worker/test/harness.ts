@@ -16,7 +16,7 @@ import { loadSigner, writeKeyPair, type Signer } from '@rekor-budget/rekor';
 import { startRekorLocal, type RekorLocalServer } from '@rekor-budget/rekor-local';
 import { createRuntime, type Runtime } from '@rekor-budget/runtime';
 import { createTestRedis, createTestServices, type TestDatabase } from '@rekor-budget/testing';
-import { createTierWorker, Drainer } from '@rekor-budget/worker';
+import { createTierWorker, Drainer, Scheduler, type SchedulerOptions } from '@rekor-budget/worker';
 
 export { graphInput, waitFor } from '@rekor-budget/testing';
 
@@ -39,6 +39,10 @@ export interface Harness {
     options?: { signer?: Signer; concurrency?: number; lockDurationMs?: number },
   ): Worker;
   drainer(): Drainer;
+  /** The release loop of a tier on this harness's runtime, started (stopped by `close`). */
+  startScheduler(tier: Tier, options?: Omit<SchedulerOptions, 'runtime' | 'tier'>): Scheduler;
+  /** Parked jobs of a tenant in a tier (Postgres). */
+  parked(tenantId: string, tier?: Tier): Promise<number>;
   receipts(): Promise<Receipt[]>;
   offlineRows(): Promise<OfflineRow[]>;
   /** Submissions kept as refused for good. */
@@ -61,6 +65,11 @@ export interface HarnessServices {
   topology?: HarnessTopology;
   /** A private Postgres (e.g. `startPrivatePostgres`, migrated) instead of this file's database. */
   databaseUrl?: string;
+  /**
+   * Run on production clocks: no injected clock, so the budget scripts read
+   * Redis `TIME` and the runtime syncs to it (`advance` then does nothing).
+   */
+  redisTime?: boolean;
 }
 
 /** Real Redis, a fresh database, a fresh rekor-local with faults, a fresh key. */
@@ -93,7 +102,7 @@ export async function createHarness(
   const runtime = await createRuntime({
     config,
     name: 'rekor-budget-test',
-    clock,
+    ...(services.redisTime ? {} : { clock }),
     requireDurableRedis: config.redis.requireDurable,
   });
   const signer = await loadSigner({ keyPath: key.privateKeyPath });
@@ -117,6 +126,7 @@ export async function createHarness(
   const workers: Worker[] = [];
   const workerConnections: RedisConnection[] = [];
   const drainers: Drainer[] = [];
+  const schedulers: Scheduler[] = [];
 
   return {
     t: s.t,
@@ -127,7 +137,7 @@ export async function createHarness(
     signer,
     producer,
     queues: { graph: runtime.queues.get('graph'), edge: runtime.queues.get('edge') },
-    clock,
+    clock: services.redisTime ? runtime.clock : clock,
     advance: (ms) => {
       offset += ms;
     },
@@ -150,11 +160,20 @@ export async function createHarness(
       drainers.push(d);
       return d;
     },
+    startScheduler(tier, options = {}) {
+      const sc = new Scheduler({ runtime, tier, pollMs: 20, ...options });
+      schedulers.push(sc);
+      sc.start();
+      return sc;
+    },
+    parked: async (tenantId, tier = 'graph') =>
+      (await runtime.parking.countByTenant(tier, [tenantId])).get(tenantId.toLowerCase()) ?? 0,
     receipts: () => runtime.receipts.list({ limit: null }),
     offlineRows: () => runtime.offline.list(),
     rejected: () => new RejectedStore(runtime.db).list(),
     treeSize: async () => (await runtime.client.logInfo()).treeSize,
     async close() {
+      for (const sc of schedulers) await sc.stop();
       for (const d of drainers) await d.stop();
       for (const w of workers) await w.close();
       for (const c of workerConnections) await c.quit();

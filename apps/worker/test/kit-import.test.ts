@@ -53,7 +53,7 @@ async function airGappedKit(tenant: string, n: number) {
   return { kitDir, publicKeyPem: signer.publicKeyPem };
 }
 
-test('a kit goes through the tier queue: over-budget entries wait for budget, a 429 pauses the queue, the log gets the kit envelopes once', async () => {
+test('a kit goes through the tier queue: over-budget entries park until the budget frees, a 429 pauses the queue, the log gets the kit envelopes once', async () => {
   // 3 an hour, and a burst window as long as the hour: the fourth entry waits
   h = await createHarness({ budget: { hourlyLimit: 3, burstLimit: 3, burstWindow: '01:00:00' } });
   const tenant = randomUUID();
@@ -72,13 +72,10 @@ test('a kit goes through the tier queue: over-budget entries wait for budget, a 
   expect(h.rekor.treeSize()).toBe(0);
 
   h.startWorker('graph', { concurrency: 1 });
+  h.startScheduler('graph');
   // the refused POST reached Rekor, so it spent a unit: two entries fit the hour
   await waitFor(async () => (await h!.receipts()).length === 2, 30_000, 'two receipts');
-  await waitFor(
-    async () => (await h!.queues.graph.getDelayedCount()) === 3,
-    30_000,
-    'three entries over budget',
-  );
+  await waitFor(async () => (await h!.parked(tenant)) === 3, 30_000, 'three entries parked for budget');
   expect(h.rekor.treeSize()).toBe(2);
   const text = await h.runtime.registry.metrics();
   expect(text).toMatch(/^attestor_rekor_submission_errors_total\{tier="graph",reason="rate_limited"\} 1$/m);
@@ -91,7 +88,6 @@ test('a kit goes through the tier queue: over-budget entries wait for budget, a 
 
   // an hour later the budget admits the rest
   h.advance(61 * 60_000);
-  await h.queues.graph.promoteJobs();
   await waitFor(async () => (await h!.receipts()).length === 5, 30_000, 'five receipts');
   expect(h.rekor.treeSize()).toBe(5);
   expect(await h.queues.graph.getFailedCount()).toBe(0);

@@ -61,7 +61,7 @@ test('after a scripted run, every metric on /metrics says what the run did', asy
   await producer.submitGraphAttestation(graphInput(b, 'b-0'));
   await waitFor(async () => (await receipts('graph')) === 1, 15_000, "B's receipt");
 
-  // A: 35 at once; the burst window admits 33, two wait
+  // A: 35 at once; the burst window admits 33, two wait parked
   for (let i = 0; i < 35; i++) await producer.submitGraphAttestation(graphInput(a, `a-${i}`));
   // B: two escalated edge bundles (cvss; cvss + manual), one finding that does not escalate
   await producer.submitEdgeBundle(edge(b, 'e-1', {}));
@@ -82,8 +82,9 @@ test('after a scripted run, every metric on /metrics says what the run did', asy
     'all receipts',
   );
   // A job completes only after its counters are recorded: wait for completions, not receipts.
-  await waitFor(async () => (await h.queues.graph.getDelayedCount()) === 2, 10_000, 'two delayed jobs');
-  await waitFor(async () => (await h.queues.graph.getCompletedCount()) === 34, 10_000, 'graph completions');
+  await waitFor(async () => (await h.parked(a)) === 2, 10_000, 'two parked jobs');
+  // 34 logged, and the two runs that parked their jobs
+  await waitFor(async () => (await h.queues.graph.getCompletedCount()) === 36, 10_000, 'graph completions');
   await waitFor(async () => (await h.queues.edge.getCompletedCount()) === 2, 10_000, 'edge completions');
 
   const m = await scrape();

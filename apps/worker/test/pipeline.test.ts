@@ -69,12 +69,13 @@ describe.each(TOPOLOGIES)('pipeline on %s, Postgres and rekor-local', (_name, st
   const createHarnessHere = (overrides: Record<string, unknown> = {}) =>
     createHarness(overrides, redis!.services);
 
-  test('one tenant follows the budget exactly over simulated hours; another goes through undelayed', async () => {
+  test('one tenant follows the budget exactly over simulated hours, each refused job parked and woken once; another goes through unparked', async () => {
     h = await createHarnessHere();
     const harness = h;
     const a = randomUUID();
     const b = randomUUID();
     harness.startWorker('graph', { concurrency: 16 });
+    harness.startScheduler('graph');
     for (let i = 0; i < 150; i++) await harness.producer.submitGraphAttestation(graphInput(a, `a-${i}`));
     for (let i = 0; i < 5; i++) await harness.producer.submitGraphAttestation(graphInput(b, `b-${i}`));
 
@@ -82,26 +83,18 @@ describe.each(TOPOLOGIES)('pipeline on %s, Postgres and rekor-local', (_name, st
       (await harness.receipts()).filter((r) => r.tenantId === tenant).length;
     await settled(harness);
     await waitFor(async () => (await count(b)) === 5, 10_000, "tenant B's receipts");
-    // burst cap: floor(200 x 10 min / 1 h) = 33
+    // burst cap: floor(200 x 10 min / 1 h) = 33; the rest wait parked in Postgres, not in Redis
     expect(await count(a)).toBe(33);
-    const delayed = await harness.queues.graph.getDelayed();
-    expect(delayed).toHaveLength(117);
+    await waitFor(async () => (await harness.parked(a)) === 117, 10_000, '117 parked jobs');
+    expect(await harness.queues.graph.getDelayedCount()).toBe(0);
     const bJobs = (await harness.queues.graph.getCompleted()).filter((j) => j.data.input.tenantId === b);
-    expect(bJobs.every((j) => j.data.budgetDelays === undefined)).toBe(true);
+    expect(bJobs.every((j) => j.data.wakes === undefined && j.returnvalue.status === 'created')).toBe(true);
+    // the lane sleeps until the first unit leaves the burst window: no release meanwhile
+    const [lane] = await harness.runtime.lanes.list('graph');
+    expect(lane?.tenantId).toBe(a);
+    expect(lane!.nextCheckAt).toBeGreaterThanOrEqual(harness.clock() + 10 * 60_000 - 60_000);
 
-    // Every delayed job waits for the instant the first unit leaves the burst window.
-    const first = Math.min(
-      ...(await harness.queues.graph.getCompleted())
-        .filter((j) => j.data.input.tenantId === a)
-        .map((j) => j.processedOn!),
-    );
-    for (const j of delayed) {
-      const at = j.timestamp + j.delay;
-      expect(at).toBeGreaterThanOrEqual(first + 10 * 60_000 - 5_000);
-      expect(at).toBeLessThanOrEqual(harness.clock() + 10 * 60_000);
-    }
-
-    // Simulated time: advance the budget clock, then release the delayed jobs.
+    // Simulated time: advance the budget clock; the scheduler releases what frees.
     const expected: [number, number][] = [
       [10, 66], // second burst window
       [20, 99],
@@ -114,17 +107,20 @@ describe.each(TOPOLOGIES)('pipeline on %s, Postgres and rekor-local', (_name, st
     for (const [minute, total] of expected) {
       harness.advance((minute - now) * 60_000);
       now = minute;
-      await harness.queues.graph.promoteJobs();
-      await settled(harness);
       await waitFor(async () => (await count(a)) >= total, 10_000, `${total} receipts at minute ${minute}`);
+      await settled(harness);
       expect(await count(a)).toBe(total);
     }
     expect(await harness.treeSize()).toBe(155);
-    // waiting for budget spent no attempt: each job counts only the run that succeeded
-    const done = await harness.queues.graph.getCompleted(0, 200);
+    expect(await harness.parked(a)).toBe(0);
+    // waiting for budget spent no attempt, and every parked job was woken exactly once
+    const done = (await harness.queues.graph.getCompleted(0, 400)).filter(
+      (j) => j.returnvalue.status !== 'parked',
+    );
     expect(done).toHaveLength(155);
     expect(done.every((j) => j.attemptsMade === 1)).toBe(true);
-    expect(done.filter((j) => (j.data.budgetDelays ?? 0) > 0)).toHaveLength(117);
+    expect(done.filter((j) => j.data.wakes === 1)).toHaveLength(117);
+    expect(done.every((j) => (j.data.wakes ?? 0) <= 1)).toBe(true);
   });
 
   test('Rekor 503 twice, then OK: created after backoff, one entry', async () => {

@@ -2,6 +2,7 @@ import type { Migration } from 'kysely';
 import * as m0001 from './0001_attestor_schema';
 import * as m0002 from './0002_envelopes_and_rejections';
 import * as m0003 from './0003_offline_drain_order';
+import * as m0004 from './0004_parked_submissions';
 
 /**
  * Every migration, in order. Append only: never edit or reorder an entry
@@ -11,4 +12,5 @@ export const migrations: Record<string, Migration> = {
   '0001_attestor_schema': m0001,
   '0002_envelopes_and_rejections': m0002,
   '0003_offline_drain_order': m0003,
+  '0004_parked_submissions': m0004,
 };

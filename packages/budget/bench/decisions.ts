@@ -57,7 +57,7 @@ function ours(prefix: string): Impl {
       const budget = createBudget({ redis, keys, limits: LIMITS, ...(clock ? { clock } : {}) });
       return async (t) => (await budget.tryConsume(t, 'graph')).admitted;
     },
-    keys: (t) => [keys.budgetWindow(t, 'hour'), keys.budgetWindow(t, 'burst')],
+    keys: (t) => [keys.budgetUnits(t, 'graph'), keys.budgetHolds(t, 'graph')],
   };
 }
 

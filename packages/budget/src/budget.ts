@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
 import {
   DAY_MS,
@@ -14,10 +13,14 @@ import { BudgetError } from './error';
 import { defineScripts, type ScriptName } from './scripts';
 import type { BudgetDecision, BudgetLimits, BudgetStatus, Remaining, WindowStatus } from './types';
 
-const UNIT_ID_RE = /^[A-Za-z0-9_-]{12}$/;
+/** A unit id: `<member>.<ms spent>`, as `tryConsume` hands it out. */
+const UNIT_ID_RE = /^(\d{1,10})\.(\d{1,16})$/;
 /** A budget marks a tenant active at most once per this span (ms), saving Redis a write per decision. */
 const ACTIVE_RESOLUTION_MS = MINUTE_MS;
 const ACTIVE_CACHE_MAX = 100_000;
+/** How long a hold lives when its job never runs (a crash between release and enqueue). */
+export const DEFAULT_HOLD_MS = 10 * MINUTE_MS;
+const JOB_ID_RE = /^[A-Za-z0-9_.-]{1,200}$/;
 
 export interface BudgetOptions {
   /** Connection (or Cluster) the budget scripts run on; the budget never closes it. */
@@ -27,16 +30,33 @@ export interface BudgetOptions {
   /** `RekorConfig['budget']`. */
   limits: BudgetLimits;
   /**
-   * The budget clock (ms since the epoch). Every decision is stamped with it.
-   * @defaultValue `Date.now`; in production pass `RedisClock.now` (see `syncRedisClock`).
+   * An injected budget clock (ms since the epoch), for tests that drive hours
+   * in milliseconds. @defaultValue none: every script reads the Redis server's
+   * clock (`TIME`) itself, so no caller's clock can stamp or trim a unit.
    */
   clock?: () => number;
+  /** How long a hold lives if its released job never runs (ms). @defaultValue 600 000 */
+  holdMs?: number;
+}
+
+/** Units promised to released jobs, from `hold`. */
+export interface HoldResult {
+  /** The clock reading (ms) of the decision. */
+  atMs: number;
+  /** The first `held` job ids hold a unit each; the others hold nothing. */
+  held: number;
+  /** Units still free after the holds. */
+  free: number;
 }
 
 /** Exact per-tenant budgets: the API `createBudget` returns. */
 export interface Budget {
-  /** Consumes one unit of the tenant's tier budget if every window of the tier has room. */
-  tryConsume(tenantId: string, tier: Tier): Promise<BudgetDecision>;
+  /**
+   * Consumes one unit of the tenant's tier budget if every window of the tier
+   * has room. A live hold of another job counts as used; pass the job id so a
+   * released job spends its own hold.
+   */
+  tryConsume(tenantId: string, tier: Tier, jobId?: string): Promise<BudgetDecision>;
   /**
    * Gives back a unit that never reached Rekor. Resolves `true` when the unit
    * was still counted, `false` when it was unknown or had already left its windows.
@@ -44,6 +64,18 @@ export interface Budget {
   refund(tenantId: string, tier: Tier, unitId: string): Promise<boolean>;
   /** The tier's budget now, consuming nothing. */
   peek(tenantId: string, tier: Tier): Promise<BudgetStatus>;
+  /**
+   * Promises units to jobs the scheduler releases, in order, as many as fit
+   * now; a held job is admitted when it runs (unless its hold expired).
+   */
+  hold(tenantId: string, tier: Tier, jobIds: readonly string[]): Promise<HoldResult>;
+  /**
+   * When a job with `ahead` jobs of the tenant before it may get a unit (ms,
+   * budget clock), if nothing else is spent meanwhile.
+   */
+  estimate(tenantId: string, tier: Tier, ahead: number): Promise<number>;
+  /** The budget clock now (ms): the injected clock, or Redis `TIME`. */
+  now(): Promise<number>;
   /**
    * Tenants with a decision at or after `sinceMs` (default: the last 24 h), most recent first.
    * Resolution: one budget instance records a tenant's activity at most once a minute.
@@ -60,13 +92,21 @@ interface WindowSpec {
 /** Creates the budget. Validates the limits at once. */
 export function createBudget(options: BudgetOptions): Budget {
   const { redis, keys } = options;
-  const clock = options.clock ?? Date.now;
+  const clock = options.clock;
+  const holdMs = options.holdMs ?? DEFAULT_HOLD_MS;
+  if (!Number.isSafeInteger(holdMs) || holdMs <= 0) {
+    throw new BudgetError(
+      'INVALID_LIMITS',
+      `holdMs is ${JSON.stringify(holdMs)}; it must be a positive whole number`,
+    );
+  }
   const windows = tierWindows(options.limits);
   const script = defineScripts(redis);
   const touched = new Map<string, number>();
 
   /** Whether this decision should mark the tenant active (first time, or a minute since). */
-  function shouldTouch(tenantId: string, at: number): boolean {
+  function shouldTouch(tenantId: string): boolean {
+    const at = Date.now();
     const last = touched.get(tenantId);
     if (last !== undefined && at - last < ACTIVE_RESOLUTION_MS && at >= last) return false;
     if (touched.size >= ACTIVE_CACHE_MAX) touched.clear();
@@ -74,7 +114,9 @@ export function createBudget(options: BudgetOptions): Budget {
     return true;
   }
 
-  function now(): number {
+  /** The injected clock's reading, or '' for the scripts to read Redis TIME. */
+  function nowArg(): number | '' {
+    if (clock === undefined) return '';
     const t = clock();
     if (!Number.isSafeInteger(t) || t < 0) {
       throw new BudgetError(
@@ -92,6 +134,17 @@ export function createBudget(options: BudgetOptions): Budget {
     return windows[tier];
   }
 
+  function tierKeys(tenantId: string, tier: Tier): string[] {
+    specs(tier);
+    return [keys.budgetUnits(tenantId, tier), keys.budgetHolds(tenantId, tier)];
+  }
+
+  function windowArgs(ws: WindowSpec[]): number[] {
+    const out = [ws.length];
+    for (const w of ws) out.push(w.windowMs, w.limit);
+    return out;
+  }
+
   async function run(name: ScriptName, k: string[], args: (string | number)[]): Promise<unknown> {
     try {
       return await script(name)(k, args);
@@ -106,32 +159,49 @@ export function createBudget(options: BudgetOptions): Budget {
     }
   }
 
-  async function check(tenantId: string, tier: Tier, consume: boolean) {
-    const ws = specs(tier);
-    const k = ws.map((w) => keys.budgetWindow(tenantId, w.name));
-    const at = now();
-    const unitId = consume ? randomBytes(9).toString('base64url') : '';
-    const args: (string | number)[] = [at, unitId];
-    for (const w of ws) args.push(w.windowMs, w.limit);
+  function touch(tenantId: string, at: number | ''): Promise<unknown> | undefined {
     const tenant = tenantId.toLowerCase();
-    const [reply] = await Promise.all([
-      run(consume ? 'consume' : 'peek', k, args),
-      consume && shouldTouch(tenant, at)
-        ? run('touch', [keys.activeTenants], [at, tenant, DAY_MS])
-        : undefined,
-    ]);
-    return { at, unitId, ...readReply(ws, reply as number[]) };
+    return shouldTouch(tenant) ? run('touch', [keys.activeTenants], [at, tenant, DAY_MS]) : undefined;
+  }
+
+  async function peek(tenantId: string, tier: Tier): Promise<BudgetStatus> {
+    const k = tierKeys(tenantId, tier);
+    const ws = specs(tier);
+    const reply = (await run('peek', k, [nowArg(), '', '', ...windowArgs(ws)])) as number[];
+    const r = readReply(ws, reply.slice(4), 0);
+    return {
+      tier,
+      atMs: Number(reply[1]),
+      admissible: Number(reply[0]) === 1,
+      retryAtMs: r.retryAtMs,
+      binding: r.binding,
+      held: Number(reply[2]),
+      free: Number(reply[3]),
+      remaining: r.remaining,
+      windows: r.windows,
+    };
   }
 
   return {
-    async tryConsume(tenantId, tier) {
-      const r = await check(tenantId, tier, true);
-      if (r.ok) {
+    async tryConsume(tenantId, tier, jobId) {
+      const k = tierKeys(tenantId, tier);
+      const ws = specs(tier);
+      if (jobId !== undefined && (typeof jobId !== 'string' || !JOB_ID_RE.test(jobId))) {
+        throw new BudgetError('INVALID_JOB_ID', `${JSON.stringify(jobId)} is not a job id`);
+      }
+      const at = nowArg();
+      const [reply] = await Promise.all([
+        run('consume', k, [at, jobId ?? '', '', ...windowArgs(ws)]) as Promise<number[]>,
+        touch(tenantId, at),
+      ]);
+      const atMs = Number(reply[1]);
+      const r = readReply(ws, reply.slice(3), 0);
+      if (Number(reply[0]) === 1) {
         return {
           admitted: true,
           tier,
-          unitId: r.unitId,
-          atMs: r.at,
+          unitId: `${Number(reply[2])}.${atMs}`,
+          atMs,
           remaining: r.remaining,
           windows: r.windows,
         };
@@ -139,6 +209,7 @@ export function createBudget(options: BudgetOptions): Budget {
       return {
         admitted: false,
         tier,
+        atMs,
         retryAtMs: r.retryAtMs!,
         binding: r.binding!,
         remaining: r.remaining,
@@ -147,40 +218,64 @@ export function createBudget(options: BudgetOptions): Budget {
     },
 
     async refund(tenantId, tier, unitId) {
+      const k = tierKeys(tenantId, tier);
       const ws = specs(tier);
-      const k = ws.map((w) => keys.budgetWindow(tenantId, w.name));
-      if (typeof unitId !== 'string' || !UNIT_ID_RE.test(unitId)) {
+      const m = typeof unitId === 'string' ? UNIT_ID_RE.exec(unitId) : null;
+      if (!m) {
         throw new BudgetError(
           'INVALID_UNIT_ID',
           `${JSON.stringify(unitId)} is not a unit id; pass the unitId tryConsume returned`,
         );
       }
-      const args = [unitId, now(), ...ws.map((w) => w.windowMs)];
-      return Number(await run('refund', k, args)) > 0;
+      const longest = Math.max(...ws.map((w) => w.windowMs));
+      return Number(await run('refund', [k[0]!], [nowArg(), m[1]!, m[2]!, longest])) > 0;
     },
 
-    async peek(tenantId, tier) {
-      const r = await check(tenantId, tier, false);
-      return {
-        tier,
-        atMs: r.at,
-        admissible: r.ok,
-        retryAtMs: r.retryAtMs,
-        binding: r.binding,
-        remaining: r.remaining,
-        windows: r.windows,
-      };
+    peek,
+
+    async hold(tenantId, tier, jobIds) {
+      const k = tierKeys(tenantId, tier);
+      const ws = specs(tier);
+      if (!Array.isArray(jobIds) || jobIds.some((id) => typeof id !== 'string' || !JOB_ID_RE.test(id))) {
+        throw new BudgetError('INVALID_JOB_ID', 'hold takes a list of job ids');
+      }
+      const reply = (await run('hold', k, [nowArg(), '', holdMs, ...windowArgs(ws), ...jobIds])) as number[];
+      return { atMs: Number(reply[0]), held: Number(reply[1]), free: Number(reply[2]) };
+    },
+
+    async estimate(tenantId, tier, ahead) {
+      const k = tierKeys(tenantId, tier);
+      const ws = specs(tier);
+      if (!Number.isSafeInteger(ahead) || ahead < 0) {
+        throw new InputError('INVALID_INPUT', 'ahead', `${String(ahead)} is not a count of jobs`);
+      }
+      const longest = Math.max(...ws.map((w) => w.windowMs));
+      const reply = (await run('units', k, [nowArg(), longest])) as number[];
+      const now = Number(reply[0]);
+      const spent = reply.slice(2).map(Number);
+      return Math.max(...ws.map((w) => slotTime(w, now, spent, ahead + Number(reply[1]))));
+    },
+
+    async now() {
+      const at = nowArg();
+      if (at !== '') return at;
+      try {
+        const [sec, usec] = await redis.time();
+        return Number(sec) * 1000 + Math.floor(Number(usec) / 1000);
+      } catch (cause) {
+        throw new BudgetError('BUDGET_UNAVAILABLE', `Redis did not answer TIME: ${String(cause)}`, { cause });
+      }
     },
 
     async activeTenants(sinceMs) {
-      if (sinceMs !== undefined && !Number.isFinite(sinceMs)) {
+      if (sinceMs !== undefined && (!Number.isSafeInteger(sinceMs) || sinceMs < 0)) {
         throw new InputError(
           'INVALID_INPUT',
           'sinceMs',
           `${String(sinceMs)} is not a time; pass ms since the epoch`,
         );
       }
-      const at = now();
+      const at = await this.now();
       const since = sinceMs ?? at - DAY_MS;
       try {
         await redis.zremrangebyscore(keys.activeTenants, '-inf', at - DAY_MS);
@@ -196,15 +291,39 @@ export function createBudget(options: BudgetOptions): Budget {
   };
 }
 
-/** Turns a script reply `{ ok, used_1, freeAt_1, ... }` into window statuses. */
-function readReply(ws: WindowSpec[], reply: number[]) {
+/**
+ * When the unit of the job at position `k` (0: next) frees in window `w`, if
+ * every job takes its unit as soon as one fits: the window holds `limit`
+ * units, so consumption `i` happens at `max(now, consumption[i - limit] + windowMs)`.
+ * With the units spent so far `p_0..p_{u-1}` (oldest first) that is, for
+ * `q = k - (limit - u) >= 0`, `b[q mod limit] + windowMs x (floor(q / limit) + 1)`
+ * where `b` is `p_0..p_{u-1}` followed by `limit - u` times `now`.
+ */
+export function slotTime(
+  w: { windowMs: number; limit: number },
+  now: number,
+  spent: number[],
+  k: number,
+): number {
+  const inWindow = spent.filter((t) => t > now - w.windowMs).sort((a, b) => a - b);
+  const u = Math.min(inWindow.length, w.limit);
+  const p = inWindow.slice(inWindow.length - u);
+  const q = k - (w.limit - u);
+  if (q < 0) return now;
+  const i = q % w.limit;
+  const base = i < u ? p[i]! : now;
+  return base + w.windowMs * (Math.floor(q / w.limit) + 1);
+}
+
+/** Turns `{ used_1, freeAt_1, ... }` (from `offset`) into window statuses. */
+function readReply(ws: WindowSpec[], reply: number[], offset: number) {
   const windows: WindowStatus[] = [];
   const remaining: Remaining = {};
   let retryAtMs: number | null = null;
   let binding: BudgetWindowName | null = null;
   for (const [i, w] of ws.entries()) {
-    const used = Number(reply[1 + 2 * i]);
-    const freeAt = Number(reply[2 + 2 * i]);
+    const used = Number(reply[offset + 2 * i]);
+    const freeAt = Number(reply[offset + 1 + 2 * i]);
     const left = Math.max(0, w.limit - used);
     windows.push({ name: w.name, windowMs: w.windowMs, limit: w.limit, used, remaining: left });
     remaining[w.name] = left;
@@ -213,7 +332,7 @@ function readReply(ws: WindowSpec[], reply: number[]) {
       binding = w.name;
     }
   }
-  return { ok: Number(reply[0]) === 1, retryAtMs, binding, remaining, windows };
+  return { retryAtMs, binding, remaining, windows };
 }
 
 /** The windows of each tier, from validated limits. */

@@ -6,6 +6,7 @@ import { RekorBudgetError } from '@rekor-budget/core';
  *
  * - `INVALID_TIER`: the tier is neither `graph` nor `edge`.
  * - `INVALID_UNIT_ID`: a refund named a unit id this package never hands out.
+ * - `INVALID_JOB_ID`: a hold or a decision named something that is not a BullMQ job id.
  * - `INVALID_LIMITS`: a budget limit or window is not a positive whole number.
  * - `INVALID_CLOCK`: the clock returned something other than a whole, non-negative ms count.
  * - `BUDGET_UNAVAILABLE`: Redis did not run the budget script (see `cause`).
@@ -14,6 +15,7 @@ import { RekorBudgetError } from '@rekor-budget/core';
 export type BudgetErrorCode =
   | 'INVALID_TIER'
   | 'INVALID_UNIT_ID'
+  | 'INVALID_JOB_ID'
   | 'INVALID_LIMITS'
   | 'INVALID_CLOCK'
   | 'BUDGET_UNAVAILABLE'

@@ -1,5 +1,5 @@
-export { createBudget } from './budget';
-export type { Budget, BudgetOptions } from './budget';
+export { createBudget, slotTime, DEFAULT_HOLD_MS } from './budget';
+export type { Budget, BudgetOptions, HoldResult } from './budget';
 
 export { syncRedisClock } from './clock';
 export type { RedisClock } from './clock';

@@ -24,7 +24,7 @@ export type Remaining = Partial<Record<BudgetWindowName, number>>;
 export interface BudgetAdmitted {
   admitted: true;
   tier: Tier;
-  /** Identifies the unit for `refund`. Unique, even for units spent in the same millisecond. */
+  /** Identifies the unit for `refund`: `<member>.<ms spent>`. Unique among the tenant's live units. */
   unitId: string;
   /** The clock reading (ms) the unit was stamped with. */
   atMs: number;
@@ -36,6 +36,8 @@ export interface BudgetAdmitted {
 export interface BudgetRefused {
   admitted: false;
   tier: Tier;
+  /** The clock reading (ms) of the decision. */
+  atMs: number;
   /**
    * The instant (ms, budget clock) the oldest binding unit leaves its window:
    * with nothing else spent meanwhile, a try at `retryAtMs` is admitted and a
@@ -62,6 +64,10 @@ export interface BudgetStatus {
   /** When `admissible` is false: as `BudgetRefused.retryAtMs`. */
   retryAtMs: number | null;
   binding: BudgetWindowName | null;
+  /** Units promised to released jobs (live holds); they count as used. */
+  held: number;
+  /** Units that fit now in every window of the tier, besides the holds. */
+  free: number;
   remaining: Remaining;
   windows: WindowStatus[];
 }

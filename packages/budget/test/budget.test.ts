@@ -104,7 +104,7 @@ describe('createBudget', () => {
       if (d.admitted) ids.add(d.unitId);
     }
     expect(ids.size).toBe(33);
-    expect(await redis.zcard(keysOf().budgetWindow(t, 'burst'))).toBe(33);
+    expect(await redis.zcard(keysOf().budgetUnits(t, 'graph'))).toBe(33);
   });
 
   test('refund gives a unit back in every window of the tier, once', async () => {
@@ -132,20 +132,18 @@ describe('createBudget', () => {
     const s = await budget.peek(t, 'edge');
     expect(s).toMatchObject({ admissible: false, retryAtMs: clock() + 24 * HOUR, binding: 'day' });
     expect(s.windows).toEqual([{ name: 'day', windowMs: 24 * HOUR, limit: 50, used: 50, remaining: 0 }]);
-    expect(await redis.zcard(keysOf().budgetWindow(t, 'day'))).toBe(50);
+    expect(await redis.zcard(keysOf().budgetUnits(t, 'edge'))).toBe(50);
   });
 
   test('an idle tenant costs nothing: peek writes nothing, and every key expires with its window', async () => {
     const t = tenant();
     await budget.peek(t, 'graph');
-    expect(await redis.exists(keysOf().budgetWindow(t, 'hour'))).toBe(0);
+    expect(await redis.exists(keysOf().budgetUnits(t, 'graph'))).toBe(0);
     await budget.tryConsume(t, 'graph');
-    const hourTtl = await redis.pttl(keysOf().budgetWindow(t, 'hour'));
-    const burstTtl = await redis.pttl(keysOf().budgetWindow(t, 'burst'));
-    expect(hourTtl).toBeGreaterThan(HOUR - 5000);
-    expect(hourTtl).toBeLessThanOrEqual(HOUR);
-    expect(burstTtl).toBeGreaterThan(10 * MIN - 5000);
-    expect(burstTtl).toBeLessThanOrEqual(10 * MIN);
+    // one set serves both windows of the tier: it lives as long as the longest
+    const ttl = await redis.pttl(keysOf().budgetUnits(t, 'graph'));
+    expect(ttl).toBeGreaterThan(HOUR - 5000);
+    expect(ttl).toBeLessThanOrEqual(HOUR);
   });
 
   test('keys carry the tenant hash tag', async () => {
@@ -153,7 +151,7 @@ describe('createBudget', () => {
     await budget.tryConsume(t, 'graph');
     await budget.tryConsume(t, 'edge');
     const found = await redis.keys(`${prefix}:budget:*`);
-    expect(found.sort()).toEqual(['burst', 'day', 'hour'].map((w) => `${prefix}:budget:{${t}}:${w}`));
+    expect(found.sort()).toEqual(['edge', 'graph'].map((w) => `${prefix}:budget:{${t}}:${w}`));
   });
 
   test('activeTenants lists tenants with a decision in the last 24 h, and drops older ones', async () => {
@@ -183,6 +181,9 @@ describe('createBudget', () => {
     const t = tenant();
     await expect(budget.tryConsume(t, 'bundle' as 'edge')).rejects.toMatchObject({ code: 'INVALID_TIER' });
     await expect(budget.refund(t, 'graph', 'nope')).rejects.toMatchObject({ code: 'INVALID_UNIT_ID' });
+    await expect(budget.hold(t, 'graph', ['a:b'])).rejects.toMatchObject({ code: 'INVALID_JOB_ID' });
+    await expect(budget.tryConsume(t, 'graph', 'x y')).rejects.toMatchObject({ code: 'INVALID_JOB_ID' });
+    await expect(budget.estimate(t, 'graph', -1)).rejects.toMatchObject({ code: 'INVALID_INPUT' });
     await expect(budget.activeTenants(NaN)).rejects.toMatchObject({ code: 'INVALID_INPUT' });
     const bad = createBudget({ redis, keys: keysOf(), limits: limits(), clock: () => 1.5 });
     await expect(bad.tryConsume(t, 'graph')).rejects.toMatchObject({ code: 'INVALID_CLOCK' });
@@ -198,5 +199,71 @@ describe('createBudget', () => {
     const real = createBudget({ redis, keys: keysOf(), limits: limits(), clock: c.now });
     const d = await real.tryConsume(tenant(), 'graph');
     expect(d.admitted).toBe(true);
+  });
+
+  test('holds promise units to released jobs: others are refused, the holder is admitted once', async () => {
+    const t = tenant();
+    for (let i = 0; i < 30; i++) await budget.tryConsume(t, 'graph');
+    // 3 units fit in the burst window: only the first 3 of 5 ids are held
+    expect(await budget.hold(t, 'graph', ['j1', 'j2', 'j3', 'j4', 'j5'])).toMatchObject({ held: 3, free: 0 });
+    // a replayed release holds the same jobs again, and no more
+    expect(await budget.hold(t, 'graph', ['j1', 'j2', 'j3', 'j4'])).toMatchObject({ held: 3, free: 0 });
+    expect(await budget.peek(t, 'graph')).toMatchObject({ admissible: false, held: 3, free: 0 });
+    expect((await budget.tryConsume(t, 'graph')).admitted).toBe(false);
+    expect((await budget.tryConsume(t, 'graph', 'j4')).admitted).toBe(false);
+    for (const id of ['j2', 'j1', 'j3'])
+      expect((await budget.tryConsume(t, 'graph', id)).admitted).toBe(true);
+    expect(await budget.peek(t, 'graph')).toMatchObject({ held: 0, free: 0, remaining: { burst: 0 } });
+    expect((await budget.tryConsume(t, 'graph', 'j1')).admitted).toBe(false);
+  });
+
+  test('a hold of a job that never runs expires, and its unit is free again', async () => {
+    const t = tenant();
+    const short = createBudget({ redis, keys: keysOf(), limits: limits(), clock, holdMs: 5000 });
+    for (let i = 0; i < 32; i++) await short.tryConsume(t, 'graph');
+    expect((await short.hold(t, 'graph', ['lost'])).held).toBe(1);
+    expect((await short.tryConsume(t, 'graph')).admitted).toBe(false);
+    clock.advance(5000);
+    expect((await short.tryConsume(t, 'graph')).admitted).toBe(true);
+  });
+
+  test('without an injected clock the scripts stamp units with Redis TIME', async () => {
+    const t = tenant();
+    const onRedis = createBudget({ redis, keys: keysOf(), limits: limits() });
+    const [sec, usec] = await redis.time();
+    const redisNow = Number(sec) * 1000 + Math.floor(Number(usec) / 1000);
+    const d = await onRedis.tryConsume(t, 'graph');
+    expect(d.admitted).toBe(true);
+    expect(Math.abs(d.atMs - redisNow)).toBeLessThan(1000);
+    expect(Math.abs((await onRedis.now()) - redisNow)).toBeLessThan(1000);
+    const [member, at] = d.admitted ? d.unitId.split('.') : [];
+    expect(Number(await redis.zscore(keysOf().budgetUnits(t, 'graph'), member!))).toBe(Number(at));
+    if (d.admitted) expect(await onRedis.refund(t, 'graph', d.unitId)).toBe(true);
+  });
+
+  test('estimate counts the jobs ahead against both windows', async () => {
+    const t = tenant();
+    const start = clock();
+    expect(await budget.estimate(t, 'graph', 0)).toBe(start);
+    expect(await budget.estimate(t, 'graph', 32)).toBe(start);
+    expect(await budget.estimate(t, 'graph', 33)).toBe(start + 10 * MIN);
+    expect(await budget.estimate(t, 'graph', 99)).toBe(start + 30 * MIN);
+    expect(await budget.estimate(t, 'graph', 100)).toBe(start + HOUR);
+    for (let i = 0; i < 33; i++) await budget.tryConsume(t, 'graph');
+    expect(await budget.estimate(t, 'graph', 0)).toBe(start + 10 * MIN);
+    await budget.hold(t, 'graph', ['x']);
+    expect(await budget.estimate(t, 'edge', 49)).toBe(start);
+    expect(await budget.estimate(t, 'edge', 50)).toBe(start + 24 * HOUR);
+  });
+
+  test('a tenant at full hourly use keeps its units in a compact set under 2 KB', async () => {
+    const t = tenant();
+    for (let i = 0; i < 100; i++) {
+      expect((await budget.tryConsume(t, 'graph')).admitted).toBe(true);
+      clock.advance(i % 33 === 32 ? 10 * MIN : 1000);
+    }
+    const key = keysOf().budgetUnits(t, 'graph');
+    expect(await redis.object('ENCODING', key)).toBe('listpack');
+    expect(Number(await redis.memory('USAGE', key))).toBeLessThanOrEqual(2048);
   });
 });

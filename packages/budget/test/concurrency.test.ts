@@ -39,7 +39,7 @@ describe('budget under concurrency', () => {
           const d = await b.tryConsume(hot, tier);
           if (d.admitted) {
             count[tier]++;
-            ids.add(d.unitId);
+            ids.add(`${tier}:${d.unitId}`);
           }
           if (c === 0 && i < 20 && (await b.tryConsume(quiet, 'graph')).admitted) count.quiet++;
         }),
@@ -48,8 +48,8 @@ describe('budget under concurrency', () => {
 
     expect(count).toEqual({ graph: 33, edge: 50, quiet: 20 });
     expect(ids.size).toBe(83);
-    expect(await admin.zcard(keys.budgetWindow(hot, 'burst'))).toBe(33);
-    expect(await admin.zcard(keys.budgetWindow(hot, 'day'))).toBe(50);
+    expect(await admin.zcard(keys.budgetUnits(hot, 'graph'))).toBe(33);
+    expect(await admin.zcard(keys.budgetUnits(hot, 'edge'))).toBe(50);
     expect((await budgets[1]!.peek(quiet, 'graph')).remaining).toEqual({ hour: 80, burst: 13 });
   });
 
@@ -84,7 +84,7 @@ describe('budget under concurrency', () => {
     expect(new Set(graph.flatMap((r) => r.unitIds)).size).toBe(33);
     expect(edge.reduce((n, r) => n + r.admitted, 0)).toBe(50);
     expect(results[6]!.admitted).toBe(10);
-    expect(await admin.zcard(keys.budgetWindow(hot, 'burst'))).toBe(33);
-    expect(await admin.zcard(keys.budgetWindow(other, 'burst'))).toBe(10);
+    expect(await admin.zcard(keys.budgetUnits(hot, 'graph'))).toBe(33);
+    expect(await admin.zcard(keys.budgetUnits(other, 'graph'))).toBe(10);
   });
 });

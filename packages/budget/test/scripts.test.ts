@@ -7,7 +7,7 @@ import { defineScripts } from '../src/scripts';
 
 /**
  * The budget scripts on their own, as Redis runs them: each one serves both
- * tiers, so each is run with one key (Tier 2: day) and two keys (Tier 1: hour, burst).
+ * tiers, so each is run with one window (Tier 2: day) and two (Tier 1: hour, burst).
  */
 
 const T = Date.UTC(2026, 0, 1);
@@ -44,75 +44,108 @@ describe('Lua scripts', () => {
     },
   );
 
+  // KEYS: units, holds. ARGV: now, holder/member, hold ms / spent at, n, (window ms, cap)...
+  const units = () => [key('units'), key('holds')];
+
   describe('consume', () => {
-    test('two keys (hour cap 2, burst cap 1): admits, refuses on the burst, admits once the unit leaves it', async () => {
-      const k = [key('hour'), key('burst')];
-      const args = (at: number, unit: string) => [at, unit, HOUR, 2, BURST, 1];
-      expect(await script('consume')(k, args(T, 'u1'))).toEqual([1, 1, 0, 1, 0]);
-      expect(await script('consume')(k, args(T + 1, 'u2'))).toEqual([0, 1, 0, 1, T + BURST]);
-      expect(await script('consume')(k, args(T + BURST, 'u3'))).toEqual([1, 2, 0, 1, 0]);
-      expect(await redis.zrange(k[0]!, 0, -1)).toEqual(['u1', 'u3']);
-      expect(await redis.zrange(k[1]!, 0, -1)).toEqual(['u3']);
-      // Each key expires when its newest unit leaves.
+    test('two windows in one set (hour cap 2, burst cap 1): admits, refuses on the burst, admits once the unit leaves it', async () => {
+      const k = units();
+      const args = (at: number) => [at, '', '', 2, HOUR, 2, BURST, 1];
+      expect(await script('consume')(k, args(T))).toEqual([1, T, T % 4096, 1, 0, 1, 0]);
+      expect(await script('consume')(k, args(T + 1))).toEqual([0, T + 1, -1, 1, 0, 1, T + BURST]);
+      expect(await script('consume')(k, args(T + BURST))).toEqual([
+        1,
+        T + BURST,
+        (T + BURST) % 4096,
+        2,
+        0,
+        1,
+        0,
+      ]);
+      expect(await redis.zrange(k[0]!, 0, -1, 'WITHSCORES')).toEqual([
+        String(T % 4096),
+        String(T),
+        String((T + BURST) % 4096),
+        String(T + BURST),
+      ]);
+      // The set expires when its newest unit leaves the longest window.
       expect(await redis.pttl(k[0]!)).toBeGreaterThan(HOUR - 60_000);
-      expect(await redis.pttl(k[1]!)).toBeLessThanOrEqual(BURST);
+      expect(await redis.object('ENCODING', k[0]!)).toBe('listpack');
     });
 
-    test('one key (day cap 1): admits, refuses until the unit leaves the day', async () => {
-      const k = [key('day')];
-      expect(await script('consume')(k, [T, 'u1', DAY, 1])).toEqual([1, 1, 0]);
-      expect(await script('consume')(k, [T + DAY - 1, 'u2', DAY, 1])).toEqual([0, 1, T + DAY]);
-      expect(await script('consume')(k, [T + DAY, 'u3', DAY, 1])).toEqual([1, 1, 0]);
-      expect(await redis.zrange(k[0]!, 0, -1)).toEqual(['u3']);
+    test('one window (day cap 1): admits, refuses until the unit leaves the day', async () => {
+      const k = units();
+      expect((await script('consume')(k, [T, '', '', 1, DAY, 1])) as number[]).toEqual([
+        1,
+        T,
+        T % 4096,
+        1,
+        0,
+      ]);
+      expect(await script('consume')(k, [T + DAY - 1, '', '', 1, DAY, 1])).toEqual([
+        0,
+        T + DAY - 1,
+        -1,
+        1,
+        T + DAY,
+      ]);
+      expect(((await script('consume')(k, [T + DAY, '', '', 1, DAY, 1])) as number[])[0]).toBe(1);
+      expect(await redis.zcard(k[0]!)).toBe(1);
     });
 
-    test('a unit id already in the first window is an error reply, and nothing is written', async () => {
-      const k = [key('hour'), key('burst')];
-      await script('consume')(k, [T, 'u1', HOUR, 5, BURST, 5]);
-      await expect(script('consume')(k, [T + 1, 'u1', HOUR, 5, BURST, 5])).rejects.toThrow(/^DUPLICATE_UNIT/);
-      expect(await redis.zcard(k[1]!)).toBe(1);
+    test('units spent in one millisecond get distinct small members', async () => {
+      const k = units();
+      const members = new Set<number>();
+      for (let i = 0; i < 50; i++) {
+        members.add(((await script('consume')(k, [T, '', '', 1, DAY, 50])) as number[])[2]!);
+      }
+      expect(members.size).toBe(50);
+      expect([...members].every((m) => m >= 0 && m < 4096)).toBe(true);
+    });
+
+    test('an empty now reads Redis TIME inside the script', async () => {
+      const [sec] = await redis.time();
+      const reply = (await script('consume')(units(), ['', '', '', 1, DAY, 1])) as number[];
+      expect(Math.abs(reply[1]! - Number(sec) * 1000)).toBeLessThan(2000);
     });
   });
 
   describe('peek', () => {
-    test('two keys: the same verdict as consume, writing nothing', async () => {
-      const k = [key('hour'), key('burst')];
-      expect(await script('peek')(k, [T, '', HOUR, 2, BURST, 1])).toEqual([1, 0, 0, 0, 0]);
+    test('the same verdict as consume with holds counted, writing nothing', async () => {
+      const k = units();
+      const args = (at: number) => [at, '', '', 2, HOUR, 3, BURST, 2];
+      expect(await script('peek')(k, args(T))).toEqual([1, T, 0, 2, 0, 0, 0, 0]);
       expect(await redis.exists(...k)).toBe(0);
-      await script('consume')(k, [T, 'u1', HOUR, 2, BURST, 1]);
-      expect(await script('peek')(k, [T + 1, '', HOUR, 2, BURST, 1])).toEqual([0, 1, 0, 1, T + BURST]);
-      expect(await script('peek')(k, [T + BURST, '', HOUR, 2, BURST, 1])).toEqual([1, 1, 0, 0, 0]);
-      // The unit that left the burst window is still stored: peek trims nothing.
-      expect(await redis.zcard(k[1]!)).toBe(1);
+      await script('consume')(k, args(T));
+      await script('hold')(k, [T, '', 1000, 2, HOUR, 3, BURST, 2, 'job-1']);
+      expect(await script('peek')(k, args(T + 1))).toEqual([0, T + 1, 1, 0, 1, 0, 1, T + BURST]);
+      // the hold expired: one unit fits again
+      expect(await script('peek')(k, args(T + 1000))).toEqual([1, T + 1000, 0, 1, 1, 0, 1, 0]);
     });
+  });
 
-    test('one key', async () => {
-      const k = [key('day')];
-      expect(await script('peek')(k, [T, '', DAY, 1])).toEqual([1, 0, 0]);
-      await script('consume')(k, [T, 'u1', DAY, 1]);
-      expect(await script('peek')(k, [T + 1, '', DAY, 1])).toEqual([0, 1, T + DAY]);
-      expect(await redis.zcard(k[0]!)).toBe(1);
+  describe('hold', () => {
+    test('holds ids in order while units fit; an id already held keeps its hold', async () => {
+      const k = units();
+      const w = [1, DAY, 2];
+      expect(await script('hold')(k, [T, '', 5000, ...w, 'a', 'b', 'c'])).toEqual([T, 2, 0]);
+      expect(await script('hold')(k, [T + 1, '', 5000, ...w, 'b', 'c'])).toEqual([T + 1, 1, 0]);
+      expect(await redis.zrange(k[1]!, 0, -1)).toEqual(['a', 'b']);
+      // the holder spends its own hold; a stranger is refused
+      expect(((await script('consume')(k, [T + 2, 'c', '', ...w])) as number[])[0]).toBe(0);
+      expect(((await script('consume')(k, [T + 2, 'a', '', ...w])) as number[])[0]).toBe(1);
+      expect(await redis.zrange(k[1]!, 0, -1)).toEqual(['b']);
     });
   });
 
   describe('refund', () => {
-    test('two keys: counts the windows that still held the unit and removes it from both', async () => {
-      const k = [key('hour'), key('burst')];
-      await script('consume')(k, [T, 'u1', HOUR, 5, BURST, 5]);
-      await script('consume')(k, [T, 'u2', HOUR, 5, BURST, 5]);
-      expect(await script('refund')(k, ['u1', T + 1, HOUR, BURST])).toBe(2);
-      expect(await script('refund')(k, ['u1', T + 1, HOUR, BURST])).toBe(0);
-      // u2 has left the burst window but still counts in the hour.
-      expect(await script('refund')(k, ['u2', T + BURST, HOUR, BURST])).toBe(1);
-      expect(await redis.exists(...k)).toBe(0);
-    });
-
-    test('one key', async () => {
-      const k = [key('day')];
-      await script('consume')(k, [T, 'u1', DAY, 1]);
-      expect(await script('refund')(k, ['u1', T + 1, DAY])).toBe(1);
-      expect(await script('refund')(k, ['u1', T + 1, DAY])).toBe(0);
-      expect(await script('consume')(k, [T + 2, 'u2', DAY, 1])).toEqual([1, 1, 0]);
+    test('removes the unit spent at that instant, once', async () => {
+      const k = units();
+      const m = ((await script('consume')(k, [T, '', '', 1, DAY, 5])) as number[])[2]!;
+      expect(await script('refund')([k[0]!], [T + 1, m, T - 1, DAY])).toBe(0);
+      expect(await script('refund')([k[0]!], [T + 1, m, T, DAY])).toBe(1);
+      expect(await script('refund')([k[0]!], [T + 1, m, T, DAY])).toBe(0);
+      expect(await redis.exists(k[0]!)).toBe(0);
     });
   });
 

@@ -18,6 +18,9 @@ import { InputError } from './errors';
  *   both queues keep the one tag they always had (`{<prefix>}`): changing it
  *   would leave the jobs of a running deployment under keys no worker reads
  *   (see packages/queue/README.md, "Key layout").
+ * - the scheduler's keys of a tier (lanes, tallies, the release lease) share
+ *   one tag, `{<prefix>:<tier>}`, the tier queue's own in a cluster: the lane
+ *   scripts touch lanes and tallies together;
  * - shared keys (active tenants, the Rekor state, the per-content locks) carry
  *   no tag and are only ever touched one key per command.
  */
@@ -29,8 +32,21 @@ export interface RedisKeys {
   queuePrefix(tier: Tier): string;
   /** BullMQ queue name of a tier. */
   queueName(tier: Tier): string;
-  /** Sorted set of units spent in the rolling window `window` (`hour`, `burst`, `day`). */
+  /** Sorted set of units spent in the rolling window `window` (`hour`, `burst`, `day`). Before the scheduler; kept for tooling. */
   budgetWindow(tenantId: string, window: BudgetWindowName): string;
+  /**
+   * Sorted set of the tenant's units of a tier (small integer member -> ms spent),
+   * read by every window of the tier.
+   */
+  budgetUnits(tenantId: string, tier: Tier): string;
+  /** Sorted set of units promised to released jobs (job id -> hold expiry, ms). */
+  budgetHolds(tenantId: string, tier: Tier): string;
+  /** Sorted set of tenants with parked work in a tier (tenant id -> next release check, ms). */
+  schedulerLanes(tier: Tier): string;
+  /** Hash of per-tenant tallies of a tier: `q:<tenant>` jobs in the queue, `p:<tenant>` jobs parked. */
+  schedulerTally(tier: Tier): string;
+  /** Held by the one process that releases parked jobs of a tier. */
+  schedulerLeader(tier: Tier): string;
   /** Sorted set of tenants by last activity, for the status and metrics views. */
   readonly activeTenants: string;
   /** Shared "Rekor offline" state, read by every worker before a POST. */
@@ -63,6 +79,12 @@ export function createRedisKeys(prefix: string, options: RedisKeysOptions = {}):
     queuePrefix: (tier) => (topology === 'cluster' ? `{${prefix}:${checkTier(tier)}}` : `{${prefix}}`),
     queueName: (tier) => `rekor-${tier}`,
     budgetWindow: (tenantId, window) => `${prefix}:budget:{${checkTenant(tenantId)}}:${window}`,
+    budgetUnits: (tenantId, tier) => `${prefix}:budget:{${checkTenant(tenantId)}}:${tier}`,
+    budgetHolds: (tenantId, tier) => `${prefix}:budget:{${checkTenant(tenantId)}}:${tier}:holds`,
+    // the lane scripts touch lanes and tallies together: one tag per tier, the tier queue's own
+    schedulerLanes: (tier) => `${prefix}:sched:{${prefix}:${checkTier(tier)}}:lanes`,
+    schedulerTally: (tier) => `${prefix}:sched:{${prefix}:${checkTier(tier)}}:tally`,
+    schedulerLeader: (tier) => `${prefix}:sched:{${prefix}:${checkTier(tier)}}:leader`,
     activeTenants: `${prefix}:tenants:active`,
     rekorState: `${prefix}:rekor:state`,
     inflight: (contentDigest) => `${prefix}:inflight:${contentDigest.replace(/^sha256:/, '')}`,

@@ -41,6 +41,22 @@ describe('createRedisKeys', () => {
     expect(cluster.budgetWindow(TENANT, 'hour')).toBe(keys.budgetWindow(TENANT, 'hour'));
   });
 
+  test("a tier's scheduler keys share one slot, the tier queue's in a cluster; the two tiers differ", () => {
+    const cluster = createRedisKeys('rb', { topology: 'cluster' });
+    for (const tier of ['graph', 'edge'] as const) {
+      const tags = [
+        cluster.schedulerLanes(tier),
+        cluster.schedulerTally(tier),
+        cluster.schedulerLeader(tier),
+      ].map(hashTag);
+      expect(new Set(tags)).toEqual(new Set([hashTag(`${cluster.queuePrefix(tier)}:rekor-${tier}:wait`)]));
+    }
+    expect(hashTag(cluster.schedulerLanes('graph'))).not.toBe(hashTag(cluster.schedulerLanes('edge')));
+    // the budget keys of a tenant stay in the tenant's slot
+    expect(hashTag(cluster.budgetUnits(TENANT, 'graph'))).toBe(TENANT);
+    expect(hashTag(cluster.budgetHolds(TENANT, 'graph'))).toBe(TENANT);
+  });
+
   test('the scan patterns match every key of every layout under the prefix, and none of another prefix', () => {
     const cluster = createRedisKeys('rb', { topology: 'cluster' });
     const glob = (p: string) => new RegExp(`^${p.replace(/[{}.]/g, '\\$&').replace(/\*/g, '.*')}$`);
@@ -49,6 +65,8 @@ describe('createRedisKeys', () => {
       keys.budgetWindow(TENANT, 'hour'),
       keys.activeTenants,
       keys.inflight('sha256:ab'),
+      keys.schedulerLanes('graph'),
+      cluster.schedulerTally('edge'),
       `${keys.queuePrefix('graph')}:rekor-graph:wait`,
       `${cluster.queuePrefix('edge')}:rekor-edge:wait`,
     ]) {

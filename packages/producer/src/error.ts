@@ -14,6 +14,16 @@ export type ProducerErrorCode =
   | 'REDIS_TIMEOUT'
   /** Redis could not take the submission and Postgres could not either: nothing was stored. */
   | 'OFFLINE_QUEUE_UNAVAILABLE'
+  /** `submitMany`: a request of the batch was refused (`index`, `cause`); nothing of the batch was stored. */
+  | 'INVALID_BATCH'
   | 'CLOSED';
 
-export class ProducerError extends RekorBudgetError<ProducerErrorCode> {}
+export class ProducerError extends RekorBudgetError<ProducerErrorCode> {
+  /** For `INVALID_BATCH`: the position of the refused request. */
+  readonly index?: number;
+
+  constructor(code: ProducerErrorCode, message: string, options?: { cause?: unknown; index?: number }) {
+    super(code, message, options);
+    if (options?.index !== undefined) this.index = options.index;
+  }
+}

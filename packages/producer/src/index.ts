@@ -4,6 +4,8 @@ export type {
   RekorProducerOptions,
   ProducerMetrics,
   SubmitResult,
+  SubmitRequest,
+  BudgetPeek,
   SubmitStatus,
 } from './producer';
 export { ProducerError } from './error';

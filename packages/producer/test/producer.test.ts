@@ -127,28 +127,68 @@ describe('submitGraphAttestation', () => {
 });
 
 describe('estimatedSubmitAt', () => {
-  test('with a budget: now while the tenant has room, else the instant the budget frees', async () => {
+  test('with a budget: counts the jobs of the tenant queued or parked ahead against every window', async () => {
     const prefix = uniquePrefix('est');
     prefixes.push(prefix);
+    // 2 per hour, 2 per 10 minutes
     const config: RekorConfig = testConfig({
       redis: { url: redisUrl(), keyPrefix: prefix },
-      budget: { hourlyLimit: 1, burstLimit: 6, burstWindow: '00:10:00' },
+      budget: { hourlyLimit: 2, burstLimit: 12, burstWindow: '00:10:00' },
     });
     const keys = createRedisKeys(prefix);
-    let now = Date.UTC(2025, 11, 20, 10, 0, 0);
+    const now = Date.UTC(2025, 11, 20, 10, 0, 0);
     const clock = () => now;
     const budget = createBudget({ redis, keys, limits: config.budget, clock });
     const producer = createRekorProducer({ config, redis, db: t.db, budget, clock });
     producers.push(producer);
     const tn = tenant();
-    const first = await producer.submitGraphAttestation(graphInput(tn, 'e1'));
-    expect(first.estimatedSubmitAt?.getTime()).toBe(now);
-    const spent = await budget.tryConsume(tn, 'graph'); // a worker takes the only unit of the hour
-    expect(spent.admitted).toBe(true);
-    now += 60_000;
-    const second = await producer.submitGraphAttestation(graphInput(tn, 'e2'));
-    expect(second.status).toBe('queued');
-    expect(second.estimatedSubmitAt?.getTime()).toBe(now - 60_000 + 3_600_000);
+    const results = [];
+    for (let i = 0; i < 5; i++) results.push(await producer.submitGraphAttestation(graphInput(tn, `e${i}`)));
+    const H = 3_600_000;
+    expect(results.map((r) => r.estimatedSubmitAt?.getTime())).toEqual([
+      now,
+      now,
+      now + H,
+      now + H,
+      now + 2 * H,
+    ]);
+    // two fit the budget and wait in the queue; the others park behind them
+    expect(results.map((r) => [r.status, r.parked ?? false])).toEqual([
+      ['queued', false],
+      ['queued', false],
+      ['queued', true],
+      ['queued', true],
+      ['queued', true],
+    ]);
+    // a batch continues the count
+    const batch = await producer.submitMany([
+      { tier: 'graph', input: graphInput(tn, 'e5') },
+      { tier: 'graph', input: graphInput(tn, 'e0') },
+    ]);
+    expect(batch.map((r) => r.status)).toEqual(['queued', 'duplicate']);
+    expect(batch[0]!.estimatedSubmitAt?.getTime()).toBe(now + 2 * H);
+  });
+});
+
+describe('submitMany', () => {
+  test('queues a batch with addBulk; one bad request refuses the whole batch with its index', async () => {
+    const { producer, keys } = setup();
+    const tn = tenant();
+    const results = await producer.submitMany(
+      Array.from({ length: 20 }, (_, i) => ({ tier: 'graph' as const, input: graphInput(tn, `m${i}`) })),
+    );
+    expect(results.every((r) => r.status === 'queued')).toBe(true);
+    const queues = createTierQueues({ redis, keys });
+    expect(await queues.backlog('graph')).toBe(20);
+    const e = await errorOf(
+      producer.submitMany([
+        { tier: 'graph', input: graphInput(tn, 'ok') },
+        { tier: 'graph', input: { tenantId: 'nope' } },
+      ]),
+    );
+    expect(e).toMatchObject({ code: 'INVALID_BATCH', index: 1 });
+    expect(await queues.backlog('graph')).toBe(20);
+    await queues.close();
   });
 });
 

@@ -2,6 +2,7 @@ export {
   SUBMISSION_JOB,
   BACKOFF_STRATEGY,
   jobIdFor,
+  releasedJobId,
   submissionOf,
   submissionJobOptions,
   backoffDelayMs,
@@ -25,3 +26,15 @@ export type { EnvelopeStore, EnvelopeKey } from './envelopes';
 
 export { RejectedStore } from './rejected';
 export type { Rejection, RejectedSubmission } from './rejected';
+
+export { ParkingLot } from './parking';
+export type { ParkedJob, LaneCount } from './parking';
+
+export { createLanes } from './lanes';
+export type { Lanes, LaneInfo, TenantTally } from './lanes';
+
+export { createLease } from './lease';
+export type { Lease } from './lease';
+
+export { tenantWork, tenantsWithLanes } from './tenant-work';
+export type { TenantWork } from './tenant-work';

@@ -23,13 +23,27 @@ export type SubmissionJobData = Submission & {
   enqueuedAt: number;
   /** The signed DSSE envelope, saved before the first POST (sign once). */
   envelope?: SignedEnvelope;
-  /** How many times the job was delayed for budget (guard against endless loops). */
-  budgetDelays?: number;
+  /**
+   * How often the scheduler released the job from its parking lane (each
+   * release is one wake). Absent on a job that never waited for budget.
+   */
+  wakes?: number;
 };
+
+/**
+ * The job id of a parked submission the scheduler releases: its parking row's
+ * id, unique per stay in the lane (a job parked again gets a new row id).
+ * A release replayed after a crash adds nothing twice; a later release of
+ * the same content never meets the finished job of an earlier one (BullMQ
+ * keeps finished jobs and silently skips an add under an id it holds).
+ */
+export function releasedJobId(tier: Tier, digest: Sha256Digest, parkedRowId: string): string {
+  return `${jobIdFor(tier, digest)}-p${parkedRowId}`;
+}
 
 /** The submission a job carries, without the fields the job adds. */
 export function submissionOf(data: SubmissionJobData): Submission {
-  const { enqueuedAt: _e, envelope: _v, budgetDelays: _b, ...submission } = data;
+  const { enqueuedAt: _e, envelope: _v, wakes: _w, ...submission } = data;
   return submission;
 }
 

@@ -39,7 +39,7 @@ export class OfflineQueue {
 
   /** Stores a submission once per content digest. */
   async add(data: SubmissionJobData, reason: OfflineReason): Promise<OfflineAddResult> {
-    const { envelope, budgetDelays: _d, ...rest } = data;
+    const { envelope, wakes: _d, ...rest } = data;
     const inserted = await this.db
       .insertInto(TABLE)
       .values({
@@ -116,6 +116,11 @@ export class OfflineQueue {
   /** Whether a content waits here. */
   async has(contentDigest: string): Promise<boolean> {
     return (await contentsIn(this.db, TABLE, [contentDigest])).has(contentDigest);
+  }
+
+  /** The contents among `digests` kept here. */
+  hasAny(digests: readonly string[]): Promise<Set<string>> {
+    return contentsIn(this.db, TABLE, digests);
   }
 
   /** Rows per tier. */

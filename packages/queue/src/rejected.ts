@@ -53,7 +53,7 @@ export class RejectedStore {
 
   /** Keeps a refused submission (once per content: a second refusal updates the reason). */
   async add(data: SubmissionJobData, rejection: Rejection, envelope?: SignedEnvelope): Promise<void> {
-    const { envelope: _e, budgetDelays: _b, ...submission } = data;
+    const { envelope: _e, wakes: _w, ...submission } = data;
     const values = {
       tenant_id: data.input.tenantId,
       tier: data.tier,

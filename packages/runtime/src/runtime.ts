@@ -24,9 +24,12 @@ import {
   type QuotaMirror,
 } from '@rekor-budget/budget';
 import {
+  createLanes,
   createReceiptStore,
   createTierQueues,
   OfflineQueue,
+  ParkingLot,
+  type Lanes,
   RejectedStore,
   type ReceiptStore,
   type TierQueues,
@@ -96,9 +99,14 @@ export interface Runtime {
   /** The configured Redis: a `Cluster` for Redis Cluster, else a `Redis` (with Sentinel, to the master). */
   readonly redis: RedisConnection;
   readonly db: Kysely<Database>;
-  /** The budget and worker clock (epoch ms). */
+  /** The worker clock (epoch ms): the Redis server's time base, or the injected clock. */
   readonly clock: () => number;
+  /** The budget: its scripts read Redis `TIME` themselves unless a clock was injected. */
   readonly budget: Budget;
+  /** Jobs the budget refused, parked per (tier, tenant) lane in Postgres. */
+  readonly parking: ParkingLot;
+  /** The scheduler's per-tenant summary in Redis (lanes with parked work, queued and parked tallies). */
+  readonly lanes: Lanes;
   readonly quota: QuotaMirror;
   readonly queues: TierQueues;
   readonly offline: OfflineQueue;
@@ -216,13 +224,20 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     }
   }
 
-  const budget = createBudget({ redis, keys, limits: config.budget, clock });
+  // An injected clock stamps the budget too (tests, demos); otherwise the scripts read Redis TIME.
+  const budget = createBudget({
+    redis,
+    keys,
+    limits: config.budget,
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
   const offline = new OfflineQueue(db);
   const rejected = new RejectedStore(db);
+  const parking = new ParkingLot(db);
   const registry = new Registry();
   const rekorMetrics = new RekorMetrics({
     registry,
-    sources: metricsSources({ queues, offline, rejected, budget }),
+    sources: metricsSources({ queues, offline, rejected, budget, parking }),
     tenantNames: config.tenants,
     onSourceError: (source, e) => logger.warn({ source, ...errorFields(e) }, 'metrics source failed'),
   });
@@ -253,6 +268,8 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     db,
     clock,
     budget,
+    parking,
+    lanes: createLanes(redis, keys),
     quota: createQuotaMirror(db),
     queues,
     offline,

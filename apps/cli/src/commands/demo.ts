@@ -30,7 +30,8 @@ interface TenantRow {
   refused: number;
   created: number;
   duplicates: number;
-  delayedByBudget: number;
+  /** Jobs the budget refused once, parked, then released by the scheduler. */
+  parkedForBudget: number;
   offlineThenDrained: number;
   verified: number;
   lost: number;
@@ -86,7 +87,7 @@ export function registerDemo(program: Command, io: CliIo, setExit: (code: number
       });
       if (!system) return setExit(EXIT.FAILURE);
       say(
-        'time compression: once only budget-delayed jobs are left, the budget clock jumps 10 minutes ahead; all else runs in real time',
+        'time compression: once only jobs parked for budget are left, the budget clock jumps 10 minutes ahead; all else runs in real time',
       );
       const { runtime } = system;
       const progress = createProgress(runtime);
@@ -101,6 +102,7 @@ export function registerDemo(program: Command, io: CliIo, setExit: (code: number
           config: system.config,
           db: runtime.db,
           metrics: runtime.metrics,
+          budget: runtime.budget,
           logger: runtime.logger,
         });
         let result;
@@ -133,17 +135,26 @@ export function registerDemo(program: Command, io: CliIo, setExit: (code: number
             'the queues to settle',
           );
           say(await progress.line());
-          const delayed = (await Promise.all(queues.map((q) => q.getDelayedCount()))).reduce(
-            (a, b) => a + b,
-            0,
-          );
-          if (delayed === 0) break;
-          if (step >= 30) throw new Error(`${delayed} jobs still delayed after ${step} simulated steps`);
+          const depth = await runtime.parking.depth();
+          const parked = depth.graph + depth.edge;
+          if (parked === 0) break;
+          if (step >= 30) throw new Error(`${parked} jobs still parked after ${step} simulated steps`);
           offset += STEP_MS;
           say(
-            `simulated time: +${(offset / MINUTE_MS).toFixed(0)} min; ${delayed} jobs delayed by budget are released`,
+            `simulated time: +${(offset / MINUTE_MS).toFixed(0)} min; the scheduler releases the ${parked} parked jobs as their units free`,
           );
-          await Promise.all(queues.map((q) => q.promoteJobs()));
+          // the scheduler serves every lane that came due (releasing what the budget frees)
+          await waitUntil(
+            async () => {
+              for (const t of TIERS) {
+                const due = await runtime.lanes.nextDue(t);
+                if (due !== undefined && due <= clock()) return false;
+              }
+              return true;
+            },
+            30_000,
+            'the scheduler to serve the lanes that came due',
+          );
         }
 
         const rows = await summarize(
@@ -191,8 +202,7 @@ export function registerDemo(program: Command, io: CliIo, setExit: (code: number
             refused: counts.refused,
             created: mine.length,
             duplicates: counts.duplicates,
-            delayedByBudget: myJobs.filter((j) => ((j.data as SubmissionJobData).budgetDelays ?? 0) > 0)
-              .length,
+            parkedForBudget: myJobs.filter((j) => ((j.data as SubmissionJobData).wakes ?? 0) > 0).length,
             // drained jobs carry the offline row's id (a UUID), not the content-derived id
             offlineThenDrained: myJobs.filter((j) => !/^(graph|edge)-/.test(j.id ?? '')).length,
             verified: mine.filter(
@@ -212,7 +222,7 @@ function renderTable(rows: TenantRow[], lost: number, unverified: number): strin
     'refused',
     'created',
     'duplicates',
-    'delayed by budget',
+    'parked for budget',
     'offline then drained',
     'verified offline',
   ];
@@ -222,7 +232,7 @@ function renderTable(rows: TenantRow[], lost: number, unverified: number): strin
     String(r.refused),
     String(r.created),
     String(r.duplicates),
-    String(r.delayedByBudget),
+    String(r.parkedForBudget),
     String(r.offlineThenDrained),
     `${r.verified}/${r.created}`,
   ]);

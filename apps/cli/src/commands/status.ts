@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { redactUrl, TIERS, type Tier } from '@rekor-budget/core';
 import type { BudgetStatus } from '@rekor-budget/budget';
 import { relativeTime } from '@rekor-budget/dashboard';
+import { tenantsWithLanes, tenantWork } from '@rekor-budget/queue';
 import type { Runtime } from '@rekor-budget/runtime';
 import { configFor, type GlobalOptions } from '../context';
 import { EXIT, type CliIo } from '../io';
@@ -28,6 +29,12 @@ export interface StatusReport {
     tier: Tier;
     windows: { name: string; used: number; limit: number }[];
     nextFreeAt: string | null;
+    /** Jobs of the tenant in the tier queue. */
+    queued: number;
+    /** Jobs of the tenant parked for budget (Postgres). */
+    parked: number;
+    /** When the scheduler next releases parked jobs of the tenant; `null` without any. */
+    nextReleaseAt: string | null;
   }[];
 }
 
@@ -40,17 +47,25 @@ async function collect(rt: Runtime, maxTenants: number): Promise<StatusReport> {
   const offline = await rt.offline.counts();
   const rekor = await rt.probeRekor(STATUS_PROBE_TIMEOUT_MS);
   const tenants: StatusReport['tenants'] = [];
-  for (const tenantId of (await budget.activeTenants()).slice(0, maxTenants)) {
-    for (const tier of TIERS) {
+  const listed = [
+    ...new Set([...(await budget.activeTenants()), ...(await tenantsWithLanes(rt.lanes, TIERS))]),
+  ].slice(0, maxTenants);
+  const work = await Promise.all(TIERS.map((t) => tenantWork(rt, t, listed)));
+  for (const tenantId of listed) {
+    for (const [i, tier] of TIERS.entries()) {
       const st: BudgetStatus = await budget.peek(tenantId, tier);
-      if (st.windows.every((w) => w.used === 0)) continue;
+      const w = work[i]!.get(tenantId.toLowerCase()) ?? { queued: 0, parked: 0, nextReleaseAt: null };
+      if (st.windows.every((x) => x.used === 0) && w.queued === 0 && w.parked === 0) continue;
       const name = config.tenants[tenantId.toLowerCase()];
       tenants.push({
         tenantId,
         ...(name === undefined ? {} : { name }),
         tier,
-        windows: st.windows.map((w) => ({ name: w.name, used: w.used, limit: w.limit })),
+        windows: st.windows.map((x) => ({ name: x.name, used: x.used, limit: x.limit })),
         nextFreeAt: st.admissible ? null : new Date(st.retryAtMs!).toISOString(),
+        queued: w.queued,
+        parked: w.parked,
+        nextReleaseAt: w.nextReleaseAt === null ? null : new Date(w.nextReleaseAt).toISOString(),
       });
     }
   }
@@ -105,7 +120,10 @@ function render(r: StatusReport): string {
     lines.push(`  ${t.padEnd(6)}` + STATES.map((s) => String(r.queues[t][s]).padStart(COLUMN)).join(''));
   lines.push('', `offline queue: ${r.offline.reduce((a, o) => a + o.rows, 0)} rows`);
   for (const o of r.offline) lines.push(`  ${o.tier.padEnd(6)} ${o.reason.padEnd(18)} ${o.rows}`);
-  lines.push('', `tenants (active in the last 24 h): ${new Set(r.tenants.map((t) => t.tenantId)).size}`);
+  lines.push(
+    '',
+    `tenants (active in the last 24 h or with parked jobs): ${new Set(r.tenants.map((t) => t.tenantId)).size}`,
+  );
   const nameWidth = Math.max(0, ...r.tenants.map((t) => t.name?.length ?? 0));
   for (const t of r.tenants) {
     const windows = t.windows
@@ -113,7 +131,11 @@ function render(r: StatusReport): string {
       .join('   ');
     const who = t.name === undefined ? t.tenantId : `${t.name.padEnd(nameWidth)} ${t.tenantId}`;
     const next = t.nextFreeAt === null ? 'now' : localTime(t.nextFreeAt, r.at);
-    lines.push(`  ${who} ${t.tier.padEnd(5)} ${windows}   next free: ${next}`);
+    const release = t.nextReleaseAt === null ? '-' : localTime(t.nextReleaseAt, r.at);
+    lines.push(
+      `  ${who} ${t.tier.padEnd(5)} ${windows}   next free: ${next}` +
+        `   queued ${t.queued}  parked ${t.parked}  next release: ${release}`,
+    );
   }
   return lines.join('\n');
 }
@@ -122,7 +144,7 @@ export function registerStatus(program: Command, io: CliIo, setExit: (code: numb
   program
     .command('status')
     .description(
-      'queue states per tier, offline rows, Rekor reachability, per-tenant budget use and next free slot',
+      'queue states per tier, offline rows, Rekor reachability, per-tenant budget use, next free slot, queued and parked jobs and next release',
     )
     .option('--json', 'print the status as JSON')
     .option('--tenants <n>', 'show at most this many tenants', whole('--tenants', 10_000, 1), 50)

@@ -1,25 +1,38 @@
 --[[
-  Checks and consumes one budget unit atomically, in every window of a tier.
-  Trims units that left each window, admits only when every window has room,
-  then records the unit in every window and expires each key when its newest
-  unit leaves. Runs over #KEYS: one key per window, the caller passes the count.
+  Checks and consumes one budget unit of a tier atomically, in every window
+  of the tier. A live hold of another job counts as used; the holder's own
+  hold is spent (or dropped, when refused).
 
   Input:
-  KEYS[i] window i of the tenant (sorted set: unit id -> time spent, ms)
-    Tier 1 (graph): KEYS[1] hour window, KEYS[2] burst window
-    Tier 2 (edge):  KEYS[1] day window
+  KEYS[1] the tenant's units of the tier (sorted set: small int -> ms spent)
+  KEYS[2] the tenant's holds of the tier (sorted set: job id -> expiry ms)
 
-  ARGV[1] now (ms, the caller's clock)
-  ARGV[2] unit id (unique)
-  ARGV[1 + 2i] length (ms) of window i    ARGV[2 + 2i] cap of window i
-    Tier 1: ARGV[3] hour length  ARGV[4] hour cap  ARGV[5] burst length  ARGV[6] burst cap
-    Tier 2: ARGV[3] day length   ARGV[4] day cap
+  ARGV[1] now (ms), or '' for Redis TIME
+  ARGV[2] job id of the caller ('' for none): its hold, if live, is its unit
+  ARGV[3] unused
+  ARGV[4] n windows; ARGV[5 + 2(i-1)] length (ms), ARGV[6 + 2(i-1)] cap of window i
+    Tier 1: hour, burst    Tier 2: day
 
-  Output: { admitted (1|0), used_1, freeAt_1, ... } per window in KEYS order;
-    used_i counts units in window i (with the new unit when admitted);
-    freeAt_i is 0 when window i has room, else the instant (ms) its oldest
-    binding unit leaves.
-    Error reply DUPLICATE_UNIT <unit id> when KEYS[1] already holds the unit id.
+  Output: { admitted (1|0), now, member (-1 when refused), used_1, freeAt_1, ... }
+    per window; used_i counts units in window i (with the new unit when
+    admitted); freeAt_i is 0 when window i has room, else the instant (ms)
+    one more unit fits.
 ]]
 --- @include "windows"
-return checkWindows(tonumber(ARGV[1]), ARGV[2], 3, true)
+local now = clockNow(ARGV[1])
+local ws, longest, widest = readWindows()
+local holder = ARGV[2]
+local holds = liveHolds(KEYS[2], now, true)
+local mine = holds > 0 and holder ~= '' and redis.call('ZSCORE', KEYS[2], holder)
+local extra = holds
+if mine then extra = holds - 1 end
+local out = checkAll(ws, KEYS[1], now, extra)
+local member = -1
+if mine then redis.call('ZREM', KEYS[2], holder) end
+if out[1] == 1 then
+  member = spend(KEYS[1], now, longest, widest)
+  for i = 1, #ws do out[2 * i] = out[2 * i] + 1 end
+end
+local reply = { out[1], now, member }
+for i = 2, #out do reply[#reply + 1] = out[i] end
+return reply

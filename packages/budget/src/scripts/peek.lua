@@ -1,20 +1,23 @@
 --[[
-  Reports a tenant's budget without consuming or changing anything.
-  Runs over #KEYS: one key per window of the tier, the caller passes the count.
+  Reports a tenant's budget of a tier without changing anything.
 
   Input:
-  KEYS[i] window i of the tenant (sorted set: unit id -> time spent, ms)
-    Tier 1 (graph): KEYS[1] hour window, KEYS[2] burst window
-    Tier 2 (edge):  KEYS[1] day window
+  KEYS[1] the tenant's units of the tier (sorted set: small int -> ms spent)
+  KEYS[2] the tenant's holds of the tier (sorted set: job id -> expiry ms)
 
-  ARGV[1] now (ms, the caller's clock)
-  ARGV[2] unused (kept so consume and peek share the ARGV layout)
-  ARGV[1 + 2i] length (ms) of window i    ARGV[2 + 2i] cap of window i
-    Tier 1: ARGV[3] hour length  ARGV[4] hour cap  ARGV[5] burst length  ARGV[6] burst cap
-    Tier 2: ARGV[3] day length   ARGV[4] day cap
+  ARGV[1] now (ms), or '' for Redis TIME
+  ARGV[2], ARGV[3] unused
+  ARGV[4] n windows; ARGV[5 + 2(i-1)] length (ms), ARGV[6 + 2(i-1)] cap of window i
 
-  Output: { admissible (1|0), used_1, freeAt_1, ... } as consume.lua,
-    without the unit.
+  Output: { admissible (1|0), now, live holds, free units, used_1, freeAt_1, ... }
+    as consume.lua, with every live hold counted as used; `free` is how many
+    units fit now in every window besides the holds.
 ]]
 --- @include "windows"
-return checkWindows(tonumber(ARGV[1]), ARGV[2], 3, false)
+local now = clockNow(ARGV[1])
+local ws = readWindows()
+local holds = liveHolds(KEYS[2], now, false)
+local out = checkAll(ws, KEYS[1], now, holds)
+local reply = { out[1], now, holds, freeUnits(ws, KEYS[1], now, holds) }
+for i = 2, #out do reply[#reply + 1] = out[i] end
+return reply

@@ -1,28 +1,22 @@
 --[[
-  Gives back one consumed unit: removes it from every window of the tier.
-  Runs over #KEYS: one key per window of the tier, the caller passes the count.
+  Gives back one consumed unit of a tier.
 
   Input:
-  KEYS[i] window i of the tenant (sorted set: unit id -> time spent, ms)
-    Tier 1 (graph): KEYS[1] hour window, KEYS[2] burst window
-    Tier 2 (edge):  KEYS[1] day window
+  KEYS[1] the tenant's units of the tier (sorted set: small int -> ms spent)
 
-  ARGV[1] unit id, as consume.lua admitted it
-  ARGV[2] now (ms, the caller's clock)
-  ARGV[2 + i] length (ms) of window i
-    Tier 1: ARGV[3] hour length  ARGV[4] burst length
-    Tier 2: ARGV[3] day length
+  ARGV[1] now (ms), or '' for Redis TIME
+  ARGV[2] the unit's member, as consume.lua returned it
+  ARGV[3] the instant (ms) the unit was spent, as consume.lua returned it
+  ARGV[4] the longest window of the tier (ms)
 
-  Output: the number of windows that still counted the unit (0 when it was
-    unknown or had already left every window). The unit is removed from all.
+  Output: 1 when the unit still counted (it is removed), 0 when it was unknown,
+    a later unit under the same member, or had left every window.
 ]]
-local now = tonumber(ARGV[2])
-local counted = 0
-for i = 1, #KEYS do
-  local score = redis.call('ZSCORE', KEYS[i], ARGV[1])
-  if score and tonumber(score) > now - tonumber(ARGV[2 + i]) then
-    counted = counted + 1
-  end
-  redis.call('ZREM', KEYS[i], ARGV[1])
-end
-return counted
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+if ARGV[1] ~= '' then now = tonumber(ARGV[1]) end
+local score = redis.call('ZSCORE', KEYS[1], ARGV[2])
+if not score or tonumber(score) ~= tonumber(ARGV[3]) then return 0 end
+redis.call('ZREM', KEYS[1], ARGV[2])
+if tonumber(score) > now - tonumber(ARGV[4]) then return 1 end
+return 0

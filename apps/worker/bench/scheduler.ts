@@ -1,0 +1,231 @@
+/**
+ * Scheduler benchmark: one tenant's deep backlog (submitted with the batch
+ * API) and many other tenants submitting at their usual pace, through real
+ * worker processes, a private Redis, a private Postgres and rekor-local.
+ * Prints the other tenants' latency (p50/p99), Redis commands per admitted
+ * job (INFO commandstats delta over the measured phase), Redis memory, and
+ * wakes per job of the backlog.
+ *
+ *   npm run bench:scheduler -w @rekor-budget/worker -- [--backlog 1000000] [--tenants 1000]
+ *     [--seconds 60] [--period 20] [--workers 2] [--hourly 360] [--burst-limit 3600] [--burst-window 00:00:10]
+ *
+ * The default budget (360 an hour, 10 per 10 s) lets the backlog wake every
+ * 10 s during the run; the production default (100/h, 33 per 10 min) would
+ * keep it asleep for the whole run.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { stringify } from 'yaml';
+import { parseConfigObject } from '@rekor-budget/core';
+import { createRekorProducer, type SubmitRequest } from '@rekor-budget/producer';
+import { writeKeyPair } from '@rekor-budget/rekor';
+import { startRekorLocal } from '@rekor-budget/rekor-local';
+import { createRuntime } from '@rekor-budget/runtime';
+import { graphInput, startPrivatePostgres, startPrivateRedis } from '@rekor-budget/testing';
+
+const args = process.argv.slice(2);
+const arg = (name: string, dflt: string) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1]! : dflt;
+};
+const BACKLOG = Number(arg('backlog', '1000000'));
+const TENANTS = Number(arg('tenants', '1000'));
+const SECONDS = Number(arg('seconds', '60'));
+const PERIOD_S = Number(arg('period', '20'));
+const WORKERS = Number(arg('workers', '2'));
+const BUDGET = {
+  hourlyLimit: Number(arg('hourly', '360')),
+  burstLimit: Number(arg('burst-limit', '3600')),
+  burstWindow: arg('burst-window', '00:00:10'),
+};
+const BATCH = 10_000;
+const CLI = join(__dirname, '..', '..', 'cli', 'bin', 'rekor-budget.js');
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const say = (line: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? NaN : s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
+};
+
+async function commandStats(redis: Redis): Promise<Map<string, number>> {
+  const info = await redis.info('commandstats');
+  const out = new Map<string, number>();
+  for (const m of info.matchAll(/cmdstat_([a-z|_-]+):calls=(\d+)/g)) out.set(m[1]!, Number(m[2]));
+  return out;
+}
+const sum = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
+
+async function usedMemory(redis: Redis): Promise<number> {
+  const info = await redis.info('memory');
+  return Number(/used_memory:(\d+)/.exec(info)?.[1] ?? 0);
+}
+
+async function main() {
+  const dir = mkdtempSync(join(tmpdir(), 'rb-sched-bench-'));
+  say(`starting private Redis, private Postgres and rekor-local`);
+  const redisServer = await startPrivateRedis({ durable: false });
+  const pg = await startPrivatePostgres();
+  const rekor = await startRekorLocal({ port: 0, dataDir: join(dir, 'log'), fsync: false });
+  const key = await writeKeyPair(join(dir, 'signing.pem'));
+  const children: ChildProcess[] = [];
+  const rekorConfig = {
+    serverUrl: rekor.url,
+    redis: { url: redisServer.url, keyPrefix: 'bench', requireDurable: false },
+    database: { url: pg.url },
+    signing: { keyPath: key.privateKeyPath },
+    budget: BUDGET,
+    requestTimeout: '00:00:05',
+    offline: { maxQueueSize: 1_000_000 },
+  };
+  const configFile = join(dir, 'attestor.yaml');
+  writeFileSync(configFile, stringify({ attestor: { rekor: rekorConfig } }));
+  const config = parseConfigObject({ attestor: { rekor: rekorConfig } }, { source: 'bench', env: {} });
+  const runtime = await createRuntime({ config, name: 'rekor-budget-bench', dbPoolSize: 4 });
+  const admin = new Redis(redisServer.url);
+  const producer = createRekorProducer({
+    config,
+    db: runtime.db,
+    budget: runtime.budget,
+    redisTimeoutMs: 10_000,
+  });
+  try {
+    say(
+      `budget: ${BUDGET.hourlyLimit}/h, ${config.budget.burstWindowLimit} per ${config.budget.burstWindowMs / 1000} s; ` +
+        `${WORKERS} worker process(es), concurrency 8`,
+    );
+    // the producer's own cost per submission, measured before any worker runs
+    const probeStats = await commandStats(admin);
+    const PROBES = 500;
+    for (let i = 0; i < PROBES; i++)
+      await producer.submitGraphAttestation(graphInput(randomUUID(), `probe-${i}`));
+    const producerCost = (sum(await commandStats(admin)) - sum(probeStats)) / PROBES;
+    for (let i = 0; i < WORKERS; i++) {
+      const child = spawn(
+        process.execPath,
+        [CLI, 'worker', '--role', 'graph', '--config', configFile, '--no-metrics'],
+        {
+          stdio: 'ignore',
+          env: { ...process.env, REDIS_URL: '', DATABASE_URL: '', REKOR_URL: '', SIGNING_KEY: '' },
+        },
+      );
+      children.push(child);
+    }
+
+    // --- the backlog --------------------------------------------------------
+    const heavy = randomUUID();
+    const memBefore = await usedMemory(admin);
+    const t0 = Date.now();
+    let parked = 0;
+    for (let done = 0; done < BACKLOG; done += BATCH) {
+      const n = Math.min(BATCH, BACKLOG - done);
+      const requests: SubmitRequest[] = Array.from({ length: n }, (_, i) => ({
+        tier: 'graph',
+        input: graphInput(heavy, `backlog-${done + i}`),
+      }));
+      const results = await producer.submitMany(requests);
+      parked += results.filter((r) => r.parked).length;
+      if ((done / BATCH) % 10 === 0) say(`backlog: ${done + n} submitted`);
+    }
+    const enqueueS = (Date.now() - t0) / 1000;
+    const memAfterBacklog = await usedMemory(admin);
+    say(
+      `backlog: ${BACKLOG} jobs in ${enqueueS.toFixed(1)} s (${Math.round(BACKLOG / enqueueS)}/s), ${parked} parked in Postgres`,
+    );
+
+    // --- the other tenants at their usual pace --------------------------------
+    const others = Array.from({ length: TENANTS }, () => randomUUID());
+    const receiptsBefore = await runtime.receipts.count();
+    const statsBefore = await commandStats(admin);
+    const submitted: { jobId: string; at: number }[] = [];
+    const start = Date.now();
+    let seq = 0;
+    const submitters = others.map(async (t, k) => {
+      // each tenant once per period, at its own phase
+      await sleep(((k / TENANTS) * PERIOD_S * 1000) | 0);
+      while (Date.now() - start < SECONDS * 1000) {
+        const r = await producer.submitGraphAttestation(graphInput(t, `usual-${seq++}`));
+        if (r.status === 'queued') submitted.push({ jobId: r.jobId, at: Date.now() });
+        await sleep(PERIOD_S * 1000);
+      }
+    });
+    await Promise.all(submitters);
+    say(
+      `others: ${submitted.length} jobs from ${TENANTS} tenants in ${SECONDS} s; waiting for their receipts`,
+    );
+    // wait on Postgres (receipts), so the measurement adds no Redis command of its own
+    const digests = new Map(submitted.map((x) => [x.jobId.replace(/^graph-/, 'sha256:'), x.jobId]));
+    const deadline = Date.now() + 120_000;
+    while (Date.now() < deadline) {
+      const logged = await runtime.receipts.hasAny([...digests.keys()]);
+      if (logged.size === digests.size) break;
+      await sleep(500);
+    }
+    const statsAfter = await commandStats(admin);
+    const receiptsAfter = await runtime.receipts.count();
+    const admitted = receiptsAfter - receiptsBefore;
+    const queue = runtime.queues.get('graph');
+    const latencies: number[] = [];
+    const pending = new Set<string>();
+    for (const { jobId } of submitted) {
+      const job = await queue.getJob(jobId);
+      if (job?.finishedOn) latencies.push(job.finishedOn - job.data.enqueuedAt);
+      else pending.add(jobId);
+    }
+    const calls = sum(statsAfter) - sum(statsBefore);
+    const top = [...statsAfter]
+      .map(([k, v]) => [k, v - (statsBefore.get(k) ?? 0)] as const)
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 12);
+
+    // --- wakes of the backlog ---------------------------------------------
+    const completed = await queue.getCompleted(0, 100_000);
+    const woken = completed.filter((j) => (j.data.wakes ?? 0) > 0 && j.returnvalue?.status === 'created');
+    const wakes = woken.reduce((a, j) => a + (j.data.wakes ?? 0), 0);
+    const reparked = completed.filter((j) => j.returnvalue?.status === 'parked').length;
+    const memEnd = await usedMemory(admin);
+    const dbsize = await admin.dbsize();
+
+    console.log('');
+    console.log(
+      `backlog tenant: ${BACKLOG.toLocaleString('en')} jobs via submitMany, ${enqueueS.toFixed(1)} s`,
+    );
+    console.log(
+      `other tenants: ${TENANTS}, one job each every ${PERIOD_S} s for ${SECONDS} s (${submitted.length} jobs)`,
+    );
+    console.log(
+      `  latency submit -> done: p50 ${pct(latencies, 50)} ms, p99 ${pct(latencies, 99)} ms, max ${pct(latencies, 100)} ms` +
+        (pending.size > 0 ? ` (${pending.size} not done within 120 s)` : ''),
+    );
+    console.log(
+      `Redis commands per admitted job: ${(calls / admitted).toFixed(1)} (${calls} commands, ${admitted} admitted in the measured phase)`,
+    );
+    console.log(`  of which the producer's submission: ${producerCost.toFixed(1)} per job (measured alone)`);
+    console.log(`  by command: ${top.map(([k, v]) => `${k} ${(v / admitted).toFixed(1)}`).join(', ')}`);
+    console.log(
+      `Redis memory: ${(memBefore / 1e6).toFixed(1)} MB before the backlog, ${(memAfterBacklog / 1e6).toFixed(1)} MB after it, ${(memEnd / 1e6).toFixed(1)} MB at the end; ${dbsize} keys`,
+    );
+    console.log(
+      `wakes per woken job: ${woken.length ? (wakes / woken.length).toFixed(2) : 'n/a'} (${woken.length} backlog jobs woken and logged, ${reparked} runs parked a job again)`,
+    );
+    console.log(`backlog still parked: ${(await runtime.parking.depth()).graph}`);
+  } finally {
+    for (const c of children) c.kill('SIGTERM');
+    await producer.close();
+    await admin.quit();
+    await runtime.close();
+    await rekor.close();
+    await pg.destroy();
+    await redisServer.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});

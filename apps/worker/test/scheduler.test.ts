@@ -1,0 +1,212 @@
+import { randomUUID } from 'node:crypto';
+import { createRekorProducer, type RekorProducer } from '@rekor-budget/producer';
+import type { RoundReport } from '@rekor-budget/worker';
+import { createHarness, graphInput, waitFor, type Harness } from './harness';
+
+jest.setTimeout(120_000);
+
+let h: Harness | undefined;
+const producers: RekorProducer[] = [];
+afterEach(async () => {
+  for (const p of producers.splice(0)) await p.close();
+  await h?.close();
+  h = undefined;
+});
+
+/** A producer on the harness that holds budget units for what it queues and parks the rest. */
+function budgetedProducer(harness: Harness): RekorProducer {
+  const p = createRekorProducer({
+    config: harness.config,
+    redis: harness.redis,
+    db: harness.runtime.db,
+    budget: harness.runtime.budget,
+    clock: harness.clock,
+  });
+  producers.push(p);
+  return p;
+}
+
+/** Records the scheduler's rounds; `after(n)` resolves once n more rounds ran. */
+function roundLog() {
+  const reports: RoundReport[] = [];
+  const waiters: { count: number; resolve: () => void }[] = [];
+  return {
+    reports,
+    onRound(r: RoundReport) {
+      reports.push(r);
+      for (const w of waiters.splice(0)) {
+        if (reports.length >= w.count) w.resolve();
+        else waiters.push(w);
+      }
+    },
+    after(n: number): Promise<void> {
+      const count = reports.length + n;
+      return new Promise((resolve) => waiters.push({ count, resolve }));
+    },
+    released(tenantId?: string): number {
+      return reports.reduce(
+        (a, r) =>
+          a +
+          (tenantId ? (r.released.get(tenantId) ?? 0) : [...r.released.values()].reduce((x, y) => x + y, 0)),
+        0,
+      );
+    },
+  };
+}
+
+const graphJobs = (tenantId: string, n: number, tag: string) =>
+  Array.from({ length: n }, (_, i) => ({
+    tier: 'graph' as const,
+    input: graphInput(tenantId, `${tag}-${i}`),
+  }));
+
+async function refusals(harness: Harness): Promise<number> {
+  const text = await harness.runtime.registry.metrics();
+  const m =
+    /^attestor_rekor_submissions_rejected_total\{tier="graph",reason="budget_exceeded"\} (\d+)$/m.exec(text);
+  return Number(m?.[1] ?? 0);
+}
+
+describe('tenant-fair scheduler on real Redis, Postgres and rekor-local', () => {
+  test('10,000 parked jobs and a budget that frees 2 units: exactly 2 jobs wake', async () => {
+    h = await createHarness();
+    const harness = h;
+    const a = randomUUID();
+    const t0 = harness.clock();
+    // earlier work filled the burst window (33 per 10 min): 2 units now, 31 a minute later
+    for (let i = 0; i < 33; i++) {
+      if (i === 2) harness.advance(60_000);
+      expect((await harness.runtime.budget.tryConsume(a, 'graph')).admitted).toBe(true);
+    }
+    const results = await budgetedProducer(harness).submitMany(graphJobs(a, 10_000, 'deep'));
+    expect(results.every((r) => r.status === 'queued' && r.parked === true)).toBe(true);
+    expect(await harness.parked(a)).toBe(10_000);
+    // the backlog is not in Redis: no job, and a summary of a few fields
+    expect(await harness.queues.graph.count()).toBe(0);
+    expect(await harness.redis.hlen(harness.runtime.keys.schedulerTally('graph'))).toBeLessThanOrEqual(3);
+
+    const rounds = roundLog();
+    harness.startScheduler('graph', { onRound: (r) => rounds.onRound(r) });
+    harness.startWorker('graph');
+    await rounds.after(3);
+    expect(rounds.released()).toBe(0);
+
+    // ten minutes after the first two units: they leave the burst window, two units are free
+    harness.advance(9 * 60_000);
+    await waitFor(async () => (await harness.receipts()).length === 2, 20_000, 'two receipts');
+    await rounds.after(5);
+    expect(rounds.released(a)).toBe(2);
+    expect(await harness.parked(a)).toBe(9_998);
+    const done = await harness.queues.graph.getCompleted();
+    expect(done).toHaveLength(2);
+    expect(done.every((j) => j.data.wakes === 1 && j.returnvalue.status === 'created')).toBe(true);
+    // the woken jobs spent the units held for them: nobody was refused
+    expect(await refusals(harness)).toBe(0);
+    // the lane sleeps until the next unit leaves the window (those spent a minute later)
+    const [lane] = await harness.runtime.lanes.list('graph');
+    expect(lane).toMatchObject({ tenantId: a });
+    expect(lane!.nextCheckAt).toBeGreaterThanOrEqual(t0 + 11 * 60_000);
+    expect(lane!.nextCheckAt).toBeLessThan(harness.clock() + 60_000);
+  });
+
+  test("a fresh tenant's job is admitted within one scheduling round while another tenant's backlog wakes", async () => {
+    // 100 per 10 minutes, 600 an hour
+    h = await createHarness({ budget: { hourlyLimit: 600, burstLimit: 600, burstWindow: '00:10:00' } });
+    const harness = h;
+    const [a, b, c] = [randomUUID(), randomUUID(), randomUUID()];
+    for (const t of [a, b]) {
+      for (let i = 0; i < 100; i++)
+        expect((await harness.runtime.budget.tryConsume(t, 'graph')).admitted).toBe(true);
+    }
+    const producer = budgetedProducer(harness);
+    await producer.submitMany(graphJobs(a, 2_000, 'backlog'));
+    const [bJob] = await producer.submitMany(graphJobs(b, 1, 'b'));
+    expect(bJob).toMatchObject({ status: 'queued', parked: true });
+
+    const rounds = roundLog();
+    harness.startScheduler('graph', { onRound: (r) => rounds.onRound(r), quantum: 64 });
+    harness.startWorker('graph', { concurrency: 16 });
+    await rounds.after(2);
+    expect(rounds.released()).toBe(0);
+
+    harness.advance(10 * 60_000);
+    await waitFor(async () => rounds.released() > 0, 20_000, 'the first release');
+    // the round that woke A's backlog served B's lane too, at A's quantum
+    const first = rounds.reports.find((r) => r.released.size > 0)!;
+    expect(first.released.get(b)).toBe(1);
+    expect(first.released.get(a)).toBe(64);
+
+    // a tenant with no backlog goes straight to the queue and is logged while A's backlog waits
+    const [cJob] = await producer.submitMany(graphJobs(c, 1, 'c'));
+    expect(cJob).toMatchObject({ status: 'queued' });
+    expect(cJob!.parked).toBeUndefined();
+    const logged = async (t: string) => (await harness.receipts()).some((r) => r.tenantId === t);
+    await waitFor(async () => (await logged(b)) && (await logged(c)), 30_000, "B's and C's receipts");
+    expect(await harness.parked(a)).toBeGreaterThan(1_800);
+  });
+
+  test('a host clock 5 s ahead of Redis causes no extra refusals: each waiting job is parked once and woken once', async () => {
+    jest.useFakeTimers({
+      now: Date.now() + 5_000,
+      advanceTimers: true,
+      doNotFake: [
+        'hrtime',
+        'nextTick',
+        'performance',
+        'queueMicrotask',
+        'requestAnimationFrame',
+        'cancelAnimationFrame',
+        'requestIdleCallback',
+        'cancelIdleCallback',
+        'setImmediate',
+        'clearImmediate',
+        'setInterval',
+        'clearInterval',
+        'setTimeout',
+        'clearTimeout',
+      ],
+    });
+    try {
+      // 3 per 5 s (burst 2,160/h over 5 s), on the Redis clock: no clock injected anywhere
+      h = await createHarness(
+        { budget: { hourlyLimit: 100, burstLimit: 2160, burstWindow: '00:00:05' } },
+        { redisTime: true },
+      );
+      const harness = h;
+      const [sec] = await harness.redis.time();
+      expect(Date.now() - Number(sec) * 1000).toBeGreaterThan(3_000);
+      expect(Math.abs(harness.runtime.clock() - Number(sec) * 1000)).toBeLessThan(1_500);
+
+      const a = randomUUID();
+      const producer = createRekorProducer({
+        config: harness.config,
+        redis: harness.redis,
+        db: harness.runtime.db,
+        budget: harness.runtime.budget,
+      });
+      producers.push(producer);
+      const results = await producer.submitMany(graphJobs(a, 9, 'skew'));
+      expect(results.filter((r) => r.parked)).toHaveLength(6);
+      harness.startScheduler('graph');
+      harness.startWorker('graph');
+      await waitFor(async () => (await harness.receipts()).length === 9, 60_000, 'nine receipts');
+
+      expect(await refusals(harness)).toBe(0);
+      const done = await harness.queues.graph.getCompleted(0, 100);
+      expect(done).toHaveLength(9);
+      expect(done.filter((j) => j.data.wakes === 1)).toHaveLength(6);
+      expect(done.every((j) => (j.data.wakes ?? 0) <= 1 && j.attemptsMade === 1)).toBe(true);
+      // and never more than 3 units in any 5 s, on the Redis clock
+      const units = (
+        await harness.redis.zrange(harness.runtime.keys.budgetUnits(a, 'graph'), 0, -1, 'WITHSCORES')
+      )
+        .filter((_, i) => i % 2 === 1)
+        .map(Number)
+        .sort((x, y) => x - y);
+      expect(units).toHaveLength(9);
+      for (let i = 3; i < units.length; i++) expect(units[i]! - units[i - 3]!).toBeGreaterThanOrEqual(5_000);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+});

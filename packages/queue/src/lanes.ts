@@ -1,0 +1,103 @@
+import { join } from 'node:path';
+import type { Cluster, Redis } from 'ioredis';
+import { defineLuaScripts, type RedisKeys, type Tier } from '@rekor-budget/core';
+
+const SCRIPTS = ['lane-mark', 'lane-drop', 'tally'] as const;
+
+/** A tenant's work in one tier, as the Redis tallies count it. */
+export interface TenantTally {
+  /** Jobs of the tenant in the tier queue (waiting, delayed or running). */
+  queued: number;
+  /** Jobs of the tenant parked in Postgres. */
+  parked: number;
+}
+
+/** A lane with parked work. */
+export interface LaneInfo {
+  tenantId: string;
+  /** When the scheduler looks at the lane next (ms, budget clock). */
+  nextCheckAt: number;
+}
+
+/**
+ * The scheduler's small summary in Redis, bounded by the tenants with work
+ * (never by the backlog): per tier, a sorted set of lanes (tenants with
+ * parked jobs, by when the scheduler looks at them next) and a hash of
+ * per-tenant tallies (`q:` queued, `p:` parked, `v:` lane version).
+ * The parked rows themselves live in Postgres (`ParkingLot`).
+ */
+export interface Lanes {
+  /** Records `parked` jobs parked in the tenant's lane; a new lane is due at `dueAt`. */
+  mark(tier: Tier, tenantId: string, dueAt: number, parked: number): Promise<void>;
+  /** The lane's version, read before looking for its rows (see `drop`). */
+  version(tier: Tier, tenantId: string): Promise<string>;
+  /** Drops a lane found empty, unless marked since `version`; `true` when dropped. */
+  drop(tier: Tier, tenantId: string, version: string): Promise<boolean>;
+  /** Sets when the scheduler looks at an existing lane next. */
+  reschedule(tier: Tier, tenantId: string, at: number): Promise<void>;
+  /** Up to `limit` lanes due at `now`, the longest due first. */
+  due(tier: Tier, now: number, limit: number): Promise<string[]>;
+  /** When the earliest lane is due, or `undefined` without lanes. */
+  nextDue(tier: Tier): Promise<number | undefined>;
+  /** Every lane of the tier (at most `limit`), earliest first. */
+  list(tier: Tier, limit?: number): Promise<LaneInfo[]>;
+  /** Adds to the queued (`q`) or parked (`p`) tallies of tenants. */
+  count(tier: Tier, field: 'q' | 'p', deltas: ReadonlyMap<string, number>): Promise<void>;
+  /** The tallies of the given tenants. */
+  tallies(tier: Tier, tenantIds: readonly string[]): Promise<Map<string, TenantTally>>;
+}
+
+export function createLanes(redis: Redis | Cluster, keys: RedisKeys): Lanes {
+  const script = defineLuaScripts(redis, {
+    dir: join(__dirname, 'scripts'),
+    names: SCRIPTS,
+    commandPrefix: 'rekorQueue',
+  });
+  const lk = (tier: Tier) => [keys.schedulerLanes(tier), keys.schedulerTally(tier)];
+  const id = (tenantId: string) => tenantId.toLowerCase();
+  return {
+    async mark(tier, tenantId, dueAt, parked) {
+      await script('lane-mark')(lk(tier), [id(tenantId), Math.floor(dueAt), parked]);
+    },
+    async version(tier, tenantId) {
+      return (await redis.hget(keys.schedulerTally(tier), `v:${id(tenantId)}`)) ?? '';
+    },
+    async drop(tier, tenantId, version) {
+      return (await script('lane-drop')(lk(tier), [id(tenantId), version])) === 1;
+    },
+    async reschedule(tier, tenantId, at) {
+      await redis.zadd(keys.schedulerLanes(tier), 'XX', Math.floor(at), id(tenantId));
+    },
+    async due(tier, now, limit) {
+      return redis.zrangebyscore(keys.schedulerLanes(tier), '-inf', Math.floor(now), 'LIMIT', 0, limit);
+    },
+    async nextDue(tier) {
+      const r = await redis.zrange(keys.schedulerLanes(tier), 0, 0, 'WITHSCORES');
+      return r.length === 2 ? Number(r[1]) : undefined;
+    },
+    async list(tier, limit = 10_000) {
+      const r = await redis.zrange(keys.schedulerLanes(tier), 0, limit - 1, 'WITHSCORES');
+      const out: LaneInfo[] = [];
+      for (let i = 0; i < r.length; i += 2) out.push({ tenantId: r[i]!, nextCheckAt: Number(r[i + 1]) });
+      return out;
+    },
+    async count(tier, field, deltas) {
+      const args: (string | number)[] = [];
+      for (const [tenantId, n] of deltas) if (n !== 0) args.push(`${field}:${id(tenantId)}`, n);
+      if (args.length > 0) await script('tally')([keys.schedulerTally(tier)], args);
+    },
+    async tallies(tier, tenantIds) {
+      const out = new Map<string, TenantTally>();
+      if (tenantIds.length === 0) return out;
+      const fields = tenantIds.flatMap((t) => [`q:${id(t)}`, `p:${id(t)}`]);
+      const values = await redis.hmget(keys.schedulerTally(tier), ...fields);
+      tenantIds.forEach((t, i) => {
+        out.set(id(t), {
+          queued: Math.max(0, Number(values[2 * i] ?? 0)),
+          parked: Math.max(0, Number(values[2 * i + 1] ?? 0)),
+        });
+      });
+      return out;
+    },
+  };
+}
