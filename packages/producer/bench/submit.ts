@@ -1,11 +1,12 @@
 /**
  * Producer benchmark: submissions/s through `submitGraphAttestation` beside
  * the same jobs through raw BullMQ `Queue.add` (what a scanner would write by
- * hand: validate nothing, one add per job), in the same run, on the same
- * Redis, with the same number in flight. Each pair runs `--runs` times,
+ * hand: validate nothing, one add per job), and `submitMany` beside raw
+ * `addBulk` in batches of the same size, in the same run, on the same Redis,
+ * with the same number of calls in flight. Each pair runs `--runs` times,
  * alternating, and the median is printed with the ratio.
  *
- *   npm run bench -w @rekor-budget/producer   [-- --submissions 20000 --in-flight 64 --runs 3]
+ *   npm run bench -w @rekor-budget/producer   [-- --submissions 20000 --in-flight 64 --batch 500 --batches-in-flight 4 --runs 3]
  *
  * Uses REDIS_URL / DATABASE_URL (defaults: the local services), its own key
  * prefix and database, removed at the end.
@@ -34,13 +35,15 @@ const arg = (name: string, dflt: number) => {
 const SUBMISSIONS = arg('submissions', 20_000);
 const IN_FLIGHT = arg('in-flight', 64);
 const RUNS = arg('runs', 3);
+const BATCH = arg('batch', 500);
+const BATCHES_IN_FLIGHT = arg('batches-in-flight', 4);
 
-/** `n` calls of `one(i)`, at most `IN_FLIGHT` at a time; returns calls per second. */
-async function rate(n: number, one: (i: number) => Promise<unknown>): Promise<number> {
+/** `n` calls of `one(i)`, at most `inFlight` at a time; returns calls per second. */
+async function rate(n: number, inFlight: number, one: (i: number) => Promise<unknown>): Promise<number> {
   let next = 0;
   const start = process.hrtime.bigint();
   await Promise.all(
-    Array.from({ length: IN_FLIGHT }, async () => {
+    Array.from({ length: inFlight }, async () => {
       while (next < n) await one(next++);
     }),
   );
@@ -73,57 +76,84 @@ async function main() {
     `producer benchmark (${cpus().length} CPUs, Node ${process.version}, load ${loadavg()[0]!.toFixed(1)})`,
   );
   console.log(
-    `  ${SUBMISSIONS} Tier 1 submissions per run, ${IN_FLIGHT} in flight, ${RUNS} runs each, median shown`,
+    `  ${SUBMISSIONS} Tier 1 submissions per run over 50 tenants, ${IN_FLIGHT} single calls or ${BATCHES_IN_FLIGHT} batches of ${BATCH} in flight, ${RUNS} runs each, median shown`,
   );
+  console.log("  raw        BullMQ Queue.add / addBulk with the product's job options, no checks");
   console.log(
-    "  raw        BullMQ Queue.add(name, input, the product's job options) per submission, no checks",
+    '  product    createRekorProducer({ config, db }): validation, content digest, duplicate checks (queue and Postgres), backlog bound',
   );
-  console.log(
-    '  product    producer.submitGraphAttestation: validation, content digest, duplicate check, backlog bound',
-  );
-  const raw: number[] = [];
-  const product: number[] = [];
+
+  type Mode = 'single' | 'batch';
+  const rates: Record<Mode, { raw: number[]; product: number[] }> = {
+    single: { raw: [], product: [] },
+    batch: { raw: [], product: [] },
+  };
+  const calls = (mode: Mode) => (mode === 'single' ? SUBMISSIONS : Math.ceil(SUBMISSIONS / BATCH));
+  const perSecond = (mode: Mode, callsPerSecond: number) =>
+    mode === 'single' ? callsPerSecond : (callsPerSecond * SUBMISSIONS) / calls(mode);
+
+  async function rawRun(mode: Mode, run: string): Promise<number> {
+    const rawPrefix = `${prefix}-${run}`;
+    const queue = new Queue('rekor-graph', { connection: redis, prefix: `{${rawPrefix}}` });
+    const jobs = inputs(run).map((input, i) => ({
+      name: SUBMISSION_JOB,
+      data: input,
+      opts: submissionJobOptions(config, jobIdFor('graph', testDigest(`${run}-${i}`) as Sha256Digest)),
+    }));
+    const r = await rate(calls(mode), mode === 'single' ? IN_FLIGHT : BATCHES_IN_FLIGHT, (i) =>
+      mode === 'single'
+        ? queue.add(jobs[i]!.name, jobs[i]!.data, jobs[i]!.opts)
+        : queue.addBulk(jobs.slice(i * BATCH, (i + 1) * BATCH)),
+    );
+    await queue.close();
+    await deleteKeys(redis, rawPrefix);
+    return perSecond(mode, r);
+  }
+
+  async function productRun(mode: Mode, run: string): Promise<number> {
+    const runConfig = { ...config, redis: { ...config.redis, keyPrefix: `${prefix}-${run}` } };
+    const producer = createRekorProducer({ config: runConfig, redis, db: bench.db });
+    const productInputs = inputs(run);
+    const r = await rate(calls(mode), mode === 'single' ? IN_FLIGHT : BATCHES_IN_FLIGHT, (i) =>
+      mode === 'single'
+        ? producer.submitGraphAttestation(productInputs[i])
+        : producer.submitMany(
+            productInputs.slice(i * BATCH, (i + 1) * BATCH).map((input) => ({ tier: 'graph', input })),
+          ),
+    );
+    await producer.close();
+    const queues = createTierQueues({ redis, keys: createRedisKeys(runConfig.redis.keyPrefix) });
+    const counts = await queues.get('graph').getJobCounts('wait', 'prioritized', 'delayed');
+    await queues.close();
+    const queued = Object.values(counts).reduce((a, b) => a + b, 0);
+    if (queued !== SUBMISSIONS) throw new Error(`${run}: ${queued} of ${SUBMISSIONS} product jobs queued`);
+    await deleteKeys(redis, runConfig.redis.keyPrefix);
+    return perSecond(mode, r);
+  }
+
   try {
     for (let r = 0; r < RUNS; r++) {
-      // raw BullMQ, its own queue under the same Redis
-      const rawPrefix = `${prefix}-raw${r}`;
-      const queue = new Queue('rekor-graph', { connection: redis, prefix: `{${rawPrefix}}` });
-      const rawInputs = inputs(`raw${r}`);
-      raw.push(
-        await rate(SUBMISSIONS, (i) =>
-          queue.add(
-            SUBMISSION_JOB,
-            rawInputs[i],
-            submissionJobOptions(config, jobIdFor('graph', testDigest(`raw${r}-${i}`) as Sha256Digest)),
-          ),
-        ),
-      );
-      await queue.close();
-      await deleteKeys(redis, `{${rawPrefix}}`);
-
-      // the product, the same inputs' shape, a fresh key prefix per run
-      const runConfig = { ...config, redis: { ...config.redis, keyPrefix: `${prefix}-p${r}` } };
-      const producer = createRekorProducer({ config: runConfig, redis: redis, db: bench.db });
-      const productInputs = inputs(`p${r}`);
-      product.push(await rate(SUBMISSIONS, (i) => producer.submitGraphAttestation(productInputs[i])));
-      await producer.close();
-      const queues = createTierQueues({ redis: redis, keys: createRedisKeys(runConfig.redis.keyPrefix) });
-      const counts = await queues.get('graph').getJobCounts('wait', 'prioritized', 'delayed');
-      await queues.close();
-      const queued = Object.values(counts).reduce((a, b) => a + b, 0);
-      if (queued !== SUBMISSIONS)
-        throw new Error(`run ${r}: ${queued} of ${SUBMISSIONS} product jobs queued`);
-      await deleteKeys(redis, runConfig.redis.keyPrefix);
+      for (const mode of ['single', 'batch'] as const) {
+        const raw = await rawRun(mode, `raw-${mode}${r}`);
+        const product = await productRun(mode, `p-${mode}${r}`);
+        rates[mode].raw.push(raw);
+        rates[mode].product.push(product);
+        console.log(
+          `  run ${r + 1} ${mode.padEnd(6)}: raw ${raw.toFixed(0)}/s, product ${product.toFixed(0)}/s (${(product / raw).toFixed(2)}x)`,
+        );
+      }
+    }
+    console.log('');
+    console.log(`  median of ${RUNS}                 | raw subm/s | product subm/s | ratio`);
+    for (const [mode, label] of [
+      ['single', 'Queue.add / submitGraph...'],
+      ['batch', 'addBulk / submitMany      '],
+    ] as const) {
+      const m = { raw: median(rates[mode].raw), product: median(rates[mode].product) };
       console.log(
-        `  run ${r + 1}: raw ${raw[r]!.toFixed(0)}/s, product ${product[r]!.toFixed(0)}/s (${(product[r]! / raw[r]!).toFixed(2)}x)`,
+        `  ${label} | ${m.raw.toFixed(0).padStart(10)} | ${m.product.toFixed(0).padStart(14)} | ${(m.product / m.raw).toFixed(2)}x`,
       );
     }
-    const m = { raw: median(raw), product: median(product) };
-    console.log('');
-    console.log('  single submissions | raw Queue.add subm/s | producer subm/s | ratio');
-    console.log(
-      `  median of ${RUNS}        | ${m.raw.toFixed(0).padStart(20)} | ${m.product.toFixed(0).padStart(15)} | ${(m.product / m.raw).toFixed(2)}x`,
-    );
   } finally {
     await redis.quit();
     await bench.drop();

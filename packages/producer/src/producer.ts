@@ -41,6 +41,10 @@ const HOLD_CANDIDATES = 500;
 const BACKLOG_CACHE_MS = 1_000;
 /** A batch larger than this gets an estimate on its first queued result only. */
 const ESTIMATES_MAX = 1_000;
+/** Single submissions in one coalesced batch, at most. */
+const COALESCED_MAX = 500;
+/** Tenants of one batch whose groups are submitted side by side. */
+const GROUPS_SIDE_BY_SIDE = 8;
 
 export interface RekorProducerOptions {
   /** Validated configuration (`attestor.rekor`). */
@@ -282,8 +286,50 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
     return { jobId, contentDigest: submission.contentDigest, tier: submission.tier, ...triggers };
   }
 
-  async function submit(submission: Submission): Promise<SubmitResult> {
-    return (await submitBatch([submission]))[0]!;
+  /**
+   * Single submissions made in the same turn of the event loop go as one
+   * batch: a scanner fleet's concurrent calls share the batch's round trips
+   * (one Postgres look-up, one add per tenant) instead of each paying them.
+   * Nothing waits for an earlier batch, so the fail-fast bound holds.
+   */
+  const waiting: { submission: Submission; resolve(r: SubmitResult): void; reject(e: unknown): void }[] = [];
+  const inFlight = new Set<Promise<void>>();
+  let flushScheduled = false;
+
+  function submit(submission: Submission): Promise<SubmitResult> {
+    if (closed) return Promise.reject(new ProducerError('CLOSED', 'the producer is closed'));
+    return new Promise((resolve, reject) => {
+      waiting.push({ submission, resolve, reject });
+      if (!flushScheduled) {
+        flushScheduled = true;
+        setImmediate(flush);
+      }
+    });
+  }
+
+  function flush(): void {
+    flushScheduled = false;
+    while (waiting.length > 0) {
+      const batch = waiting.splice(0, COALESCED_MAX);
+      const run = (async () => {
+        try {
+          const { results, errors } = await submitSettled(batch.map((b) => b.submission));
+          batch.forEach((b, i) => (errors[i] === undefined ? b.resolve(results[i]!) : b.reject(errors[i])));
+        } catch (e) {
+          for (const b of batch) b.reject(e);
+        }
+      })();
+      inFlight.add(run);
+      void run.finally(() => inFlight.delete(run));
+    }
+  }
+
+  async function submitBatch(submissions: Submission[]): Promise<SubmitResult[]> {
+    if (closed) throw new ProducerError('CLOSED', 'the producer is closed');
+    const { results, errors } = await submitSettled(submissions);
+    const failed = errors.find((e) => e !== undefined);
+    if (failed !== undefined) throw failed;
+    return results as SubmitResult[];
   }
 
   /**
@@ -292,9 +338,11 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
    * parks behind it; otherwise as many go to the tier queue as the budget has
    * units free beyond the tenant's queued jobs, and the rest park.
    */
-  async function submitBatch(submissions: Submission[]): Promise<SubmitResult[]> {
-    if (closed) throw new ProducerError('CLOSED', 'the producer is closed');
+  async function submitSettled(
+    submissions: Submission[],
+  ): Promise<{ results: (SubmitResult | undefined)[]; errors: unknown[] }> {
     const results: SubmitResult[] = new Array(submissions.length);
+    const errors: unknown[] = new Array(submissions.length);
     const now = clock();
     const known = await knownInPostgres(submissions.map((s) => s.contentDigest));
     const seen = new Set<string>();
@@ -314,21 +362,31 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
       if (!groups.has(g)) groups.set(g, { tier: submission.tier, tenantId, items: [] });
       groups.get(g)!.items.push({ i, data: { ...submission, enqueuedAt: now } });
     });
-    for (const group of groups.values()) {
-      // the tenant's order: priority first (stable sort keeps arrival)
-      group.items.sort((a, b) => (b.data.input.priority ?? 0) - (a.data.input.priority ?? 0));
-      try {
-        await submitGroup(group.tier, group.tenantId, group.items, results);
-      } catch (e) {
-        if (e instanceof ProducerError && e.code !== 'REDIS_TIMEOUT') throw e;
-        for (const { i, data } of group.items) {
-          if (results[i]) continue;
-          const jobId = jobIdFor(data.tier, data.contentDigest);
-          results[i] = { ...resultBase(data), ...(await overflow(data, jobId, 'redis_unavailable', e)) };
+    // tenants are independent: their groups go side by side, each in its tenant's order
+    const pending = [...groups.values()];
+    const runGroups = async () => {
+      for (let group = pending.shift(); group; group = pending.shift()) {
+        // the tenant's order: priority first (stable sort keeps arrival)
+        group.items.sort((a, b) => (b.data.input.priority ?? 0) - (a.data.input.priority ?? 0));
+        try {
+          try {
+            await submitGroup(group.tier, group.tenantId, group.items, results);
+          } catch (e) {
+            if (e instanceof ProducerError && e.code !== 'REDIS_TIMEOUT') throw e;
+            for (const { i, data } of group.items) {
+              if (results[i]) continue;
+              const jobId = jobIdFor(data.tier, data.contentDigest);
+              results[i] = { ...resultBase(data), ...(await overflow(data, jobId, 'redis_unavailable', e)) };
+            }
+          }
+        } catch (e) {
+          // this group's submissions are told; the other tenants' go on
+          for (const { i } of group.items) if (!results[i]) errors[i] = e;
         }
       }
-    }
-    return results;
+    };
+    await Promise.all(Array.from({ length: Math.min(GROUPS_SIDE_BY_SIDE, pending.length) }, runGroups));
+    return { results, errors };
   }
 
   /**
@@ -681,6 +739,9 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
     async close() {
       if (closed) return;
       closed = true;
+      // submissions already made are answered first
+      flush();
+      while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
       await queues.close();
       if (ownsRedis) redis.disconnect();
     },

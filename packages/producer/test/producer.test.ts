@@ -10,7 +10,13 @@ import {
 import { createRekorProducer, ProducerError, type RekorProducer } from '@rekor-budget/producer';
 import { createReceiptStore, createTierQueues, OfflineQueue } from '@rekor-budget/queue';
 import { createDb } from '@rekor-budget/db';
-import { createRedisKeys, InputError, type RekorConfig } from '@rekor-budget/core';
+import {
+  contentDigest,
+  createRedisKeys,
+  InputError,
+  validateGraphInput,
+  type RekorConfig,
+} from '@rekor-budget/core';
 import { createBudget } from '@rekor-budget/budget';
 import { edgeInput, graphInput, tenant, testConfig } from './fixtures';
 
@@ -188,6 +194,49 @@ describe('submitMany', () => {
     );
     expect(e).toMatchObject({ code: 'INVALID_BATCH', index: 1 });
     expect(await queues.backlog('graph')).toBe(20);
+    await queues.close();
+  });
+});
+
+describe('concurrent single submissions', () => {
+  test('calls made together share a batch: each gets its own answer, the same content twice is one job', async () => {
+    const { producer, keys } = setup();
+    const tenants = Array.from({ length: 5 }, () => tenant());
+    const inputs = Array.from({ length: 60 }, (_, i) => graphInput(tenants[i % 5]!, `c${i}`));
+    const results = await Promise.all([
+      ...inputs.map((input) => producer.submitGraphAttestation(input)),
+      // the first content once more, in the same turn
+      producer.submitGraphAttestation(inputs[0]),
+    ]);
+    expect(results.slice(0, 60).map((r) => r.status)).toEqual(Array(60).fill('queued'));
+    // each call is answered about its own content
+    expect(results.slice(0, 60).map((r) => r.contentDigest)).toEqual(
+      inputs.map((i) => contentDigest('graph', validateGraphInput(i))),
+    );
+    expect(results[60]).toMatchObject({ status: 'duplicate', contentDigest: results[0]!.contentDigest });
+    const queues = createTierQueues({ redis, keys });
+    expect(await queues.backlog('graph')).toBe(60);
+    await queues.close();
+  });
+
+  test('a bad input among them is refused alone; close answers the calls already made first', async () => {
+    const { producer, keys } = setup();
+    const tn = tenant();
+    const good = Array.from({ length: 10 }, (_, i) =>
+      producer.submitGraphAttestation(graphInput(tn, `g${i}`)),
+    );
+    const bad = errorOf(
+      producer.submitGraphAttestation({ ...graphInput(tn, 'bad'), graphDigest: 'sha256:00' }),
+    );
+    const closing = producer.close();
+    expect((await Promise.all(good)).every((r) => r.status === 'queued')).toBe(true);
+    expect(await bad).toMatchObject({ code: 'INVALID_DIGEST' });
+    await closing;
+    expect(await errorOf(producer.submitGraphAttestation(graphInput(tn, 'late')))).toMatchObject({
+      code: 'CLOSED',
+    });
+    const queues = createTierQueues({ redis, keys });
+    expect(await queues.backlog('graph')).toBe(10);
     await queues.close();
   });
 });
