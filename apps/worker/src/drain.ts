@@ -1,4 +1,4 @@
-import { errorFields, TIERS, type Tier } from '@rekor-budget/core';
+import { awaitReplicas, errorFields, TIERS, type Tier } from '@rekor-budget/core';
 import type { OfflineReason } from '@rekor-budget/db';
 import { OfflineQueue, SUBMISSION_JOB, submissionJobOptions } from '@rekor-budget/queue';
 import type { Runtime } from '@rekor-budget/runtime';
@@ -93,7 +93,7 @@ export class Drainer {
    * drain order, batches in flight at once may interleave.
    */
   private async drainRows(tier: Tier, reasons: OfflineReason[], max = Infinity): Promise<number> {
-    const { config, db, queues, offline } = this.options.runtime;
+    const { config, db, queues, offline, redis, logger } = this.options.runtime;
     const batch = this.options.batchSize ?? 1000;
     const parallel = this.options.parallel ?? 2;
     let reserved = 0;
@@ -114,6 +114,12 @@ export class Drainer {
             opts: submissionJobOptions(config, row.id),
           }));
           await queues.get(tier).addBulk(jobs);
+          // with Sentinel, a replica holds the jobs before their only other copy goes
+          if (!(await awaitReplicas(redis, config.redis.topology)))
+            logger.warn(
+              { component: 'drain', tier, jobs: jobs.length },
+              'no replica acknowledged the moved jobs in time; a failover now could lose them',
+            );
           await offline.delete(
             trx,
             rows.map((r) => r.id),

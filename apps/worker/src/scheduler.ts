@@ -1,5 +1,5 @@
 import type { Queue } from 'bullmq';
-import { errorFields, type Tier } from '@rekor-budget/core';
+import { awaitReplicas, errorFields, type Tier } from '@rekor-budget/core';
 import {
   createLease,
   releasedJobId,
@@ -217,6 +217,12 @@ export class Scheduler {
       const n = new Map([[tenantId, take.length]]);
       await lanes.count(tier, 'q', n);
       await lanes.count(tier, 'p', new Map([[tenantId, -take.length]]));
+      // with Sentinel, a replica holds the jobs before their parked rows go
+      if (!(await awaitReplicas(this.rt.redis, config.redis.topology)))
+        this.rt.logger.warn(
+          { component: 'scheduler', tier, jobs: take.length },
+          'no replica acknowledged the released jobs in time; a failover now could lose them',
+        );
       // a job refused again before this delete took its row over under a new id: kept
       await parking.delete(take.map((p) => p.id));
     }

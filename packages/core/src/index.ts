@@ -41,7 +41,7 @@ export {
   DEFAULT_REDIS_URL,
 } from './config/redis-topology';
 export type { RedisTopologyConfig, RedisTopology, RedisNode } from './config/redis-topology';
-export { createRedisConnection, redisMasters } from './redis-connection';
+export { awaitReplicas, createRedisConnection, REPLICA_WAIT_MS, redisMasters } from './redis-connection';
 export type { RedisConnection, RedisConnectionOptions } from './redis-connection';
 
 export { loadLuaScript, defineLuaScripts } from './lua';

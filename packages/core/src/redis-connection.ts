@@ -93,3 +93,27 @@ function addressOf(client: Redis): string {
   }
   return formatRedisNode({ host: client.options.host ?? '127.0.0.1', port: client.options.port ?? 6379 });
 }
+
+/** How long `awaitReplicas` waits for a replica by default. */
+export const REPLICA_WAIT_MS = 500;
+
+/**
+ * With Sentinel, waits (Redis `WAIT`, at most `timeoutMs`) until a replica
+ * holds every write this connection made so far, before the caller answers
+ * `queued` or deletes its Postgres copy: a failover then promotes a replica
+ * that has them. Replication stays asynchronous: a replica that lags past the
+ * timeout is not waited for (the answer says so), so the window narrows to
+ * that lag without stalling the system on a replica that is gone. A single
+ * Redis and a cluster answer `true` at once (a cluster's replicas are its
+ * own business; `WAIT` on one connection would ask one node only).
+ *
+ * Resolves whether a replica acknowledged (or none was asked).
+ */
+export async function awaitReplicas(
+  redis: RedisConnection,
+  topology: RedisTopologyConfig['topology'],
+  timeoutMs = REPLICA_WAIT_MS,
+): Promise<boolean> {
+  if (topology !== 'sentinel' || redis.isCluster) return true;
+  return (await (redis as Redis).wait(1, timeoutMs)) >= 1;
+}

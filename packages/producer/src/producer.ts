@@ -1,5 +1,7 @@
 import type { Kysely } from 'kysely';
 import {
+  awaitReplicas,
+  REPLICA_WAIT_MS,
   checkPayloadSize,
   contentDigest,
   createRedisConnection,
@@ -483,6 +485,7 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
           const cached = backlogCache.get(tier);
           if (cached) cached.n += fresh.length;
           await lanes.count(tier, 'q', new Map([[tenantId, fresh.length]]));
+          await replicated(fresh.length);
           for (const { i, data } of fresh) results[i] = { ...resultBase(data), status: 'queued' };
         })(),
         timeoutMs,
@@ -492,6 +495,16 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
         'OFFLINE_QUEUE_UNAVAILABLE',
         `the tenant's budget is spent, Postgres did not take the submissions to park them (${(cause as Error).message}) and Redis did not queue them (${(e as Error).message}); nothing was stored, submit again`,
         { cause: e },
+      );
+    }
+  }
+
+  /** With Sentinel, a replica holds the jobs before they are answered `queued` (see `awaitReplicas`). */
+  async function replicated(jobs: number): Promise<void> {
+    if (!(await awaitReplicas(redis, config.redis.topology, Math.min(REPLICA_WAIT_MS, timeoutMs)))) {
+      logger.warn(
+        { jobs },
+        'no replica acknowledged the queued jobs in time; a failover now could lose them',
       );
     }
   }
@@ -556,6 +569,7 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
               })),
             );
             await lanes.count(tier, 'q', new Map([[tenantId, adding.length]]));
+            await replicated(adding.length);
           }
         })(),
         left(),
