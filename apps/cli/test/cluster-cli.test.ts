@@ -11,9 +11,11 @@ import {
   redisEnv,
   type RedisConnection,
 } from '@rekor-budget/core';
+import { createRekorProducer } from '@rekor-budget/producer';
 import {
   createTestDatabase,
   freePort,
+  graphInput,
   startPrivateCluster,
   uniquePrefix,
   type PrivateCluster,
@@ -26,6 +28,8 @@ jest.setTimeout(60_000);
 
 const dir = mkdtempSync(join(tmpdir(), 'rb-cluster-cli-'));
 const TENANT = randomUUID();
+/** A tenant whose burst window is full, with two submissions parked behind it. */
+const PARKED = randomUUID();
 const prefix = uniquePrefix('cluster-cli');
 let cluster: PrivateCluster;
 let t: TestDatabase;
@@ -73,6 +77,24 @@ beforeAll(async () => {
     limits: config.budget,
   });
   expect((await budget.tryConsume(TENANT, 'graph')).admitted).toBe(true);
+  // the scheduler's lanes and tallies on the cluster, as the producer writes them:
+  // one submission of TENANT queued on a held unit, two of PARKED parked
+  for (let i = 0; i < config.budget.burstWindowLimit; i++)
+    expect((await budget.tryConsume(PARKED, 'graph')).admitted).toBe(true);
+  const producer = createRekorProducer({ config, redis, db: t.db, budget });
+  try {
+    expect(await producer.submitGraphAttestation(graphInput(TENANT, 'queued'))).toMatchObject({
+      status: 'queued',
+    });
+    for (const name of ['parked-1', 'parked-2']) {
+      expect(await producer.submitGraphAttestation(graphInput(PARKED, name))).toMatchObject({
+        status: 'queued',
+        parked: true,
+      });
+    }
+  } finally {
+    await producer.close();
+  }
 }, 120_000);
 afterAll(async () => {
   await redis?.quit();
@@ -81,19 +103,31 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-test('status on a cluster: exit 0, the queues and the tenant whose unit was spent on one of its masters', async () => {
+test('status on a cluster: exit 0, the queues, the tenant whose unit was spent on one of its masters and its queued job, and a tenant parked behind its full window', async () => {
   const file = configFile('cluster.yaml', cluster.nodes);
   const r = await runCli(['status', '--config', file], { env: env(), cwd: dir });
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
   expect(r.stdout).toMatch(/^queues\s+waiting\s+active/m);
-  expect(r.stdout).toMatch(new RegExp(`^  ${TENANT} graph .* 1/100 .*next free: now$`, 'm'));
+  expect(r.stdout).toMatch(/^ {2}graph +1 +0 +0 +0 +0 +0 +0$/m);
+  expect(r.stdout).toMatch(
+    new RegExp(`^  ${TENANT} graph .* 1/100 .*next free: now +queued 1 +parked 0 +next release: -$`, 'm'),
+  );
+  expect(r.stdout).toMatch(
+    new RegExp(`^  ${PARKED} graph .* 33/33 .*next free: in .* +queued 0 +parked 2 +next release: [^-]`, 'm'),
+  );
 
   const json = await runCli(['status', '--json', '--config', file], { env: env(), cwd: dir });
   expect(json.code).toBe(0);
   const report = JSON.parse(json.stdout) as { queues: Record<string, unknown>; tenants: unknown[] };
   expect(Object.keys(report.queues).sort()).toEqual(['edge', 'graph']);
-  expect(report.tenants).toEqual([expect.objectContaining({ tenantId: TENANT, tier: 'graph' })]);
+  expect(report.tenants).toHaveLength(2);
+  expect(report.tenants).toEqual(
+    expect.arrayContaining([
+      expect.objectContaining({ tenantId: TENANT, tier: 'graph', queued: 1, parked: 0, nextReleaseAt: null }),
+      expect.objectContaining({ tenantId: PARKED, tier: 'graph', queued: 0, parked: 2 }),
+    ]),
+  );
 });
 
 test('a cluster that does not answer: one line naming the nodes and the fix (exit 1)', async () => {
@@ -129,7 +163,10 @@ test('the run env start writes names the cluster: status beside it, without --co
   const r = await runCli(['status', '--json'], { env: env({ REKOR_URL: 'http://127.0.0.1:1' }), cwd });
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
-  expect((JSON.parse(r.stdout) as { tenants: unknown[] }).tenants).toEqual([
-    expect.objectContaining({ tenantId: TENANT, tier: 'graph' }),
-  ]);
+  expect((JSON.parse(r.stdout) as { tenants: unknown[] }).tenants).toEqual(
+    expect.arrayContaining([
+      expect.objectContaining({ tenantId: TENANT, tier: 'graph' }),
+      expect.objectContaining({ tenantId: PARKED, tier: 'graph' }),
+    ]),
+  );
 });

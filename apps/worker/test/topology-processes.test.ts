@@ -14,6 +14,8 @@ import { createHarness, graphInput, waitFor, type Harness, type HarnessTopology 
  * The workers run on the Redis clock (`TIME`), which a test cannot move, so
  * the burst window is made short instead: 3 units per 1.5 s, 9 per hour.
  * Within the run both windows bind: the burst window first, then the hour.
+ * What the budget refuses is parked in Postgres; the processes' release loop
+ * (one leads per tier) wakes it as units free, until the hour is spent.
  */
 jest.setTimeout(120_000);
 
@@ -110,14 +112,18 @@ describe.each(TOPOLOGIES)('four worker processes on %s', (_name, start) => {
     await Promise.all(Array.from({ length: PROCESSES }, () => startWorkerProcess(configFile, children)));
 
     await waitFor(async () => (await harness.receipts()).length >= HOURLY, 60_000, `${HOURLY} receipts`);
-    // settled: nothing waiting or running, the rest delayed until units leave the hour
+    // settled: nothing waiting or running, the rest parked until units leave the hour
     await waitFor(
-      async () => (await harness.queues.graph.getDelayedCount()) === SUBMISSIONS - HOURLY,
+      async () => {
+        const c = await harness.queues.graph.getJobCounts('waiting', 'active', 'prioritized');
+        const running = (c.waiting ?? 0) + (c.active ?? 0) + (c.prioritized ?? 0);
+        return running === 0 && (await harness.parked(tenant)) === SUBMISSIONS - HOURLY;
+      },
       30_000,
-      'the rest delayed for the hour',
+      'the rest parked for the hour',
     );
-    const counts = await harness.queues.graph.getJobCounts('waiting', 'active', 'prioritized', 'failed');
-    expect(counts).toMatchObject({ waiting: 0, active: 0, prioritized: 0, failed: 0 });
+    const counts = await harness.queues.graph.getJobCounts('delayed', 'failed');
+    expect(counts).toMatchObject({ delayed: 0, failed: 0 });
 
     // the hour: exactly its cap, in the receipts, in the log and in the budget
     const receipts = await harness.receipts();
@@ -125,11 +131,35 @@ describe.each(TOPOLOGIES)('four worker processes on %s', (_name, start) => {
     expect(await harness.treeSize()).toBe(HOURLY);
     const status = await harness.runtime.budget.peek(tenant, 'graph');
     expect(status.windows.find((w) => w.name === 'hour')!.used).toBe(HOURLY);
+    expect(status.held).toBe(0);
+    // the lane sleeps until the first unit leaves the hour: no release before
+    const units = (
+      await harness.redis.zrange(harness.runtime.keys.budgetUnits(tenant, 'graph'), 0, -1, 'WITHSCORES')
+    )
+      .filter((_, i) => i % 2 === 1)
+      .map(Number)
+      .sort((a, b) => a - b);
+    expect(units).toHaveLength(HOURLY);
+    const hourFreesAt = units[0]! + 60 * 60_000;
+    await waitFor(
+      async () => {
+        const lanes = await harness.runtime.lanes.list('graph');
+        return lanes.length === 1 && lanes[0]!.tenantId === tenant && lanes[0]!.nextCheckAt === hourFreesAt;
+      },
+      10_000,
+      'the lane to sleep until the first unit leaves the hour',
+    );
+    // every unit on the Redis clock: no BURST_CAP + 1 of them inside one burst window
+    for (let i = BURST_CAP; i < units.length; i++) {
+      expect(units[i]! - units[i - BURST_CAP]!).toBeGreaterThanOrEqual(BURST_MS);
+    }
 
     // the burst window: each unit was admitted while its job ran (between
     // processedOn and finishedOn); no BURST_CAP + 1 of those runs fit inside
     // one window, which they would if the window had admitted one too many
-    const runs = (await harness.queues.graph.getCompleted(0, SUBMISSIONS))
+    // (runs that found the window full and parked their job spent nothing)
+    const runs = (await harness.queues.graph.getCompleted(0, -1))
+      .filter((j) => j.returnvalue.status !== 'parked')
       .map((j) => ({ from: j.processedOn!, to: j.finishedOn! }))
       .sort((a, b) => a.from - b.from);
     expect(runs).toHaveLength(HOURLY);
