@@ -30,6 +30,8 @@ export interface Harness {
   runtime: Runtime;
   signer: Signer;
   producer: RekorProducer;
+  /** A producer that holds budget units for what it queues and parks the rest (closed by `close`). */
+  budgetedProducer(): RekorProducer;
   queues: Record<Tier, Queue<SubmissionJobData>>;
   /** The budget and worker clock: real time plus `advance()`d offset. */
   clock: () => number;
@@ -127,6 +129,7 @@ export async function createHarness(
   const workerConnections: RedisConnection[] = [];
   const drainers: Drainer[] = [];
   const schedulers: Scheduler[] = [];
+  const budgeted: RekorProducer[] = [];
 
   return {
     t: s.t,
@@ -136,6 +139,17 @@ export async function createHarness(
     runtime,
     signer,
     producer,
+    budgetedProducer() {
+      const p = createRekorProducer({
+        config,
+        redis,
+        db: runtime.db,
+        budget: runtime.budget,
+        clock,
+      });
+      budgeted.push(p);
+      return p;
+    },
     queues: { graph: runtime.queues.get('graph'), edge: runtime.queues.get('edge') },
     clock: services.redisTime ? runtime.clock : clock,
     advance: (ms) => {
@@ -173,6 +187,7 @@ export async function createHarness(
     rejected: () => new RejectedStore(runtime.db).list(),
     treeSize: async () => (await runtime.client.logInfo()).treeSize,
     async close() {
+      for (const p of budgeted) await p.close();
       for (const sc of schedulers) await sc.stop();
       for (const d of drainers) await d.stop();
       for (const w of workers) await w.close();

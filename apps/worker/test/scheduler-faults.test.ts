@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { createRekorProducer, type RekorProducer } from '@rekor-budget/producer';
 import { startPrivatePostgres, type PrivatePostgres } from '@rekor-budget/testing';
 import { Scheduler } from '@rekor-budget/worker';
 import { createHarness, graphInput, waitFor, type Harness } from './harness';
@@ -17,27 +16,12 @@ jest.setTimeout(120_000);
 const WINDOW_PASSES = 10 * 60_000 + 1_000;
 
 let h: Harness | undefined;
-const producers: RekorProducer[] = [];
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
-  for (const p of producers.splice(0)) await p.close();
   await h?.close();
   h = undefined;
   for (const c of cleanups.splice(0).reverse()) await c();
 });
-
-/** A producer on the harness that holds budget units for what it queues and parks the rest. */
-function budgetedProducer(harness: Harness): RekorProducer {
-  const p = createRekorProducer({
-    config: harness.config,
-    redis: harness.redis,
-    db: harness.runtime.db,
-    budget: harness.runtime.budget,
-    clock: harness.clock,
-  });
-  producers.push(p);
-  return p;
-}
 
 /** Spends the tenant's free units until the budget refuses. */
 async function spendAll(harness: Harness, tenantId: string): Promise<void> {
@@ -72,7 +56,7 @@ test('a released job that waited offline and was parked again is released again 
   const harness = h;
   const a = randomUUID();
   await spendAll(harness, a);
-  const [r] = await budgetedProducer(harness).submitMany([{ tier: 'graph', input: graphInput(a, 'x') }]);
+  const [r] = await harness.budgetedProducer().submitMany([{ tier: 'graph', input: graphInput(a, 'x') }]);
   expect(r).toMatchObject({ status: 'queued', parked: true });
 
   // Rekor is away when the unit frees: the released job waits in the offline queue
@@ -98,7 +82,7 @@ test('a release whose row delete failed, and whose job was refused again: the co
   const harness = h;
   const a = randomUUID();
   await spendAll(harness, a);
-  const [r] = await budgetedProducer(harness).submitMany([{ tier: 'graph', input: graphInput(a, 'y') }]);
+  const [r] = await harness.budgetedProducer().submitMany([{ tier: 'graph', input: graphInput(a, 'y') }]);
   expect(r).toMatchObject({ status: 'queued', parked: true });
 
   // Postgres fails the release's delete, as when it stops between the add and the delete
@@ -139,7 +123,7 @@ test('Postgres away while the tenant has parked work: the producer queues the su
   const harness = h;
   const a = randomUUID();
   await spendAll(harness, a);
-  const producer = budgetedProducer(harness);
+  const producer = harness.budgetedProducer();
   const parked = await producer.submitMany([{ tier: 'graph', input: graphInput(a, 'parked') }]);
   expect(parked[0]).toMatchObject({ status: 'queued', parked: true });
 
@@ -167,7 +151,7 @@ test('lanes Redis lost are rebuilt from Postgres on the first round Postgres ans
   const harness = h;
   const a = randomUUID();
   await spendAll(harness, a);
-  await budgetedProducer(harness).submitMany([{ tier: 'graph', input: graphInput(a, 'lane') }]);
+  await harness.budgetedProducer().submitMany([{ tier: 'graph', input: graphInput(a, 'lane') }]);
   // a Redis that lost the lanes (and tallies) of the tier
   const { keys } = harness.runtime;
   await harness.redis.del(keys.schedulerLanes('graph'), keys.schedulerTally('graph'));

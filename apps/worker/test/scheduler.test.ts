@@ -13,19 +13,6 @@ afterEach(async () => {
   h = undefined;
 });
 
-/** A producer on the harness that holds budget units for what it queues and parks the rest. */
-function budgetedProducer(harness: Harness): RekorProducer {
-  const p = createRekorProducer({
-    config: harness.config,
-    redis: harness.redis,
-    db: harness.runtime.db,
-    budget: harness.runtime.budget,
-    clock: harness.clock,
-  });
-  producers.push(p);
-  return p;
-}
-
 /** Records the scheduler's rounds; `after(n)` resolves once n more rounds ran. */
 function roundLog() {
   const reports: RoundReport[] = [];
@@ -78,7 +65,7 @@ describe('tenant-fair scheduler on real Redis, Postgres and rekor-local', () => 
       if (i === 2) harness.advance(60_000);
       expect((await harness.runtime.budget.tryConsume(a, 'graph')).admitted).toBe(true);
     }
-    const results = await budgetedProducer(harness).submitMany(graphJobs(a, 10_000, 'deep'));
+    const results = await harness.budgetedProducer().submitMany(graphJobs(a, 10_000, 'deep'));
     expect(results.every((r) => r.status === 'queued' && r.parked === true)).toBe(true);
     expect(await harness.parked(a)).toBe(10_000);
     // the backlog is not in Redis: no job, and a summary of a few fields
@@ -118,7 +105,7 @@ describe('tenant-fair scheduler on real Redis, Postgres and rekor-local', () => 
       for (let i = 0; i < 100; i++)
         expect((await harness.runtime.budget.tryConsume(t, 'graph')).admitted).toBe(true);
     }
-    const producer = budgetedProducer(harness);
+    const producer = harness.budgetedProducer();
     await producer.submitMany(graphJobs(a, 2_000, 'backlog'));
     const [bJob] = await producer.submitMany(graphJobs(b, 1, 'b'));
     expect(bJob).toMatchObject({ status: 'queued', parked: true });
