@@ -50,9 +50,9 @@ export interface PrivateRedis {
 }
 
 /**
- * A `redis-server` of its own. `durable` (default true) runs it with
- * `appendonly yes`, `appendfsync always` and `noeviction`, the persistence
- * the workers require.
+ * A `redis-server` of its own, never evicting keys. `durable` (default true)
+ * runs it with `appendonly yes` and `appendfsync always`, the persistence the
+ * workers require.
  */
 export async function startPrivateRedis(options: { durable?: boolean } = {}): Promise<PrivateRedis> {
   const durable = options.durable ?? true;
@@ -73,8 +73,9 @@ export async function startPrivateRedis(options: { durable?: boolean } = {}): Pr
     durable ? 'yes' : 'no',
     '--appendfsync',
     'always',
+    // never evict: a queue whose keys Redis may drop is not what any deployment runs
     '--maxmemory-policy',
-    durable ? 'noeviction' : 'allkeys-lru',
+    'noeviction',
   ];
   const exited = (c: ChildProcess) =>
     c.exitCode !== null || c.signalCode !== null
