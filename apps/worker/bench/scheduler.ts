@@ -18,6 +18,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { stringify } from 'yaml';
 import { parseConfigObject } from '@rekor-budget/core';
@@ -63,6 +64,37 @@ const sum = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 
 async function usedMemory(redis: Redis): Promise<number> {
   const info = await redis.info('memory');
   return Number(/used_memory:(\d+)/.exec(info)?.[1] ?? 0);
+}
+
+const BASELINE_CONCURRENCY = 8;
+
+/** Redis commands per job (Lua's own included) of plain BullMQ: add, a worker takes it, completes it. */
+async function rawBullmqCommandsPerJob(admin: Redis, url: string, n: number): Promise<number> {
+  const connection = new Redis(url, { maxRetriesPerRequest: null });
+  const queue = new Queue('raw', { connection, prefix: '{rawbase}' });
+  let done = 0;
+  let allDone: () => void = () => undefined;
+  const finished = new Promise<void>((r) => (allDone = r));
+  const before = sum(await commandStats(admin));
+  const workerConnection = new Redis(url, { maxRetriesPerRequest: null });
+  const worker = new Worker('raw', async () => undefined, {
+    connection: workerConnection,
+    prefix: '{rawbase}',
+    concurrency: BASELINE_CONCURRENCY,
+    removeOnComplete: { age: 24 * 3600, count: 50_000 },
+  });
+  worker.on('completed', () => {
+    if (++done === n) allDone();
+  });
+  for (let i = 0; i < n; i++)
+    await queue.add('submit', { i }, { attempts: 5, backoff: { type: 'exponential', delay: 1000 } });
+  await finished;
+  const perJob = (sum(await commandStats(admin)) - before) / n;
+  await worker.close();
+  await queue.close();
+  await workerConnection.quit();
+  await connection.quit();
+  return perJob;
 }
 
 async function main() {
@@ -213,6 +245,23 @@ async function main() {
       `wakes per woken job: ${woken.length ? (wakes / woken.length).toFixed(2) : 'n/a'} (${woken.length} backlog jobs woken and logged, ${reparked} runs parked a job again)`,
     );
     console.log(`backlog still parked: ${(await runtime.parking.depth()).graph}`);
+
+    // the baseline: what BullMQ alone spends per job on the same Redis, the workers stopped
+    await Promise.all(
+      children.map(
+        (c) =>
+          new Promise<void>((resolve) => {
+            if (c.exitCode !== null || c.signalCode !== null) return resolve();
+            c.once('exit', () => resolve());
+            c.kill('SIGTERM');
+          }),
+      ),
+    );
+    const raw = await rawBullmqCommandsPerJob(admin, redisServer.url, 2_000);
+    console.log(
+      `baseline: raw BullMQ (Queue.add -> Worker, concurrency ${BASELINE_CONCURRENCY}, no-op processor) on the same Redis: ` +
+        `${raw.toFixed(1)} commands per job; rekor-budget's ${(calls / admitted).toFixed(1)} is ${(calls / admitted / raw).toFixed(2)}x`,
+    );
   } finally {
     for (const c of children) c.kill('SIGTERM');
     await producer.close();
