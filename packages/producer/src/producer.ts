@@ -388,6 +388,9 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
       }
     };
     await Promise.all(Array.from({ length: Math.min(GROUPS_SIDE_BY_SIDE, pending.length) }, runGroups));
+    // one wait covers every add of the batch: they all went over this connection
+    const queued = results.filter((r) => r?.status === 'queued' && !r.parked).length;
+    if (queued > 0) await replicated(queued);
     return { results, errors };
   }
 
@@ -485,7 +488,6 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
           const cached = backlogCache.get(tier);
           if (cached) cached.n += fresh.length;
           await lanes.count(tier, 'q', new Map([[tenantId, fresh.length]]));
-          await replicated(fresh.length);
           for (const { i, data } of fresh) results[i] = { ...resultBase(data), status: 'queued' };
         })(),
         timeoutMs,
@@ -501,7 +503,12 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
 
   /** With Sentinel, a replica holds the jobs before they are answered `queued` (see `awaitReplicas`). */
   async function replicated(jobs: number): Promise<void> {
-    if (!(await awaitReplicas(redis, config.redis.topology, Math.min(REPLICA_WAIT_MS, timeoutMs)))) {
+    const acknowledged = await awaitReplicas(
+      redis,
+      config.redis.topology,
+      Math.min(REPLICA_WAIT_MS, timeoutMs),
+    ).catch(() => false);
+    if (!acknowledged) {
       logger.warn(
         { jobs },
         'no replica acknowledged the queued jobs in time; a failover now could lose them',
@@ -569,7 +576,6 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
               })),
             );
             await lanes.count(tier, 'q', new Map([[tenantId, adding.length]]));
-            await replicated(adding.length);
           }
         })(),
         left(),
