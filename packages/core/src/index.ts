@@ -52,6 +52,7 @@ export {
   validateEdgeInput,
   canonicalJson,
   contentDigest,
+  contentIdentity,
   firedTriggers,
 } from './submission';
 export { checkSubmission } from './submission-check';
@@ -71,6 +72,7 @@ export {
   buildStatement,
   statementPayload,
   checkPayloadSize,
+  STATEMENT_OVERHEAD_MAX,
   STATEMENT_TYPE,
   IN_TOTO_PAYLOAD_TYPE,
   PREDICATE_TYPES,

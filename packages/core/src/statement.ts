@@ -116,11 +116,31 @@ export function statementPayload(statement: Statement): Buffer {
 }
 
 /**
+ * At most what a statement adds to the canonical input it is built from (in
+ * bytes): the fixed texts (the types, the keys), the content digest, the
+ * triggers. Every input string appears in the statement once, escaped as in
+ * the canonical input. A test holds the bound against the largest statement.
+ */
+export const STATEMENT_OVERHEAD_MAX = 1024;
+
+/**
  * Refuses a submission whose statement, as it will be signed, is larger than
  * `maxPayloadBytes`: what the worker could not sign and the log would refuse.
- * The producer checks it before anything is queued, the worker again.
+ * The producer checks it before anything is queued, the worker again. Given
+ * the canonical input's length (`contentIdentity`), a statement that surely
+ * fits (3 UTF-8 bytes at most per UTF-16 unit, plus the overhead) is not built.
  */
-export function checkPayloadSize(submission: Submission, maxPayloadBytes: number): void {
+export function checkPayloadSize(
+  submission: Submission,
+  maxPayloadBytes: number,
+  canonicalInputLength?: number,
+): void {
+  if (
+    canonicalInputLength !== undefined &&
+    canonicalInputLength * 3 + STATEMENT_OVERHEAD_MAX <= maxPayloadBytes
+  ) {
+    return;
+  }
   const tier = submission.tier;
   const size = statementPayload(buildStatement(submission)).length;
   if (size > maxPayloadBytes) {

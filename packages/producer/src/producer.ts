@@ -3,7 +3,7 @@ import {
   awaitReplicas,
   REPLICA_WAIT_MS,
   checkPayloadSize,
-  contentDigest,
+  contentIdentity,
   createRedisConnection,
   createRedisKeys,
   errorFields,
@@ -23,15 +23,16 @@ import {
 import type { Database, OfflineReason } from '@rekor-budget/db';
 import {
   createLanes,
-  createReceiptStore,
+  contentPlaces,
   createTierQueues,
   jobIdFor,
   OfflineQueue,
   ParkingLot,
-  RejectedStore,
   SUBMISSION_JOB,
   submissionJobOptions,
+  type ContentPlace,
   type SubmissionJobData,
+  type TenantTally,
 } from '@rekor-budget/queue';
 import { ProducerError } from './error';
 
@@ -45,8 +46,48 @@ const BACKLOG_CACHE_MS = 1_000;
 const ESTIMATES_MAX = 1_000;
 /** Single submissions in one coalesced batch, at most. */
 const COALESCED_MAX = 500;
+/** Jobs per `addBulk`: a batch's chunks go side by side, so Redis runs one while the next is encoded. */
+const ADD_CHUNK = 16;
 /** Tenants of one batch whose groups are submitted side by side. */
 const GROUPS_SIDE_BY_SIDE = 8;
+
+/** One submission of a batch: its place in the batch, its job data and job id. */
+interface Item {
+  i: number;
+  data: SubmissionJobData;
+  jobId: string;
+}
+
+/** A tenant's submissions of one tier in a batch, in the tenant's order. */
+interface Group {
+  tier: Tier;
+  tenantId: string;
+  items: Item[];
+}
+
+/** The first Redis read of a tier's batch (`readTier`), and the Redis stage's deadline. */
+interface TierReads {
+  deadline: number;
+  tallies: Map<string, TenantTally>;
+  states: Map<string, 'live' | 'finished'>;
+}
+
+/** What becomes of a group's submissions, decided in the Redis stage. */
+interface GroupPlan {
+  group: Group;
+  /** The tenant's tallies when the batch came. */
+  tally: TenantTally;
+  /** Their content waits in the tier queue already. */
+  duplicates: Item[];
+  /** Added to the tier queue. */
+  queue: Item[];
+  /** To the offline queue, for `reason`. */
+  overflow: Item[];
+  reason: OfflineReason;
+  cause?: unknown;
+  /** To the tenant's parking lane. */
+  toPark: Item[];
+}
 
 export interface RekorProducerOptions {
   /** Validated configuration (`attestor.rekor`). */
@@ -157,8 +198,6 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
   // Queues are made on first use, once Redis answered (see createTierQueues).
   const queues = createTierQueues({ redis, keys, logger });
   const offline = db ? new OfflineQueue(db) : undefined;
-  const receipts = db ? createReceiptStore(db) : undefined;
-  const rejected = db ? new RejectedStore(db) : undefined;
   const parking = db ? new ParkingLot(db) : undefined;
   const lanes = createLanes(redis, keys);
   let closed = false;
@@ -248,38 +287,22 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
   }
 
   /**
-   * Which contents Postgres already holds: logged (a receipt), waiting offline
-   * or parked, or refused for good. A failed look-up is no answer: the content
-   * is submitted, and the worker checks again before it sends anything.
+   * Where Postgres already holds each content: logged (a receipt), waiting
+   * offline or parked, or refused for good (one query). A failed look-up is no
+   * answer: the content is submitted, and the worker checks again before it
+   * sends anything.
    */
-  async function knownInPostgres(
-    digests: Sha256Digest[],
-  ): Promise<Map<string, 'logged' | 'offline' | 'rejected'>> {
-    const out = new Map<string, 'logged' | 'offline' | 'rejected'>();
-    if (!receipts || !offline || !rejected || !parking) return out;
+  async function knownInPostgres(digests: Sha256Digest[]): Promise<Map<string, ContentPlace>> {
+    if (!db) return new Map();
     try {
-      for (let i = 0; i < digests.length; i += LOOKUP_BATCH) {
-        const chunk = digests.slice(i, i + LOOKUP_BATCH);
-        const [logged, waiting, parked, refused] = await Promise.all([
-          receipts.hasAny(chunk),
-          offline.hasAny(chunk),
-          parking.parkedOf(chunk),
-          rejected.hasAny(chunk),
-        ]);
-        for (const d of chunk) {
-          if (logged.has(d)) out.set(d, 'logged');
-          else if (waiting.has(d) || parked.has(d)) out.set(d, 'offline');
-          else if (refused.has(d)) out.set(d, 'rejected');
-        }
-      }
+      return await contentPlaces(db, digests);
     } catch (e) {
       logger.warn(
         { submissions: digests.length, ...errorFields(e) },
         'Postgres look-up failed; submitting anyway',
       );
-      out.clear();
+      return new Map();
     }
-    return out;
   }
 
   function resultBase(submission: Submission) {
@@ -338,7 +361,9 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
    * Submits validated submissions. Per tenant and tier, in the tenant's order
    * (priority, then arrival): while the tenant has parked work everything
    * parks behind it; otherwise as many go to the tier queue as the budget has
-   * units free beyond the tenant's queued jobs, and the rest park.
+   * units free beyond the tenant's queued jobs, and the rest park. One
+   * Postgres look-up for the batch; per tier, one Redis stage for all its
+   * tenants (see `queueTier`).
    */
   async function submitSettled(
     submissions: Submission[],
@@ -346,52 +371,236 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
     const results: SubmitResult[] = new Array(submissions.length);
     const errors: unknown[] = new Array(submissions.length);
     const now = clock();
-    const known = await knownInPostgres(submissions.map((s) => s.contentDigest));
     const seen = new Set<string>();
-    const groups = new Map<
-      string,
-      { tier: Tier; tenantId: string; items: { i: number; data: SubmissionJobData }[] }
-    >();
+    const tiers = new Map<Tier, Map<string, Group>>();
     submissions.forEach((submission, i) => {
       const base = resultBase(submission);
-      const k = known.get(submission.contentDigest);
-      if (k === 'rejected') results[i] = { ...base, status: 'rejected' };
-      else if (k !== undefined || seen.has(base.jobId)) results[i] = { ...base, status: 'duplicate' };
-      if (results[i]) return;
-      seen.add(base.jobId);
-      const tenantId = submission.input.tenantId.toLowerCase();
-      const g = `${submission.tier}:${tenantId}`;
-      if (!groups.has(g)) groups.set(g, { tier: submission.tier, tenantId, items: [] });
-      groups.get(g)!.items.push({ i, data: { ...submission, enqueuedAt: now } });
-    });
-    // tenants are independent: their groups go side by side, each in its tenant's order
-    const pending = [...groups.values()];
-    const runGroups = async () => {
-      for (let group = pending.shift(); group; group = pending.shift()) {
-        // the tenant's order: priority first (stable sort keeps arrival)
-        group.items.sort((a, b) => (b.data.input.priority ?? 0) - (a.data.input.priority ?? 0));
-        try {
-          try {
-            await submitGroup(group.tier, group.tenantId, group.items, results);
-          } catch (e) {
-            if (e instanceof ProducerError && e.code !== 'REDIS_TIMEOUT') throw e;
-            for (const { i, data } of group.items) {
-              if (results[i]) continue;
-              const jobId = jobIdFor(data.tier, data.contentDigest);
-              results[i] = { ...resultBase(data), ...(await overflow(data, jobId, 'redis_unavailable', e)) };
-            }
-          }
-        } catch (e) {
-          // this group's submissions are told; the other tenants' go on
-          for (const { i } of group.items) if (!results[i]) errors[i] = e;
-        }
+      if (seen.has(base.jobId)) {
+        results[i] = { ...base, status: 'duplicate' };
+        return;
       }
-    };
-    await Promise.all(Array.from({ length: Math.min(GROUPS_SIDE_BY_SIDE, pending.length) }, runGroups));
+      seen.add(base.jobId);
+      const tier = submission.tier;
+      const tenantId = submission.input.tenantId.toLowerCase();
+      let groups = tiers.get(tier);
+      if (!groups) tiers.set(tier, (groups = new Map()));
+      let group = groups.get(tenantId);
+      if (!group) groups.set(tenantId, (group = { tier, tenantId, items: [] }));
+      group.items.push({ i, jobId: base.jobId, data: { ...submission, enqueuedAt: now } });
+    });
+    // Postgres and Redis are asked side by side: where Postgres holds the contents,
+    // and per tier the tenants' tallies and the queue's jobs of these contents
+    const reads = new Map([...tiers].map(([tier, groups]) => [tier, readTier(tier, [...groups.values()])]));
+    // a failed read is met in submitTier; a tier with nothing left to submit never asks
+    for (const read of reads.values()) read.catch(() => undefined);
+    const known = await knownInPostgres(
+      [...tiers.values()].flatMap((groups) =>
+        [...groups.values()].flatMap((g) => g.items.map((x) => x.data.contentDigest)),
+      ),
+    );
+    for (const groups of tiers.values()) {
+      for (const [tenantId, group] of groups) {
+        group.items = group.items.filter(({ i, data }) => {
+          const place = known.get(data.contentDigest);
+          if (place === undefined) return true;
+          results[i] = { ...resultBase(data), status: place === 'rejected' ? 'rejected' : 'duplicate' };
+          return false;
+        });
+        if (group.items.length === 0) groups.delete(tenantId);
+      }
+    }
+    await Promise.all(
+      [...tiers]
+        .filter(([, groups]) => groups.size > 0)
+        .map(([tier, groups]) => submitTier(tier, [...groups.values()], reads.get(tier)!, results, errors)),
+    );
     // one wait covers every add of the batch: they all went over this connection
     const queued = results.filter((r) => r?.status === 'queued' && !r.parked).length;
     if (queued > 0) await replicated(queued);
     return { results, errors };
+  }
+
+  /**
+   * A tier's part of a batch: the Redis stage for all its tenants at once
+   * (`queueTier`), then per tenant, side by side, what parks or goes to the
+   * offline queue. A tenant whose Postgres part fails is told; the others go on.
+   */
+  async function submitTier(
+    tier: Tier,
+    groups: Group[],
+    reads: Promise<TierReads>,
+    results: SubmitResult[],
+    errors: unknown[],
+  ): Promise<void> {
+    // the tenant's order: priority first (stable sort keeps arrival)
+    for (const g of groups)
+      g.items.sort((a, b) => (b.data.input.priority ?? 0) - (a.data.input.priority ?? 0));
+    let plans: GroupPlan[];
+    try {
+      plans = await queueTier(tier, groups, reads);
+    } catch (e) {
+      if (e instanceof ProducerError && e.code !== 'REDIS_TIMEOUT') {
+        for (const g of groups) for (const { i } of g.items) errors[i] = e;
+        return;
+      }
+      // Redis is away: the tier's submissions go to Postgres
+      plans = groups.map((group) => ({
+        ...emptyPlan(group),
+        overflow: group.items,
+        reason: 'redis_unavailable' as const,
+        cause: e,
+      }));
+    }
+    const pending = [...plans];
+    const run = async () => {
+      for (let plan = pending.shift(); plan; plan = pending.shift()) {
+        try {
+          await settleGroup(plan, results);
+        } catch (e) {
+          for (const { i } of plan.group.items) if (!results[i]) errors[i] = e;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(GROUPS_SIDE_BY_SIDE, pending.length) }, run));
+  }
+
+  function emptyPlan(group: Group): GroupPlan {
+    const tally = { queued: 0, parked: 0 };
+    return { group, tally, duplicates: [], queue: [], overflow: [], reason: 'overflow', toPark: [] };
+  }
+
+  /**
+   * The first Redis read of a tier's batch, in one round trip: the tenants'
+   * tallies and the state of every job id. Starts the Redis stage's one
+   * deadline for connecting and the Redis work together: a Redis that is away
+   * costs redisTimeoutMs, no more.
+   */
+  async function readTier(tier: Tier, groups: Group[]): Promise<TierReads> {
+    const deadline = Date.now() + timeoutMs;
+    const left = () => Math.max(1, deadline - Date.now());
+    await ready(left());
+    const { tallies, states } = await withTimeout(
+      batchState(
+        tier,
+        groups.map((g) => g.tenantId),
+        groups.flatMap((g) => g.items.map((x) => x.jobId)),
+      ),
+      left(),
+    );
+    return { deadline, tallies, states };
+  }
+
+  /**
+   * The rest of a tier's Redis stage, once `reads` answered, under the same
+   * deadline (when it passes, the submissions go to Postgres, and an add that
+   * Redis still carries out later is logged once): the budget's holds, tenants
+   * side by side, then the adds (`addJobs`). Decides, answers nothing: the
+   * caller does.
+   */
+  async function queueTier(tier: Tier, groups: Group[], reads: Promise<TierReads>): Promise<GroupPlan[]> {
+    const { deadline, tallies, states } = await reads;
+    const left = () => Math.max(1, deadline - Date.now());
+    return withTimeout(
+      (async () => {
+        const queue = queues.get(tier);
+        // With a budget, only jobs the budget holds a unit for go to the queue (they are
+        // admitted when they run, and the scheduler counts their units as taken).
+        const holding = options.budget !== undefined && parking !== undefined;
+        const plans = groups.map((group) => {
+          const plan = emptyPlan(group);
+          plan.tally = tallies.get(group.tenantId) ?? plan.tally;
+          // while the tenant has parked work, everything parks behind it
+          const parks = plan.tally.parked > 0 && parking !== undefined;
+          for (const item of group.items) {
+            // the same content waiting in the queue (not finished) is a duplicate
+            if (states.get(item.jobId) === 'live') plan.duplicates.push(item);
+            // a batch offers the budget its first jobs only
+            else if (parks || (holding && plan.queue.length >= HOLD_CANDIDATES)) plan.toPark.push(item);
+            else plan.queue.push(item);
+          }
+          return plan;
+        });
+        if (holding) {
+          await Promise.all(
+            plans
+              .filter((p) => p.queue.length > 0)
+              .map(async (p) => {
+                const { held } = await options.budget!.hold(
+                  p.group.tenantId,
+                  tier,
+                  p.queue.map((x) => x.jobId),
+                );
+                // the jobs the budget has no unit for park, first in line
+                p.toPark.unshift(...p.queue.splice(held));
+              }),
+          );
+        }
+        const adding = plans.reduce((n, p) => n + p.queue.length, 0);
+        if (adding === 0) return plans;
+        // a finished job of the content goes: Postgres knows the content nowhere
+        // (checked before, or away), so it is submitted again; a worker looks for its
+        // receipt before it sends anything
+        const finished = plans.flatMap((p) => p.queue).filter((x) => states.get(x.jobId) === 'finished');
+        await Promise.all(finished.map((x) => queue.remove(x.jobId)));
+        let fits = Math.max(0, config.offline.maxQueueSize - (await backlogOf(tier, adding)));
+        for (const p of plans) {
+          p.overflow.push(...p.queue.splice(Math.min(fits, p.queue.length)));
+          fits -= p.queue.length;
+        }
+        const jobs = plans.flatMap((p) => p.queue);
+        const cached = backlogCache.get(tier);
+        if (cached) cached.n += jobs.length;
+        if (jobs.length > 0) await addJobs(tier, plans);
+        return plans;
+      })(),
+      left(),
+    );
+  }
+
+  /**
+   * Adds the plans' jobs to the tier queue, in chunks of `ADD_CHUNK` sent side
+   * by side (Redis runs one while the next is encoded), and counts them in the
+   * tenants' tallies in the same round trip. When a chunk fails, its jobs are
+   * taken out of the tallies again and the error is thrown.
+   */
+  async function addJobs(tier: Tier, plans: GroupPlan[]): Promise<void> {
+    const queue = queues.get(tier);
+    const chunks: { item: Item; tenantId: string }[][] = [];
+    let chunk: { item: Item; tenantId: string }[] = [];
+    for (const p of plans) {
+      for (const item of p.queue) {
+        chunk.push({ item, tenantId: p.group.tenantId });
+        if (chunk.length === ADD_CHUNK) {
+          chunks.push(chunk);
+          chunk = [];
+        }
+      }
+    }
+    if (chunk.length > 0) chunks.push(chunk);
+    const added = Promise.allSettled(
+      chunks.map((c) =>
+        queue.addBulk(
+          c.map(({ item: { data, jobId } }) => ({
+            name: SUBMISSION_JOB,
+            data,
+            opts: submissionJobOptions(config, jobId),
+          })),
+        ),
+      ),
+    );
+    const perTenant = new Map(plans.map((p) => [p.group.tenantId, p.queue.length]));
+    const [outcomes] = await Promise.all([added, lanes.count(tier, 'q', perTenant)]);
+    const failed = outcomes.flatMap((o, k) => (o.status === 'rejected' ? [{ o, c: chunks[k]! }] : []));
+    if (failed.length === 0) return;
+    const undo = new Map<string, number>();
+    for (const { c } of failed)
+      for (const { tenantId } of c) undo.set(tenantId, (undo.get(tenantId) ?? 0) - 1);
+    await lanes
+      .count(tier, 'q', undo)
+      .catch((e: unknown) =>
+        logger.warn({ tier, ...errorFields(e) }, 'tenant tallies not corrected after a failed add'),
+      );
+    throw (failed[0]!.o as PromiseRejectedResult).reason;
   }
 
   /**
@@ -409,50 +618,54 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
     return n;
   }
 
-  /** The job ids among `jobIds` that are in the tier queue and not finished (one pipelined read each). */
-  async function liveJobs(tier: Tier, jobIds: string[]): Promise<Set<string>> {
+  /**
+   * The tallies of `tenantIds` and the state of each of `jobIds` in the tier
+   * queue (absent: no job; `live` while waiting, delayed or running;
+   * `finished` once completed or failed), one script call per `LOOKUP_BATCH` jobs.
+   */
+  async function batchState(
+    tier: Tier,
+    tenantIds: string[],
+    jobIds: string[],
+  ): Promise<{ tallies: Map<string, TenantTally>; states: Map<string, 'live' | 'finished'> }> {
     const queue = queues.get(tier);
-    const live = new Set<string>();
-    for (let i = 0; i < jobIds.length; i += LOOKUP_BATCH) {
+    let tallies = new Map<string, TenantTally>();
+    const states = new Map<string, 'live' | 'finished'>();
+    for (let i = 0; i === 0 || i < jobIds.length; i += LOOKUP_BATCH) {
       const chunk = jobIds.slice(i, i + LOOKUP_BATCH);
-      const pipeline = redis.pipeline();
-      for (const id of chunk) pipeline.hmget(queue.toKey(id), 'timestamp', 'finishedOn');
-      const replies = (await pipeline.exec()) ?? [];
-      replies.forEach(([err, value], k) => {
-        if (err) throw err;
-        const [created, finished] = value as (string | null)[];
-        if (created !== null && finished === null) live.add(chunk[k]!);
+      const read = await lanes.batchState(
+        tier,
+        i === 0 ? tenantIds : [],
+        chunk.map((id) => queue.toKey(id)),
+      );
+      if (i === 0) tallies = read.tallies;
+      read.states.forEach((state, k) => {
+        if (state !== 'none') states.set(chunk[k]!, state);
       });
     }
-    return live;
+    return { tallies, states };
   }
 
   /**
    * The submissions among `items` whose content has no job waiting in the tier
-   * queue; one with a waiting job is answered `duplicate`. A finished job of the
-   * content is removed: Postgres knows the content nowhere (checked before, or
-   * away), so it goes again rather than being answered `duplicate`; a worker
-   * looks for its receipt before it sends anything.
+   * queue; one with a waiting job is answered `duplicate`, a finished job of
+   * the content is removed (see `queueTier`).
    */
-  async function notQueued(
-    tier: Tier,
-    items: readonly { i: number; data: SubmissionJobData }[],
-    results: SubmitResult[],
-  ): Promise<{ i: number; data: SubmissionJobData; jobId: string }[]> {
-    const queue = queues.get(tier);
-    const fresh: { i: number; data: SubmissionJobData; jobId: string }[] = [];
-    for (const { i, data } of items) {
-      const jobId = jobIdFor(tier, data.contentDigest);
-      const existing = await queue.getJob(jobId);
-      if (existing) {
-        const state = await existing.getState();
-        if (state !== 'completed' && state !== 'failed') {
-          results[i] = { ...resultBase(data), status: 'duplicate' };
-          continue;
-        }
-        await existing.remove();
+  async function notQueued(tier: Tier, items: readonly Item[], results: SubmitResult[]): Promise<Item[]> {
+    const { states } = await batchState(
+      tier,
+      [],
+      items.map((x) => x.jobId),
+    );
+    const fresh: Item[] = [];
+    for (const item of items) {
+      const state = states.get(item.jobId);
+      if (state === 'live') {
+        results[item.i] = { ...resultBase(item.data), status: 'duplicate' };
+        continue;
       }
-      fresh.push({ i, data, jobId });
+      if (state === 'finished') await queues.get(tier).remove(item.jobId);
+      fresh.push(item);
     }
     return fresh;
   }
@@ -465,7 +678,7 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
   async function queueUnparked(
     tier: Tier,
     tenantId: string,
-    items: readonly { i: number; data: SubmissionJobData }[],
+    items: readonly Item[],
     results: SubmitResult[],
     cause: unknown,
   ): Promise<void> {
@@ -516,138 +729,60 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
     }
   }
 
-  async function submitGroup(
-    tier: Tier,
-    tenantId: string,
-    items: { i: number; data: SubmissionJobData }[],
-    results: SubmitResult[],
-  ): Promise<void> {
-    // one deadline for connecting and the group's Redis work together: a Redis that is
-    // away costs redisTimeoutMs, no more
-    const deadline = Date.now() + timeoutMs;
-    const left = () => Math.max(1, deadline - Date.now());
-    await ready(left());
-    const tally = (await withTimeout(lanes.tallies(tier, [tenantId]), left())).get(tenantId) ?? {
-      queued: 0,
-      parked: 0,
-    };
-    // With a budget, only jobs the budget holds a unit for go to the queue (they are
-    // admitted when they run, and the scheduler counts their units as taken).
-    const holding = options.budget !== undefined && parking !== undefined;
-    let room = 0;
-    if (tally.parked === 0 || !parking) {
-      room = items.length;
-      // the hold below decides; a batch offers the budget its first jobs only
-      if (holding) room = Math.min(items.length, HOLD_CANDIDATES);
+  /** Answers a tenant's part of a tier's batch: queued, duplicates, overflow, and what parks. */
+  async function settleGroup(plan: GroupPlan, results: SubmitResult[]): Promise<void> {
+    const { tier, tenantId } = plan.group;
+    for (const { i, data } of plan.duplicates) results[i] = { ...resultBase(data), status: 'duplicate' };
+    for (const { i, data } of plan.queue) {
+      results[i] = { ...resultBase(data), status: 'queued' };
+      // a held unit is this job's now
+      if (options.budget) results[i] = { ...results[i]!, estimatedSubmitAt: new Date(clock()) };
     }
-    const toQueue = items.slice(0, room);
-    const toPark = items.slice(room);
-    const queuedAt = new Map<number, number>();
-    if (toQueue.length > 0) {
-      const queue = queues.get(tier);
-      const fresh: { i: number; data: SubmissionJobData; jobId: string }[] = [];
-      let fits = 0;
-      let adding: typeof fresh = [];
-      // One time limit over the whole Redis part: when it passes, the submissions go
-      // to Postgres, and an add that Redis still carries out later is logged once.
-      await withTimeout(
-        (async () => {
-          fresh.push(...(await notQueued(tier, toQueue, results)));
-          if (holding && fresh.length > 0) {
-            const { held } = await options.budget!.hold(
-              tenantId,
-              tier,
-              fresh.map((f) => f.jobId),
-            );
-            // the jobs the budget has no unit for park, first in line
-            toPark.unshift(...fresh.splice(held));
-          }
-          const backlog = fresh.length > 0 ? await backlogOf(tier, fresh.length) : 0;
-          fits = Math.max(0, config.offline.maxQueueSize - backlog);
-          adding = fresh.slice(0, fits);
-          const cached = backlogCache.get(tier);
-          if (cached) cached.n += adding.length;
-          if (adding.length > 0) {
-            await queue.addBulk(
-              adding.map(({ data, jobId }) => ({
-                name: SUBMISSION_JOB,
-                data,
-                opts: submissionJobOptions(config, jobId),
-              })),
-            );
-            await lanes.count(tier, 'q', new Map([[tenantId, adding.length]]));
-          }
-        })(),
-        left(),
-      );
-      for (const [n, { i, data }] of adding.entries()) {
-        results[i] = { ...resultBase(data), status: 'queued' };
-        // a held unit is this job's now
-        queuedAt.set(i, -1 - n);
-      }
-      for (const { i, data, jobId } of fresh.slice(fits)) {
-        results[i] = { ...resultBase(data), ...(await overflow(data, jobId, 'overflow')) };
-      }
+    for (const { i, data, jobId } of plan.overflow) {
+      results[i] = { ...resultBase(data), ...(await overflow(data, jobId, plan.reason, plan.cause)) };
     }
-    if (toPark.length > 0) {
-      // the same content still waiting in the queue (not finished) is a duplicate
-      const live = await withTimeout(
-        liveJobs(
-          tier,
-          toPark.map((p) => jobIdFor(tier, p.data.contentDigest)),
-        ),
-        left(),
-      );
-      for (const p of toPark.splice(0)) {
-        if (live.has(jobIdFor(tier, p.data.contentDigest)))
-          results[p.i] = { ...resultBase(p.data), status: 'duplicate' };
-        else toPark.push(p);
-      }
+    const toPark = plan.toPark;
+    if (toPark.length === 0) return;
+    let added: Map<string, number>;
+    try {
+      added = await parking!.park(toPark.map((p) => p.data));
+    } catch (e) {
+      // Postgres is away while Redis answers: rather than refuse, the submissions go
+      // to the tier queue without a unit held; a worker parks what the budget refuses
+      // once Postgres is back. They may run ahead of the tenant's parked work.
+      await queueUnparked(tier, tenantId, toPark, results, e);
+      return;
     }
-    let added: Map<string, number> | undefined;
-    if (toPark.length > 0) {
-      try {
-        added = await parking!.park(toPark.map((p) => p.data));
-      } catch (e) {
-        // Postgres is away while Redis answers: rather than refuse, the submissions go
-        // to the tier queue without a unit held; a worker parks what the budget refuses
-        // once Postgres is back. They may run ahead of the tenant's parked work.
-        await queueUnparked(tier, tenantId, toPark, results, e);
+    const n = added.get(tenantId) ?? 0;
+    // due at once if new: the scheduler looks at the budget before it releases anything
+    if (n > 0) await lanes.mark(tier, tenantId, 0, n);
+    const inserted = await parking!.parkedOf(toPark.map((p) => p.data.contentDigest));
+    // ahead of it: the tenant's parked jobs (units held for queued ones count inside the estimate)
+    let ahead = plan.tally.parked;
+    const parked: { i: number; ahead: number }[] = [];
+    for (const { i, data } of toPark) {
+      if (!inserted.has(data.contentDigest)) {
+        results[i] = { ...resultBase(data), status: 'duplicate' };
+        continue;
       }
+      results[i] = { ...resultBase(data), status: 'queued', parked: true };
+      parked.push({ i, ahead: ahead++ });
     }
-    if (added !== undefined) {
-      const n = added.get(tenantId) ?? 0;
-      // due at once if new: the scheduler looks at the budget before it releases anything
-      if (n > 0) await lanes.mark(tier, tenantId, 0, n);
-      const inserted = await parking!.parkedOf(toPark.map((p) => p.data.contentDigest));
-      // ahead of it: the tenant's parked jobs (units held for queued ones count inside the estimate)
-      let ahead = tally.parked;
-      for (const { i, data } of toPark) {
-        if (!inserted.has(data.contentDigest)) {
-          results[i] = { ...resultBase(data), status: 'duplicate' };
-          continue;
-        }
-        results[i] = { ...resultBase(data), status: 'queued', parked: true };
-        queuedAt.set(i, ahead++);
+    if (!options.budget) return;
+    try {
+      for (const { i, ahead: before } of parked.slice(0, parked.length > ESTIMATES_MAX ? 1 : undefined)) {
+        const at = await options.budget.estimate(tenantId, tier, before);
+        results[i] = { ...results[i]!, estimatedSubmitAt: new Date(at) };
       }
-    }
-    if (options.budget && queuedAt.size > 0) {
-      try {
-        for (const [i, ahead] of queuedAt) {
-          const at = ahead < 0 ? clock() : await options.budget.estimate(tenantId, tier, ahead);
-          results[i] = { ...results[i]!, estimatedSubmitAt: new Date(at) };
-          if (queuedAt.size > ESTIMATES_MAX) break;
-        }
-      } catch (e) {
-        // an estimate is a courtesy: the submissions are queued either way
-        logger.debug({ tenantId, ...errorFields(e) }, 'no estimate of the submit time');
-      }
+    } catch (e) {
+      // an estimate is a courtesy: the submissions are queued either way
+      logger.debug({ tenantId, ...errorFields(e) }, 'no estimate of the submit time');
     }
   }
 
   /** The submission, once its statement fits `maxPayloadBytes`. */
-  function checked(submission: Submission): Submission {
-    checkPayloadSize(submission, config.maxPayloadBytes);
+  function checked(submission: Submission, canonicalLength?: number): Submission {
+    checkPayloadSize(submission, config.maxPayloadBytes, canonicalLength);
     return submission;
   }
 
@@ -683,7 +818,8 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
   function graphSubmission(raw: unknown): Submission {
     checkEnabled();
     const input = validateGraphInput(raw);
-    return checked({ version: 1, tier: 'graph', contentDigest: contentDigest('graph', input), input });
+    const { digest, canonicalLength } = contentIdentity('graph', input);
+    return checked({ version: 1, tier: 'graph', contentDigest: digest, input }, canonicalLength);
   }
 
   function edgeSubmission(raw: unknown): Submission & { tier: 'edge' } {
@@ -704,13 +840,11 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
         `no configured trigger escalates ${input.finding.cveId} (CVSS ${input.finding.cvss}, reachable ${input.finding.reachable}); edge bundles are submitted only on escalation`,
       );
     }
-    const submission = checked({
-      version: 1,
-      tier: 'edge',
-      contentDigest: contentDigest('edge', input),
-      input,
-      triggers,
-    });
+    const { digest, canonicalLength } = contentIdentity('edge', input);
+    const submission = checked(
+      { version: 1, tier: 'edge', contentDigest: digest, input, triggers },
+      canonicalLength,
+    );
     return submission as Submission & { tier: 'edge' };
   }
 

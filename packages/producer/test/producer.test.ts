@@ -8,7 +8,7 @@ import {
   type TestDatabase,
 } from '@rekor-budget/testing';
 import { createRekorProducer, ProducerError, type RekorProducer } from '@rekor-budget/producer';
-import { createReceiptStore, createTierQueues, OfflineQueue } from '@rekor-budget/queue';
+import { createLanes, createReceiptStore, createTierQueues, OfflineQueue } from '@rekor-budget/queue';
 import { createDb } from '@rekor-budget/db';
 import {
   contentDigest,
@@ -216,6 +216,40 @@ describe('concurrent single submissions', () => {
     expect(results[60]).toMatchObject({ status: 'duplicate', contentDigest: results[0]!.contentDigest });
     const queues = createTierQueues({ redis, keys });
     expect(await queues.backlog('graph')).toBe(60);
+    await queues.close();
+  });
+
+  test('a batch over many tenants is added in chunks: every job queued once, each tenant counted', async () => {
+    const { producer, keys } = setup();
+    const tenants = Array.from({ length: 7 }, () => tenant());
+    // more jobs than one addBulk chunk, uneven per tenant
+    const inputs = Array.from({ length: 101 }, (_, i) => graphInput(tenants[i % 7]!, `k${i}`));
+    const results = await producer.submitMany(inputs.map((input) => ({ tier: 'graph' as const, input })));
+    expect(results.filter((r) => r.status === 'queued')).toHaveLength(101);
+    const queues = createTierQueues({ redis, keys });
+    expect(await queues.backlog('graph')).toBe(101);
+    await queues.close();
+    const tallies = await createLanes(redis, keys).tallies('graph', tenants);
+    expect(tenants.map((tn) => tallies.get(tn)?.queued)).toEqual(
+      tenants.map((_, k) => inputs.filter((_, i) => i % 7 === k).length),
+    );
+  });
+
+  test('a finished job of a content Postgres does not know is replaced: the content is queued again', async () => {
+    const { producer, keys } = setup();
+    const tn = tenant();
+    const first = await producer.submitGraphAttestation(graphInput(tn, 'again'));
+    const queues = createTierQueues({ redis, keys });
+    const queue = queues.get('graph');
+    // the job finished (as one that ran out of attempts would) and left no receipt, no offline row
+    const job = (await queue.getJob(first.jobId))!;
+    await redis.hset(queue.toKey(first.jobId), 'finishedOn', Date.now());
+    const again = await producer.submitGraphAttestation(graphInput(tn, 'again'));
+    expect(again.status).toBe('queued');
+    const replaced = (await queue.getJob(first.jobId))!;
+    expect(replaced.finishedOn).toBeUndefined();
+    expect(replaced.timestamp).toBeGreaterThanOrEqual(job.timestamp);
+    expect(await replaced.getState()).toBe('waiting');
     await queues.close();
   });
 

@@ -10,6 +10,9 @@ export {
 export type { SubmissionJobData } from './jobs';
 
 export { createTierQueues, BACKLOG_STATES, DEPTH_STATES } from './tier-queues';
+
+export { contentPlaces } from './content-rows';
+export type { ContentPlace } from './content-rows';
 export type { TierQueues, TierQueuesOptions } from './tier-queues';
 
 export { OfflineQueue } from './offline-queue';
@@ -31,7 +34,7 @@ export { ParkingLot } from './parking';
 export type { ParkedJob, LaneCount } from './parking';
 
 export { createLanes } from './lanes';
-export type { Lanes, LaneInfo, TenantTally } from './lanes';
+export type { Lanes, LaneInfo, TenantTally, QueuedJobState } from './lanes';
 
 export { createLease } from './lease';
 export type { Lease } from './lease';

@@ -2,7 +2,11 @@ import { join } from 'node:path';
 import type { Cluster, Redis } from 'ioredis';
 import { defineLuaScripts, type RedisKeys, type Tier } from '@rekor-budget/core';
 
-const SCRIPTS = ['lane-mark', 'lane-drop', 'tally'] as const;
+const SCRIPTS = ['lane-mark', 'lane-drop', 'tally', 'batch-state'] as const;
+
+/** A job of the tier queue: none, waiting (waiting, delayed or running), or finished (completed or failed). */
+export type QueuedJobState = 'none' | 'live' | 'finished';
+const JOB_STATES: readonly QueuedJobState[] = ['none', 'live', 'finished'];
 
 /** A tenant's work in one tier, as the Redis tallies count it. */
 export interface TenantTally {
@@ -45,6 +49,16 @@ export interface Lanes {
   count(tier: Tier, field: 'q' | 'p', deltas: ReadonlyMap<string, number>): Promise<void>;
   /** The tallies of the given tenants. */
   tallies(tier: Tier, tenantIds: readonly string[]): Promise<Map<string, TenantTally>>;
+  /**
+   * The producer's read before it queues a batch, in one round trip: the
+   * tallies of the given tenants and the state of each job, given by its
+   * hash key in the tier queue (`Queue.toKey`).
+   */
+  batchState(
+    tier: Tier,
+    tenantIds: readonly string[],
+    jobKeys: readonly string[],
+  ): Promise<{ tallies: Map<string, TenantTally>; states: QueuedJobState[] }>;
 }
 
 export function createLanes(redis: Redis | Cluster, keys: RedisKeys): Lanes {
@@ -98,6 +112,16 @@ export function createLanes(redis: Redis | Cluster, keys: RedisKeys): Lanes {
         });
       });
       return out;
+    },
+    async batchState(tier, tenantIds, jobKeys) {
+      const ids = tenantIds.map(id);
+      const [flat, codes] = (await script('batch-state')([keys.schedulerTally(tier), ...jobKeys], ids)) as [
+        number[],
+        number[],
+      ];
+      const tallies = new Map<string, TenantTally>();
+      ids.forEach((t, i) => tallies.set(t, { queued: flat[2 * i] ?? 0, parked: flat[2 * i + 1] ?? 0 }));
+      return { tallies, states: codes.map((c) => JOB_STATES[c] ?? 'none') };
     },
   };
 }
