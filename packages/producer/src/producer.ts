@@ -46,8 +46,13 @@ const BACKLOG_CACHE_MS = 1_000;
 const ESTIMATES_MAX = 1_000;
 /** Single submissions in one coalesced batch, at most. */
 const COALESCED_MAX = 500;
-/** Jobs per `addBulk`: a batch's chunks go side by side, so Redis runs one while the next is encoded. */
-const ADD_CHUNK = 16;
+/**
+ * A batch's jobs go to the tier queue in up to this many `addBulk` chunks sent
+ * side by side (Redis runs one while the next is encoded), of `ADD_CHUNK_MIN`
+ * jobs at least.
+ */
+const ADD_CHUNKS = 4;
+const ADD_CHUNK_MIN = 16;
 /** Tenants of one batch whose groups are submitted side by side. */
 const GROUPS_SIDE_BY_SIDE = 8;
 
@@ -558,19 +563,21 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
   }
 
   /**
-   * Adds the plans' jobs to the tier queue, in chunks of `ADD_CHUNK` sent side
+   * Adds the plans' jobs to the tier queue, in chunks (`ADD_CHUNKS`) sent side
    * by side (Redis runs one while the next is encoded), and counts them in the
    * tenants' tallies in the same round trip. When a chunk fails, its jobs are
    * taken out of the tallies again and the error is thrown.
    */
   async function addJobs(tier: Tier, plans: GroupPlan[]): Promise<void> {
     const queue = queues.get(tier);
+    const total = plans.reduce((n, p) => n + p.queue.length, 0);
+    const size = Math.max(ADD_CHUNK_MIN, Math.ceil(total / ADD_CHUNKS));
     const chunks: { item: Item; tenantId: string }[][] = [];
     let chunk: { item: Item; tenantId: string }[] = [];
     for (const p of plans) {
       for (const item of p.queue) {
         chunk.push({ item, tenantId: p.group.tenantId });
-        if (chunk.length === ADD_CHUNK) {
+        if (chunk.length === size) {
           chunks.push(chunk);
           chunk = [];
         }
