@@ -89,13 +89,21 @@ export function createProcessor(ctx: ProcessorContext) {
   const checkJob = createJobCheck(ctx);
 
   /** The content's one envelope: stored before the first POST; a copy's own envelope only if none is. */
-  async function envelopeOf(data: SubmissionJobData): Promise<SignedEnvelope> {
-    return envelopes.obtain(
-      { tenantId: data.input.tenantId, tier: data.tier, contentDigest: data.contentDigest },
-      () =>
-        data.envelope ??
-        signEnvelope(buildStatement(submissionOf(data)), signer, { maxPayloadBytes: config.maxPayloadBytes }),
-    );
+  /**
+   * The content's one envelope: the stored one, else the job's own (a kit's)
+   * or a new signature, stored first. `stored` is what the caller just read
+   * (`null`: none was stored), which spares a look-up.
+   */
+  async function envelopeOf(
+    data: SubmissionJobData,
+    stored?: SignedEnvelope | null,
+  ): Promise<SignedEnvelope> {
+    const key = { tenantId: data.input.tenantId, tier: data.tier, contentDigest: data.contentDigest };
+    const candidate = () =>
+      data.envelope ??
+      signEnvelope(buildStatement(submissionOf(data)), signer, { maxPayloadBytes: config.maxPayloadBytes });
+    if (stored === undefined) return envelopes.obtain(key, candidate);
+    return stored ?? envelopes.storeFirst(key, await candidate());
   }
 
   async function reject(
@@ -172,9 +180,12 @@ export function createProcessor(ctx: ProcessorContext) {
   }
 
   /** The envelope, or the rejection of a submission that cannot be signed. */
-  async function signedOrRejected(data: SubmissionJobData): Promise<SignedEnvelope | JobResult> {
+  async function signedOrRejected(
+    data: SubmissionJobData,
+    stored?: SignedEnvelope | null,
+  ): Promise<SignedEnvelope | JobResult> {
     try {
-      return await envelopeOf(data);
+      return await envelopeOf(data, stored);
     } catch (e) {
       if (e instanceof RekorError || e instanceof InputError) {
         metrics.rejected(tier, e.code === 'PAYLOAD_TOO_LARGE' ? 'payload_too_large' : 'invalid_input');
@@ -187,7 +198,12 @@ export function createProcessor(ctx: ProcessorContext) {
   async function admitted(job: Job<SubmissionJobData>, owner: string, token?: string): Promise<JobResult> {
     const data = job.data;
     const tenantId = data.input.tenantId;
-    if ((await receipts.find(data.contentDigest, client.logUrl)) !== undefined) {
+    // the receipt and the stored envelope, read side by side
+    const [logged, earlier] = await Promise.all([
+      receipts.find(data.contentDigest, client.logUrl),
+      envelopes.get(data.contentDigest),
+    ]);
+    if (logged !== undefined) {
       metrics.submission(tier, 'duplicate');
       return { status: 'already_logged' };
     }
@@ -209,14 +225,13 @@ export function createProcessor(ctx: ProcessorContext) {
       // A content whose envelope is stored may have reached the log already (a POST
       // left unanswered, a worker that died mid-request, a kit logged elsewhere): look
       // first, so an entry the log holds costs no POST, and its unit is given back.
-      const earlier = await envelopes.get(data.contentDigest);
       if (earlier !== undefined) {
         const found = await client.lookup(earlier, (e) =>
           log.debug({ jobId: job.id, ...errorFields(e) }, 'the look-up failed; the envelope is sent again'),
         );
         if (found?.kind === 'duplicate') return await recordLogged(data, found);
       }
-      const envelope = await signedOrRejected(data);
+      const envelope = await signedOrRejected(data, earlier ?? null);
       if ('status' in envelope) return envelope;
       // A run whose lock lapsed (a worker frozen past its lifetime) must not send.
       if (!(await contentLock.confirm(data.contentDigest, owner, lockMs))) {

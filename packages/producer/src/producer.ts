@@ -628,7 +628,7 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
   /**
    * The tallies of `tenantIds` and the state of each of `jobIds` in the tier
    * queue (absent: no job; `live` while waiting, delayed or running;
-   * `finished` once completed or failed), one script call per `LOOKUP_BATCH` jobs.
+   * `finished` once completed or failed), one pipelined round trip per `LOOKUP_BATCH` jobs.
    */
   async function batchState(
     tier: Tier,

@@ -26,6 +26,12 @@ export interface EnvelopeStore {
   ): Promise<SignedEnvelope>;
   /** The stored envelope of a content, if any. */
   get(contentDigest: string): Promise<SignedEnvelope | undefined>;
+  /**
+   * Stores `envelope` as the content's unless one is stored already, and
+   * returns the one stored: `obtain` for a caller that has just seen none
+   * stored (one round trip when none is).
+   */
+  storeFirst(key: EnvelopeKey, envelope: SignedEnvelope): Promise<SignedEnvelope>;
 }
 
 const TABLE = 'attestor.rekor_envelopes';
@@ -42,27 +48,29 @@ export function createEnvelopeStore(db: Kysely<Database>): EnvelopeStore {
     return row ? decode(row.envelope) : undefined;
   }
 
+  async function storeFirst(key: EnvelopeKey, envelope: SignedEnvelope): Promise<SignedEnvelope> {
+    const inserted = await db
+      .insertInto(TABLE)
+      .values({
+        content_digest: key.contentDigest,
+        tenant_id: key.tenantId,
+        tier: key.tier,
+        envelope: Buffer.from(JSON.stringify(envelope)),
+      })
+      .onConflict((oc) => oc.column('content_digest').doNothing())
+      .returning('content_digest')
+      .executeTakeFirst();
+    if (inserted) return envelope;
+    const winner = await get(key.contentDigest);
+    if (!winner) throw new Error(`the envelope of ${key.contentDigest} vanished while it was being stored`);
+    return winner;
+  }
+
   return {
     get,
     async obtain(key, candidate) {
-      const stored = await get(key.contentDigest);
-      if (stored) return stored;
-      const envelope = await candidate();
-      const inserted = await db
-        .insertInto(TABLE)
-        .values({
-          content_digest: key.contentDigest,
-          tenant_id: key.tenantId,
-          tier: key.tier,
-          envelope: Buffer.from(JSON.stringify(envelope)),
-        })
-        .onConflict((oc) => oc.column('content_digest').doNothing())
-        .returning('content_digest')
-        .executeTakeFirst();
-      if (inserted) return envelope;
-      const winner = await get(key.contentDigest);
-      if (!winner) throw new Error(`the envelope of ${key.contentDigest} vanished while it was being stored`);
-      return winner;
+      return (await get(key.contentDigest)) ?? storeFirst(key, await candidate());
     },
+    storeFirst,
   };
 }

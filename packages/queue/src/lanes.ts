@@ -2,11 +2,10 @@ import { join } from 'node:path';
 import type { Cluster, Redis } from 'ioredis';
 import { defineLuaScripts, type RedisKeys, type Tier } from '@rekor-budget/core';
 
-const SCRIPTS = ['lane-mark', 'lane-drop', 'tally', 'batch-state'] as const;
+const SCRIPTS = ['lane-mark', 'lane-drop', 'tally'] as const;
 
 /** A job of the tier queue: none, waiting (waiting, delayed or running), or finished (completed or failed). */
 export type QueuedJobState = 'none' | 'live' | 'finished';
-const JOB_STATES: readonly QueuedJobState[] = ['none', 'live', 'finished'];
 
 /** A tenant's work in one tier, as the Redis tallies count it. */
 export interface TenantTally {
@@ -114,14 +113,32 @@ export function createLanes(redis: Redis | Cluster, keys: RedisKeys): Lanes {
       return out;
     },
     async batchState(tier, tenantIds, jobKeys) {
+      // read-only commands in one pipeline, not a script: they answer while Redis
+      // pauses writes, and Redis 6.2 has no read-only scripts
       const ids = tenantIds.map(id);
-      const [flat, codes] = (await script('batch-state')([keys.schedulerTally(tier), ...jobKeys], ids)) as [
-        number[],
-        number[],
-      ];
+      const pipeline = redis.pipeline();
+      if (ids.length > 0)
+        pipeline.hmget(keys.schedulerTally(tier), ...ids.flatMap((t) => [`q:${t}`, `p:${t}`]));
+      for (const key of jobKeys) pipeline.hmget(key, 'timestamp', 'finishedOn');
+      const replies = (await pipeline.exec()) ?? [];
+      const values = replies.map(([err, value]) => {
+        if (err) throw err;
+        return value as (string | null)[];
+      });
       const tallies = new Map<string, TenantTally>();
-      ids.forEach((t, i) => tallies.set(t, { queued: flat[2 * i] ?? 0, parked: flat[2 * i + 1] ?? 0 }));
-      return { tallies, states: codes.map((c) => JOB_STATES[c] ?? 'none') };
+      if (ids.length > 0) {
+        const flat = values.shift()!;
+        ids.forEach((t, i) =>
+          tallies.set(t, {
+            queued: Math.max(0, Number(flat[2 * i] ?? 0)),
+            parked: Math.max(0, Number(flat[2 * i + 1] ?? 0)),
+          }),
+        );
+      }
+      const states = values.map(([created, finished]): QueuedJobState =>
+        created === null ? 'none' : finished === null ? 'live' : 'finished',
+      );
+      return { tallies, states };
     },
   };
 }
