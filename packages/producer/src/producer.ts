@@ -86,10 +86,8 @@ interface GroupPlan {
   duplicates: Item[];
   /** Added to the tier queue. */
   queue: Item[];
-  /** To the offline queue, for `reason`. */
-  overflow: Item[];
-  reason: OfflineReason;
-  cause?: unknown;
+  /** To the offline queue, each for its reason. */
+  overflow: { item: Item; reason: OfflineReason; cause?: unknown }[];
   /** To the tenant's parking lane. */
   toPark: Item[];
 }
@@ -451,9 +449,7 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
       // Redis is away: the tier's submissions go to Postgres
       plans = groups.map((group) => ({
         ...emptyPlan(group),
-        overflow: group.items,
-        reason: 'redis_unavailable' as const,
-        cause: e,
+        overflow: group.items.map((item) => ({ item, reason: 'redis_unavailable' as const, cause: e })),
       }));
     }
     const pending = [...plans];
@@ -471,7 +467,7 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
 
   function emptyPlan(group: Group): GroupPlan {
     const tally = { queued: 0, parked: 0 };
-    return { group, tally, duplicates: [], queue: [], overflow: [], reason: 'overflow', toPark: [] };
+    return { group, tally, duplicates: [], queue: [], overflow: [], toPark: [] };
   }
 
   /**
@@ -549,7 +545,8 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
         await Promise.all(finished.map((x) => queue.remove(x.jobId)));
         let fits = Math.max(0, config.offline.maxQueueSize - (await backlogOf(tier, adding)));
         for (const p of plans) {
-          p.overflow.push(...p.queue.splice(Math.min(fits, p.queue.length)));
+          const over = p.queue.splice(Math.min(fits, p.queue.length));
+          p.overflow.push(...over.map((item) => ({ item, reason: 'overflow' as const })));
           fits -= p.queue.length;
         }
         const jobs = plans.flatMap((p) => p.queue);
@@ -565,18 +562,19 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
   /**
    * Adds the plans' jobs to the tier queue, in chunks (`ADD_CHUNKS`) sent side
    * by side (Redis runs one while the next is encoded), and counts them in the
-   * tenants' tallies in the same round trip. When a chunk fails, its jobs are
-   * taken out of the tallies again and the error is thrown.
+   * tenants' tallies in the same round trip. A chunk Redis refused moves to
+   * its plans' overflow (Postgres) and out of the tallies again; the chunks
+   * that went stay queued.
    */
   async function addJobs(tier: Tier, plans: GroupPlan[]): Promise<void> {
     const queue = queues.get(tier);
     const total = plans.reduce((n, p) => n + p.queue.length, 0);
     const size = Math.max(ADD_CHUNK_MIN, Math.ceil(total / ADD_CHUNKS));
-    const chunks: { item: Item; tenantId: string }[][] = [];
-    let chunk: { item: Item; tenantId: string }[] = [];
-    for (const p of plans) {
-      for (const item of p.queue) {
-        chunk.push({ item, tenantId: p.group.tenantId });
+    const chunks: { item: Item; plan: GroupPlan }[][] = [];
+    let chunk: { item: Item; plan: GroupPlan }[] = [];
+    for (const plan of plans) {
+      for (const item of plan.queue) {
+        chunk.push({ item, plan });
         if (chunk.length === size) {
           chunks.push(chunk);
           chunk = [];
@@ -584,8 +582,10 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
       }
     }
     if (chunk.length > 0) chunks.push(chunk);
-    const added = Promise.allSettled(
-      chunks.map((c) =>
+    const perTenant = new Map(plans.map((p) => [p.group.tenantId, p.queue.length]));
+    const [counted, ...outcomes] = await Promise.allSettled([
+      lanes.count(tier, 'q', perTenant),
+      ...chunks.map((c) =>
         queue.addBulk(
           c.map(({ item: { data, jobId } }) => ({
             name: SUBMISSION_JOB,
@@ -594,20 +594,26 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
           })),
         ),
       ),
-    );
-    const perTenant = new Map(plans.map((p) => [p.group.tenantId, p.queue.length]));
-    const [outcomes] = await Promise.all([added, lanes.count(tier, 'q', perTenant)]);
-    const failed = outcomes.flatMap((o, k) => (o.status === 'rejected' ? [{ o, c: chunks[k]! }] : []));
-    if (failed.length === 0) return;
+    ]);
+    if (counted.status === 'rejected') {
+      logger.warn({ tier, ...errorFields(counted.reason) }, 'tenant tallies not counted for queued jobs');
+    }
     const undo = new Map<string, number>();
-    for (const { c } of failed)
-      for (const { tenantId } of c) undo.set(tenantId, (undo.get(tenantId) ?? 0) - 1);
-    await lanes
-      .count(tier, 'q', undo)
-      .catch((e: unknown) =>
-        logger.warn({ tier, ...errorFields(e) }, 'tenant tallies not corrected after a failed add'),
-      );
-    throw (failed[0]!.o as PromiseRejectedResult).reason;
+    outcomes.forEach((outcome, k) => {
+      if (outcome.status === 'fulfilled') return;
+      for (const { item, plan } of chunks[k]!) {
+        plan.queue.splice(plan.queue.indexOf(item), 1);
+        plan.overflow.push({ item, reason: 'redis_unavailable', cause: outcome.reason });
+        undo.set(plan.group.tenantId, (undo.get(plan.group.tenantId) ?? 0) - 1);
+      }
+    });
+    if (undo.size > 0 && counted.status === 'fulfilled') {
+      await lanes
+        .count(tier, 'q', undo)
+        .catch((e: unknown) =>
+          logger.warn({ tier, ...errorFields(e) }, 'tenant tallies not corrected after a refused add'),
+        );
+    }
   }
 
   /**
@@ -745,8 +751,11 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
       // a held unit is this job's now
       if (options.budget) results[i] = { ...results[i]!, estimatedSubmitAt: new Date(clock()) };
     }
-    for (const { i, data, jobId } of plan.overflow) {
-      results[i] = { ...resultBase(data), ...(await overflow(data, jobId, plan.reason, plan.cause)) };
+    for (const { item, reason, cause } of plan.overflow) {
+      results[item.i] = {
+        ...resultBase(item.data),
+        ...(await overflow(item.data, item.jobId, reason, cause)),
+      };
     }
     const toPark = plan.toPark;
     if (toPark.length === 0) return;
