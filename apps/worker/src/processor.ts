@@ -103,7 +103,7 @@ export function createProcessor(ctx: ProcessorContext) {
       data.envelope ??
       signEnvelope(buildStatement(submissionOf(data)), signer, { maxPayloadBytes: config.maxPayloadBytes });
     if (stored === undefined) return envelopes.obtain(key, candidate);
-    return stored ?? envelopes.storeFirst(key, await candidate());
+    return stored ?? envelopes.storeFirst(key, candidate());
   }
 
   async function reject(
