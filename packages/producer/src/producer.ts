@@ -70,9 +70,8 @@ interface Group {
   items: Item[];
 }
 
-/** The first Redis read of a tier's batch (`readTier`), and the Redis stage's deadline. */
+/** The first Redis read of a tier's batch (`readTier`). */
 interface TierReads {
-  deadline: number;
   tallies: Map<string, TenantTally>;
   states: Map<string, 'live' | 'finished'>;
 }
@@ -375,11 +374,13 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
     const errors: unknown[] = new Array(submissions.length);
     const now = clock();
     const seen = new Set<string>();
+    const repeats: number[] = [];
     const tiers = new Map<Tier, Map<string, Group>>();
     submissions.forEach((submission, i) => {
       const base = resultBase(submission);
       if (seen.has(base.jobId)) {
         results[i] = { ...base, status: 'duplicate' };
+        repeats.push(i);
         return;
       }
       seen.add(base.jobId);
@@ -411,6 +412,11 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
         });
         if (group.items.length === 0) groups.delete(tenantId);
       }
+    }
+    // a content twice in the batch: the repeat is answered as its first copy when that was refused
+    for (const i of repeats) {
+      if (known.get(submissions[i]!.contentDigest) === 'rejected')
+        results[i] = { ...results[i]!, status: 'rejected' };
     }
     await Promise.all(
       [...tiers]
@@ -446,11 +452,20 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
         for (const g of groups) for (const { i } of g.items) errors[i] = e;
         return;
       }
-      // Redis is away: the tier's submissions go to Postgres
-      plans = groups.map((group) => ({
-        ...emptyPlan(group),
-        overflow: group.items.map((item) => ({ item, reason: 'redis_unavailable' as const, cause: e })),
-      }));
+      // Redis is away: the tier's submissions go to Postgres, but for those whose
+      // content the read found waiting in the queue
+      const states = await reads.then(
+        (r) => r.states,
+        () => undefined,
+      );
+      plans = groups.map((group) => {
+        const plan = emptyPlan(group);
+        for (const item of group.items) {
+          if (states?.get(item.jobId) === 'live') plan.duplicates.push(item);
+          else plan.overflow.push({ item, reason: 'redis_unavailable', cause: e });
+        }
+        return plan;
+      });
     }
     const pending = [...plans];
     const run = async () => {
@@ -472,9 +487,8 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
 
   /**
    * The first Redis read of a tier's batch, in one round trip: the tenants'
-   * tallies and the state of every job id. Starts the Redis stage's one
-   * deadline for connecting and the Redis work together: a Redis that is away
-   * costs redisTimeoutMs, no more.
+   * tallies and the state of every job id, under one deadline for connecting
+   * and reading together: a Redis that is away costs redisTimeoutMs, no more.
    */
   async function readTier(tier: Tier, groups: Group[]): Promise<TierReads> {
     const deadline = Date.now() + timeoutMs;
@@ -488,19 +502,28 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
       ),
       left(),
     );
-    return { deadline, tallies, states };
+    return { tallies, states };
   }
 
   /**
-   * The rest of a tier's Redis stage, once `reads` answered, under the same
+   * The rest of a tier's Redis stage, once `reads` answered, under one
    * deadline (when it passes, the submissions go to Postgres, and an add that
    * Redis still carries out later is logged once): the budget's holds, tenants
    * side by side, then the adds (`addJobs`). Decides, answers nothing: the
    * caller does.
    */
   async function queueTier(tier: Tier, groups: Group[], reads: Promise<TierReads>): Promise<GroupPlan[]> {
-    const { deadline, tallies, states } = await reads;
+    // the Postgres look-up took what it took: the Redis work from here gets its own
+    // redisTimeoutMs, and once that has passed it stops at the next step rather than
+    // add jobs that are answered as overflowed
+    const deadline = Date.now() + timeoutMs;
     const left = () => Math.max(1, deadline - Date.now());
+    const inTime = () => {
+      if (Date.now() >= deadline) {
+        throw new ProducerError('REDIS_TIMEOUT', `Redis did not answer within ${timeoutMs} ms`);
+      }
+    };
+    const { tallies, states } = await withTimeout(reads, left());
     return withTimeout(
       (async () => {
         const queue = queues.get(tier);
@@ -522,22 +545,33 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
           return plan;
         });
         if (holding) {
+          inTime();
           await Promise.all(
             plans
               .filter((p) => p.queue.length > 0)
               .map(async (p) => {
-                const { held } = await options.budget!.hold(
-                  p.group.tenantId,
-                  tier,
-                  p.queue.map((x) => x.jobId),
-                );
-                // the jobs the budget has no unit for park, first in line
-                p.toPark.unshift(...p.queue.splice(held));
+                try {
+                  const { held } = await options.budget!.hold(
+                    p.group.tenantId,
+                    tier,
+                    p.queue.map((x) => x.jobId),
+                  );
+                  // the jobs the budget has no unit for park, first in line
+                  p.toPark.unshift(...p.queue.splice(held));
+                } catch (e) {
+                  // this tenant's budget did not answer: its submissions go to Postgres,
+                  // the other tenants' go on
+                  const refused = p.queue.splice(0);
+                  p.overflow.push(
+                    ...refused.map((item) => ({ item, reason: 'redis_unavailable' as const, cause: e })),
+                  );
+                }
               }),
           );
         }
         const adding = plans.reduce((n, p) => n + p.queue.length, 0);
         if (adding === 0) return plans;
+        inTime();
         // a finished job of the content goes: Postgres knows the content nowhere
         // (checked before, or away), so it is submitted again; a worker looks for its
         // receipt before it sends anything
@@ -552,6 +586,7 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
         const jobs = plans.flatMap((p) => p.queue);
         const cached = backlogCache.get(tier);
         if (cached) cached.n += jobs.length;
+        inTime();
         if (jobs.length > 0) await addJobs(tier, plans);
         return plans;
       })(),

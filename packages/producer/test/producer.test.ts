@@ -1,7 +1,9 @@
-import type { Redis } from 'ioredis';
+import { Redis } from 'ioredis';
 import {
   createTestDatabase,
   createTestRedis,
+  startPrivateRedis,
+  waitFor,
   deleteKeys,
   redisUrl,
   uniquePrefix,
@@ -18,6 +20,7 @@ import {
   type RekorConfig,
 } from '@rekor-budget/core';
 import { createBudget } from '@rekor-budget/budget';
+import { sql } from 'kysely';
 import { edgeInput, graphInput, tenant, testConfig } from './fixtures';
 
 let t: TestDatabase;
@@ -195,6 +198,74 @@ describe('submitMany', () => {
     expect(e).toMatchObject({ code: 'INVALID_BATCH', index: 1 });
     expect(await queues.backlog('graph')).toBe(20);
     await queues.close();
+  });
+});
+
+describe('a slow Postgres look-up', () => {
+  test('does not spend the Redis time limit: the submission is queued, not sent to the offline queue', async () => {
+    const prefix = uniquePrefix('prod-slowpg');
+    prefixes.push(prefix);
+    const config: RekorConfig = testConfig({ redis: { url: redisUrl(), keyPrefix: prefix } });
+    const producer = createRekorProducer({ config, redis, db: t.db, redisTimeoutMs: 300 });
+    producers.push(producer);
+    const tn = tenant();
+    // another session holds the receipts table: the producer's look-up waits on it
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    const locked = t.db.transaction().execute(async (trx) => {
+      await sql`lock table attestor.rekor_entries in access exclusive mode`.execute(trx);
+      await released;
+    });
+    const waitingLookups = async () =>
+      (
+        await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity
+          where wait_event_type = 'Lock' and query like '%rekor_offline_queue%'`.execute(t.db)
+      ).rows[0]!.n;
+    // the lock is taken before the submission, which must wait on it
+    await waitFor(async () => {
+      const held = await sql<{ n: number }>`select count(*)::int as n from pg_locks
+        where relation = 'attestor.rekor_entries'::regclass and mode = 'AccessExclusiveLock' and granted`.execute(
+        t.db,
+      );
+      return held.rows[0]!.n === 1;
+    });
+    const submitted = producer.submitGraphAttestation(graphInput(tn, 'slow-lookup'));
+    await waitFor(async () => (await waitingLookups()) === 1, 10_000, 'the look-up waiting on the lock');
+    // the look-up stays blocked for longer than redisTimeoutMs
+    await new Promise((r) => setTimeout(r, 600));
+    release();
+    await locked;
+    const r = await submitted;
+    expect(r.status).toBe('queued');
+    expect(await offlineRows(tn)).toHaveLength(0);
+  });
+});
+
+describe('Redis that answers reads but holds writes', () => {
+  test('a content waiting in the queue stays a duplicate; the rest goes to Postgres', async () => {
+    const server = await startPrivateRedis();
+    const conn = new Redis(server.url, { maxRetriesPerRequest: 1 });
+    try {
+      const prefix = uniquePrefix('prod-paused');
+      const config: RekorConfig = testConfig({ redis: { url: server.url, keyPrefix: prefix } });
+      const producer = createRekorProducer({ config, redis: conn, db: t.db, redisTimeoutMs: 300 });
+      producers.push(producer);
+      const tn = tenant();
+      expect((await producer.submitGraphAttestation(graphInput(tn, 'waiting'))).status).toBe('queued');
+      // writes (and scripts) wait 2 s: the read answers, the adds do not
+      await conn.client('PAUSE', 2_000, 'WRITE');
+      const [waiting, fresh] = await producer.submitMany([
+        { tier: 'graph', input: graphInput(tn, 'waiting') },
+        { tier: 'graph', input: graphInput(tn, 'fresh') },
+      ]);
+      expect(waiting!.status).toBe('duplicate');
+      expect(fresh).toMatchObject({ status: 'overflowed', offlineReason: 'redis_unavailable' });
+      expect((await offlineRows(tn)).map((r) => r.content_digest)).toEqual([fresh!.contentDigest]);
+    } finally {
+      await Promise.all(producers.splice(0).map((p) => p.close()));
+      conn.disconnect();
+      await server.destroy();
+    }
   });
 });
 
