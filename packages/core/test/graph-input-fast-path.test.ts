@@ -6,6 +6,7 @@ import {
 } from '@rekor-budget/core';
 import type { Submission } from '@rekor-budget/core';
 import { validateEdgeInput, validateGraphInput, validateGraphInputBySchema } from '../src/submission';
+import { D, graph } from './inputs';
 
 /**
  * `validateGraphInput` accepts well-formed Tier 1 inputs on a fast path and
@@ -13,15 +14,7 @@ import { validateEdgeInput, validateGraphInput, validateGraphInputBySchema } fro
  * every input, valid or not, with the same normalized output.
  */
 
-const D = (c: string) => `sha256:${c.repeat(64)}`;
-const base: Record<string, unknown> = {
-  tenantId: '3F1C2A9E-8B7D-4E6F-9A1B-2C3D4E5F6A7B',
-  scanId: 'scan-1',
-  subject: { name: 'registry.example/app', digest: D('a') },
-  graphDigest: D('b'),
-  scanner: { name: 'stella-scanner', version: '1.4.2' },
-  scanFinishedAt: '2025-12-20T10:00:00Z',
-};
+const base: Record<string, unknown> = graph;
 
 const thenable = { then: () => undefined, catch: () => undefined };
 const texts = (max: number) => [

@@ -6,16 +6,8 @@ import {
   validateEdgeInput,
   validateGraphInput,
 } from '@rekor-budget/core';
+import { graph } from './inputs';
 
-const D = (c: string) => `sha256:${c.repeat(64)}`;
-const graph = {
-  tenantId: '3F1C2A9E-8B7D-4E6F-9A1B-2C3D4E5F6A7B',
-  scanId: 'scan-1',
-  subject: { name: 'registry.example/app', digest: D('a') },
-  graphDigest: D('b'),
-  scanner: { name: 'stella-scanner', version: '1.4.2' },
-  scanFinishedAt: '2025-12-20T10:00:00Z',
-};
 const edge = {
   ...graph,
   finding: { cveId: 'CVE-2024-3094', cvss: 9.8, reachable: true },

@@ -523,7 +523,8 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
         throw new ProducerError('REDIS_TIMEOUT', `Redis did not answer within ${timeoutMs} ms`);
       }
     };
-    const { tallies, states } = await withTimeout(reads, left());
+    // the read keeps its own time limit (readTier)
+    const { tallies, states } = await reads;
     return withTimeout(
       (async () => {
         const queue = queues.get(tier);
