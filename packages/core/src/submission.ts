@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 import { json } from '@sigstore/core';
 import { z } from 'zod';
 import type { EdgeTrigger, Sha256Digest, Tier } from './domain';
@@ -369,10 +369,94 @@ export function contentIdentity(
   tier: Tier,
   input: GraphAttestationInput | EdgeBundleInput,
 ): { digest: Sha256Digest; canonicalLength: number } {
-  const { priority: _priority, ...attested } = input;
-  const canonical = canonicalJson(attested);
-  const hex = createHash('sha256').update(`rekor-budget/v1\n${tier}\n${canonical}`).digest('hex');
+  const canonical = attestedText(tier, input);
+  const hex = sha256Hex(`rekor-budget/v1\n${tier}\n${canonical}`);
   return { digest: `sha256:${hex}`, canonicalLength: canonical.length };
+}
+
+/** The canonical text of an input without its priority. */
+export function attestedText(tier: Tier, input: GraphAttestationInput | EdgeBundleInput): string {
+  if (tier === 'graph') {
+    const fast = graphCanonicalText(input as GraphAttestationInput);
+    if (fast !== undefined) return fast;
+  }
+  const { priority: _priority, ...attested } = input;
+  return canonicalJson(attested);
+}
+
+// one-shot hashing where Node has it (20.12+), half the cost of a Hash object for a short text
+const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
+const sha256Hex = (text: string): string =>
+  oneShot ? oneShot('sha256', text, 'hex') : crypto.createHash('sha256').update(text).digest('hex');
+
+const GRAPH_KEYS = new Set([
+  'tenantId',
+  'scanId',
+  'subject',
+  'graphDigest',
+  'scanner',
+  'scanFinishedAt',
+  'scanStartedAt',
+  'metadata',
+  'priority',
+]);
+const SUBJECT_KEYS = new Set(['name', 'digest']);
+const SCANNER_KEYS = new Set(['name', 'version']);
+
+/** How many own enumerable keys `o` has, or -1 if one is not in `known` or holds `undefined`. */
+function ownDefinedKeys(o: Record<string, unknown>, known: ReadonlySet<string>): number {
+  const keys = Object.keys(o);
+  for (const k of keys) if (!known.has(k) || o[k] === undefined) return -1;
+  return keys.length;
+}
+
+const plain = (o: unknown): o is Record<string, unknown> =>
+  typeof o === 'object' && o !== null && !Array.isArray(o) && (o as { toJSON?: unknown }).toJSON == null;
+const str = JSON.stringify as (s: string) => string;
+
+/**
+ * Canonical JSON of a normalized Tier 1 input (priority left out), written
+ * field by field in sorted key order: what `canonicalJson` gives for it, at a
+ * fraction of the cost. Anything not of exactly the normalized shape (a
+ * missing or extra key, a value of another type) returns `undefined` and
+ * takes the general path; a test holds both to the same text.
+ */
+function graphCanonicalText(i: GraphAttestationInput): string | undefined {
+  if (!plain(i) || !plain(i.subject) || !plain(i.scanner)) return undefined;
+  const { subject, scanner, metadata, scanStartedAt } = i;
+  const fields =
+    6 +
+    (scanStartedAt !== undefined ? 1 : 0) +
+    (metadata !== undefined ? 1 : 0) +
+    (i.priority !== undefined ? 1 : 0);
+  if (
+    // own keys only, each known and defined, as many as the fields read below: exactly those
+    ownDefinedKeys(i, GRAPH_KEYS) !== fields ||
+    ownDefinedKeys(subject, SUBJECT_KEYS) !== 2 ||
+    ownDefinedKeys(scanner, SCANNER_KEYS) !== 2 ||
+    typeof i.tenantId !== 'string' ||
+    typeof i.scanId !== 'string' ||
+    typeof i.graphDigest !== 'string' ||
+    typeof i.scanFinishedAt !== 'string' ||
+    typeof subject.name !== 'string' ||
+    typeof subject.digest !== 'string' ||
+    typeof scanner.name !== 'string' ||
+    typeof scanner.version !== 'string' ||
+    (scanStartedAt !== undefined && typeof scanStartedAt !== 'string') ||
+    (metadata !== undefined && !plain(metadata))
+  ) {
+    return undefined;
+  }
+  // keys in UTF-16 order: graphDigest, metadata, scanFinishedAt, scanId, scanStartedAt, scanner, subject, tenantId
+  return (
+    `{"graphDigest":${str(i.graphDigest)}` +
+    (metadata !== undefined ? `,"metadata":${canonicalJson(metadata)}` : '') +
+    `,"scanFinishedAt":${str(i.scanFinishedAt)},"scanId":${str(i.scanId)}` +
+    (scanStartedAt !== undefined ? `,"scanStartedAt":${str(scanStartedAt)}` : '') +
+    `,"scanner":{"name":${str(scanner.name)},"version":${str(scanner.version)}}` +
+    `,"subject":{"digest":${str(subject.digest)},"name":${str(subject.name)}}` +
+    `,"tenantId":${str(i.tenantId)}}`
+  );
 }
 
 // ------------------------------------------------------------ size

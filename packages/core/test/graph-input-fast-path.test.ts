@@ -5,7 +5,13 @@ import {
   statementPayload,
 } from '@rekor-budget/core';
 import type { Submission } from '@rekor-budget/core';
-import { validateEdgeInput, validateGraphInput, validateGraphInputBySchema } from '../src/submission';
+import {
+  attestedText,
+  canonicalJson,
+  validateEdgeInput,
+  validateGraphInput,
+  validateGraphInputBySchema,
+} from '../src/submission';
 import { D, graph } from './inputs';
 
 /**
@@ -142,6 +148,43 @@ describe('the Tier 1 fast path', () => {
     // the corpus exercises both answers
     expect(accepted).toBeGreaterThan(30);
     expect(refused).toBeGreaterThan(60);
+  });
+});
+
+describe('the Tier 1 canonical text', () => {
+  const general = (input: object) => {
+    const { priority: _priority, ...attested } = input as Record<string, unknown>;
+    return canonicalJson(attested);
+  };
+
+  test('is the canonical JSON of every accepted input, and of shapes no validation gives', () => {
+    const accepted = corpus().flatMap((raw) => {
+      const r = outcome(validateGraphInput, raw);
+      return 'ok' in r ? [r.ok as Record<string, unknown>] : [];
+    });
+    const valid = accepted[0]!;
+    const inherited = Object.assign(Object.create({ tenantId: valid.tenantId }) as object, valid);
+    delete (inherited as Record<string, unknown>).tenantId;
+    const odd: object[] = [
+      { ...valid, extra: 'x' },
+      { ...valid, scanStartedAt: undefined },
+      { ...valid, priority: undefined },
+      { ...valid, metadata: { '10': 'a', '9': 'b', B: 'c', a: 'd', é: 'e' } },
+      { ...valid, scanId: 'quote " backslash \\ newline \n \u2028 😀' },
+      { ...valid, scanId: 7 },
+      { ...valid, subject: { ...(valid.subject as object), extra: 1 } },
+      { ...valid, subject: { name: 'x' } },
+      { ...valid, subject: Object.assign(Object.create(null) as object, valid.subject) },
+      { ...valid, scanner: { version: '1', name: 'n' } },
+      { ...valid, scanner: { ...(valid.scanner as object), toJSON: () => 'x' } },
+      { ...valid, toJSON: () => ({}) },
+      inherited,
+      { ...valid, subject: ['app', D('d')] },
+    ];
+    for (const input of [...accepted, ...odd]) {
+      expect(attestedText('graph', input as never)).toBe(general(input));
+    }
+    expect(accepted.length).toBeGreaterThan(30);
   });
 });
 
