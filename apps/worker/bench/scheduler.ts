@@ -18,7 +18,6 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { stringify } from 'yaml';
 import { parseConfigObject } from '@rekor-budget/core';
@@ -27,6 +26,7 @@ import { writeKeyPair } from '@rekor-budget/rekor';
 import { startRekorLocal } from '@rekor-budget/rekor-local';
 import { createRuntime } from '@rekor-budget/runtime';
 import { graphInput, startPrivatePostgres, startPrivateRedis } from '@rekor-budget/testing';
+import { BASELINE_CONCURRENCY, commandStats, rawBullmqCommandsPerJob, sum, usedMemory } from './support';
 
 const args = process.argv.slice(2);
 const arg = (name: string, dflt: string) => {
@@ -52,50 +52,6 @@ const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length === 0 ? NaN : s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
 };
-
-async function commandStats(redis: Redis): Promise<Map<string, number>> {
-  const info = await redis.info('commandstats');
-  const out = new Map<string, number>();
-  for (const m of info.matchAll(/cmdstat_([a-z|_-]+):calls=(\d+)/g)) out.set(m[1]!, Number(m[2]));
-  return out;
-}
-const sum = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
-
-async function usedMemory(redis: Redis): Promise<number> {
-  const info = await redis.info('memory');
-  return Number(/used_memory:(\d+)/.exec(info)?.[1] ?? 0);
-}
-
-const BASELINE_CONCURRENCY = 8;
-
-/** Redis commands per job (Lua's own included) of plain BullMQ: add, a worker takes it, completes it. */
-async function rawBullmqCommandsPerJob(admin: Redis, url: string, n: number): Promise<number> {
-  const connection = new Redis(url, { maxRetriesPerRequest: null });
-  const queue = new Queue('raw', { connection, prefix: '{rawbase}' });
-  let done = 0;
-  let allDone: () => void = () => undefined;
-  const finished = new Promise<void>((r) => (allDone = r));
-  const before = sum(await commandStats(admin));
-  const workerConnection = new Redis(url, { maxRetriesPerRequest: null });
-  const worker = new Worker('raw', async () => undefined, {
-    connection: workerConnection,
-    prefix: '{rawbase}',
-    concurrency: BASELINE_CONCURRENCY,
-    removeOnComplete: { age: 24 * 3600, count: 50_000 },
-  });
-  worker.on('completed', () => {
-    if (++done === n) allDone();
-  });
-  for (let i = 0; i < n; i++)
-    await queue.add('submit', { i }, { attempts: 5, backoff: { type: 'exponential', delay: 1000 } });
-  await finished;
-  const perJob = (sum(await commandStats(admin)) - before) / n;
-  await worker.close();
-  await queue.close();
-  await workerConnection.quit();
-  await connection.quit();
-  return perJob;
-}
 
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'rb-sched-bench-'));

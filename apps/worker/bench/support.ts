@@ -1,6 +1,8 @@
-/** What the worker benchmarks share beside @rekor-budget/testing's: arguments, the CLI, a child process. */
+/** What the worker benchmarks share beside @rekor-budget/testing's: arguments, the CLI, a child process, Redis command counts and plain BullMQ's per job. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { Queue, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
 import { redisUrl } from '@rekor-budget/testing';
 
 export const REDIS_URL = redisUrl();
@@ -23,4 +25,48 @@ export function spawnNode(argv: string[]): ChildProcess {
       env: { ...process.env, REDIS_URL: '', DATABASE_URL: '', REKOR_URL: '', SIGNING_KEY: '' },
     },
   );
+}
+
+export async function commandStats(redis: Redis): Promise<Map<string, number>> {
+  const info = await redis.info('commandstats');
+  const out = new Map<string, number>();
+  for (const m of info.matchAll(/cmdstat_([a-z|_-]+):calls=(\d+)/g)) out.set(m[1]!, Number(m[2]));
+  return out;
+}
+export const sum = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
+
+export async function usedMemory(redis: Redis): Promise<number> {
+  const info = await redis.info('memory');
+  return Number(/used_memory:(\d+)/.exec(info)?.[1] ?? 0);
+}
+
+export const BASELINE_CONCURRENCY = 8;
+
+/** Redis commands per job (Lua's own included) of plain BullMQ: add, a worker takes it, completes it. */
+export async function rawBullmqCommandsPerJob(admin: Redis, url: string, n: number): Promise<number> {
+  const connection = new Redis(url, { maxRetriesPerRequest: null });
+  const queue = new Queue('raw', { connection, prefix: '{rawbase}' });
+  let done = 0;
+  let allDone: () => void = () => undefined;
+  const finished = new Promise<void>((r) => (allDone = r));
+  const before = sum(await commandStats(admin));
+  const workerConnection = new Redis(url, { maxRetriesPerRequest: null });
+  const worker = new Worker('raw', async () => undefined, {
+    connection: workerConnection,
+    prefix: '{rawbase}',
+    concurrency: BASELINE_CONCURRENCY,
+    removeOnComplete: { age: 24 * 3600, count: 50_000 },
+  });
+  worker.on('completed', () => {
+    if (++done === n) allDone();
+  });
+  for (let i = 0; i < n; i++)
+    await queue.add('submit', { i }, { attempts: 5, backoff: { type: 'exponential', delay: 1000 } });
+  await finished;
+  const perJob = (sum(await commandStats(admin)) - before) / n;
+  await worker.close();
+  await queue.close();
+  await workerConnection.quit();
+  await connection.quit();
+  return perJob;
 }
