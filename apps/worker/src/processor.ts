@@ -243,8 +243,25 @@ export function createProcessor(ctx: ProcessorContext) {
       const outcome = await client.submit(envelope);
       return await settle(job, outcome, envelope, decision.unitId);
     } finally {
-      if (!sent) await budget.refund(tenantId, tier, decision.unitId);
+      if (!sent) await giveBack(tenantId, decision.unitId, decision.atMs);
     }
+  }
+
+  /**
+   * Gives a unit back to the tenant's budget; the tenant's parked jobs, if
+   * any, are looked at again now rather than when their window frees (their
+   * lane was scheduled while this unit was taken).
+   */
+  async function giveBack(tenantId: string, unitId: string, at: number): Promise<void> {
+    if (!(await budget.refund(tenantId, tier, unitId))) return;
+    await lanes
+      .wake(tier, tenantId, at)
+      .catch((e: unknown) =>
+        log.warn(
+          { tenantId, ...errorFields(e) },
+          'the lane was not woken after a refund; its parked jobs wait for their window',
+        ),
+      );
   }
 
   /** The receipt of a content the log holds, stored once; the quota mirror and metrics updated. */
@@ -292,7 +309,7 @@ export function createProcessor(ctx: ProcessorContext) {
       }
       case 'unreachable': {
         // the request never reached Rekor: the unit is given back
-        await budget.refund(tenantId, tier, unitId);
+        await giveBack(tenantId, unitId, clock());
         metrics.error(tier, 'unreachable');
         if (!lastAttempt) throw new Error(`Rekor is unreachable (${outcome.code}): ${outcome.message}`);
         await redis.set(keys.rekorState, 'offline', 'PX', offlineMarkTtlMs(config.offline.probeIntervalMs));

@@ -1,5 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { contentDigest, validateGraphInput, type Submission } from '@rekor-budget/core';
 import { createRekorProducer, type RekorProducer } from '@rekor-budget/producer';
+import { createEnvelopeStore } from '@rekor-budget/queue';
+import { buildStatement, signEnvelope } from '@rekor-budget/rekor';
 import type { RoundReport } from '@rekor-budget/worker';
 import { createHarness, graphInput, waitFor, type Harness } from './harness';
 
@@ -94,6 +97,45 @@ describe('tenant-fair scheduler on real Redis, Postgres and rekor-local', () => 
     expect(lane).toMatchObject({ tenantId: a });
     expect(lane!.nextCheckAt).toBeGreaterThanOrEqual(t0 + 11 * 60_000);
     expect(lane!.nextCheckAt).toBeLessThan(harness.clock() + 60_000);
+  });
+
+  test("a unit given back wakes the tenant's parked jobs at once, not when their window frees", async () => {
+    h = await createHarness();
+    const harness = h;
+    const a = randomUUID();
+    // the first content is in the log already (an earlier POST went through unanswered):
+    // its envelope is stored, no receipt, so its job looks first and finds it
+    const input = validateGraphInput(graphInput(a, 'logged-before'));
+    const s: Submission = { version: 1, tier: 'graph', contentDigest: contentDigest('graph', input), input };
+    const envelope = signEnvelope(buildStatement(s), harness.signer);
+    await createEnvelopeStore(harness.runtime.db).storeFirst(
+      { tenantId: a, tier: 'graph', contentDigest: s.contentDigest },
+      envelope,
+    );
+    expect((await harness.runtime.client.submit(envelope)).kind).toBe('created');
+    // 32 of the burst window's 33 units spent: the first job holds the last one, two park
+    for (let i = 0; i < 32; i++)
+      expect((await harness.runtime.budget.tryConsume(a, 'graph')).admitted).toBe(true);
+    const [first, ...waiting] = await harness
+      .budgetedProducer()
+      .submitMany([{ tier: 'graph', input: graphInput(a, 'logged-before') }, ...graphJobs(a, 2, 'waiting')]);
+    expect(first).toMatchObject({ status: 'queued', contentDigest: s.contentDigest });
+    expect(first!.parked).toBeUndefined();
+    expect(waiting.every((r) => r.parked === true)).toBe(true);
+    // the scheduler finds no unit for the lane and puts it to sleep until the window frees
+    const laneAsleep = async () =>
+      ((await harness.runtime.lanes.list('graph'))[0]?.nextCheckAt ?? 0) > harness.clock() + 9 * 60_000;
+    harness.startScheduler('graph');
+    await waitFor(laneAsleep, 10_000, 'the lane to sleep');
+    harness.startWorker('graph');
+    // the look-up finds the entry: the receipt is stored and the unit given back,
+    // and one parked job takes it now, ten minutes before the window frees
+    await waitFor(async () => (await harness.receipts()).length === 2, 30_000, 'two receipts');
+    expect(await harness.parked(a)).toBe(1);
+    expect(await harness.treeSize()).toBe(2);
+    // the window is full again: the last job sleeps until it frees
+    await waitFor(laneAsleep, 10_000, 'the lane to sleep again');
+    expect(await harness.parked(a)).toBe(1);
   });
 
   test("a fresh tenant's job is admitted within one scheduling round while another tenant's backlog wakes", async () => {

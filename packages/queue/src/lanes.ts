@@ -38,6 +38,12 @@ export interface Lanes {
   drop(tier: Tier, tenantId: string, version: string): Promise<boolean>;
   /** Sets when the scheduler looks at an existing lane next. */
   reschedule(tier: Tier, tenantId: string, at: number): Promise<void>;
+  /**
+   * Brings an existing lane's next look forward to `at` if it is later (a
+   * unit came back: the lane need not sleep until its window frees); a lane
+   * due earlier, or no lane, is left as it is.
+   */
+  wake(tier: Tier, tenantId: string, at: number): Promise<void>;
   /** Up to `limit` lanes due at `now`, the longest due first. */
   due(tier: Tier, now: number, limit: number): Promise<string[]>;
   /** When the earliest lane is due, or `undefined` without lanes. */
@@ -80,6 +86,9 @@ export function createLanes(redis: Redis | Cluster, keys: RedisKeys): Lanes {
     },
     async reschedule(tier, tenantId, at) {
       await redis.zadd(keys.schedulerLanes(tier), 'XX', Math.floor(at), id(tenantId));
+    },
+    async wake(tier, tenantId, at) {
+      await redis.zadd(keys.schedulerLanes(tier), 'XX', 'LT', Math.floor(at), id(tenantId));
     },
     async due(tier, now, limit) {
       return redis.zrangebyscore(keys.schedulerLanes(tier), '-inf', Math.floor(now), 'LIMIT', 0, limit);
