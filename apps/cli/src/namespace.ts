@@ -51,6 +51,11 @@ export interface ChosenNamespace {
  * database is the checkout's own on the configured server unless
  * DATABASE_URL names a database other than the server's `postgres`
  * maintenance database. A configuration file is used as written.
+ *
+ * The demo (`purpose: 'demo'`) never runs in that namespace: it takes the
+ * prefix and database `start` would take with the same file, flags and
+ * environment, with `-demo` / `_demo` appended, and owns them (empties them
+ * first), so its compressed clock and its jobs never reach a running system.
  */
 export function chooseNamespace(o: {
   config: RekorConfig;
@@ -61,29 +66,35 @@ export function chooseNamespace(o: {
   /** `demo`: a namespace apart from `start`'s, so the demo's compressed clock never reaches it. */
   purpose?: 'demo';
 }): ChosenNamespace {
-  const base = checkoutNamespace(o.cwd);
-  const own =
-    o.purpose === 'demo' ? { prefix: `${base.prefix}-demo`, database: `${base.database}_demo` } : base;
+  const own = checkoutNamespace(o.cwd);
   const defaults = o.source === 'defaults';
   const explicitPrefix = o.prefix ?? (o.env.REDIS_PREFIX || undefined);
-  const prefix = explicitPrefix ?? (defaults ? own.prefix : o.config.redis.keyPrefix);
-  const ownDatabase = defaults && databaseName(o.config.database.url) === 'postgres';
-  const databaseUrl = ownDatabase ? withDatabase(o.config.database.url, own.database) : o.config.database.url;
+  const startPrefix = explicitPrefix ?? (defaults ? own.prefix : o.config.redis.keyPrefix);
+  const startOwnDatabase = defaults && databaseName(o.config.database.url) === 'postgres';
+  const startDatabaseUrl = startOwnDatabase
+    ? withDatabase(o.config.database.url, own.database)
+    : o.config.database.url;
+  const demo = o.purpose === 'demo';
+  const prefix = demo ? `${startPrefix}-demo` : startPrefix;
+  const databaseUrl = demo
+    ? withDatabase(startDatabaseUrl, `${databaseName(startDatabaseUrl)}_demo`)
+    : startDatabaseUrl;
   const config: RekorConfig = {
     ...o.config,
     redis: { ...o.config.redis, keyPrefix: prefix },
     database: { ...o.config.database, url: databaseUrl },
   };
-  const why =
-    prefix === own.prefix && ownDatabase
+  const why = demo
+    ? `the demo's own, beside ${startPrefix} and ${databaseName(startDatabaseUrl)}, which it never touches`
+    : prefix === own.prefix && startOwnDatabase
       ? `this checkout's own, from ${o.cwd}; --prefix and DATABASE_URL choose others`
       : defaults
         ? 'as given'
         : `from ${o.source}`;
   return {
     config,
-    ownDatabase,
-    ownPrefix: prefix === own.prefix,
+    ownDatabase: demo || startOwnDatabase,
+    ownPrefix: demo || prefix === own.prefix,
     line: `namespace redis prefix ${prefix}, database ${databaseName(databaseUrl)} (${why})`,
   };
 }

@@ -47,7 +47,7 @@ const env = {
 const namespaces = new Map<string, { prefix: string; database: string }>();
 
 function namespaceOf(output: string): { prefix: string; database: string } {
-  const m = /namespace redis prefix (\S+), database (\S+) \(this checkout's own/.exec(output);
+  const m = /namespace redis prefix (\S+), database (\S+) \((this checkout's|the demo's) own/.exec(output);
   if (!m) throw new Error(`no namespace line in:\n${output.slice(0, 2000)}`);
   return { prefix: m[1]!, database: m[2]! };
 }

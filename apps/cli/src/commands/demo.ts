@@ -51,7 +51,7 @@ export function registerDemo(program: Command, io: CliIo, setExit: (code: number
     .option('--rekor-port <n>', 'port of rekor-local (0 picks a free one)', whole('--rekor-port', 65535), 0)
     .option(
       '--prefix <prefix>',
-      "Redis key prefix (env REDIS_PREFIX; default without attestor.yaml: this checkout's own)",
+      "the demo runs in <prefix>-demo (env REDIS_PREFIX; default: attestor.yaml's, else this checkout's own)",
     )
     .option('--json', 'print the summary as JSON')
     .action(async (flags: DemoFlags, cmd: Command) => {

@@ -177,12 +177,24 @@ export async function startLocalSystem(o: LocalSystemOptions): Promise<LocalSyst
   }
 
   let rekorLocal: RekorLocalServer | undefined;
-  if (config.serverUrl === PUBLIC_REKOR && !io.env.REKOR_URL) {
+  // the demo's made-up scans go to its own rekor-local, never to a configured log: entries
+  // in a transparency log stay there for good
+  if (o.fresh || (config.serverUrl === PUBLIC_REKOR && !io.env.REKOR_URL)) {
     const dataDir = rekorData;
     rekorLocal = await listenOn('rekor-local', DEFAULT_REKOR_PORT, o.rekorPort, say, (port) =>
       startRekorLocal({ port, dataDir, faults: true }),
     );
     config = { ...config, serverUrl: rekorLocal.url };
+    if (o.fresh) {
+      // v1 on rekor-local, whatever shards, TSA or trusted root the configuration names
+      config = {
+        ...config,
+        apiVersion: 1,
+        signingConfig: undefined,
+        trustedRoot: undefined,
+        timestampAuthority: { url: undefined },
+      };
+    }
     say(
       `rekor     rekor-local at ${rekorLocal.url} (log ${dataDir}, trusted root ${rekorLocal.url}/trusted_root.json)`,
     );
