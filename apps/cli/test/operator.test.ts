@@ -7,7 +7,14 @@ import { parse } from 'yaml';
 import { createBudget } from '@rekor-budget/budget';
 import { createRedisKeys } from '@rekor-budget/core';
 import { migrations } from '@rekor-budget/db';
-import { createTestServices, databaseUrl, redisUrl, type TestServices } from '@rekor-budget/testing';
+import {
+  createTestServices,
+  databaseUrl,
+  deleteKeys,
+  redisUrl,
+  uniquePrefix,
+  type TestServices,
+} from '@rekor-budget/testing';
 import { buildProgram } from '../src/main';
 import { runCli } from './helpers';
 
@@ -325,6 +332,43 @@ describe('status', () => {
     expect(JSON.parse(json.stdout).tenants).toEqual([
       expect.objectContaining({ tenantId: TENANT, name: 'acme', tier: 'graph' }),
     ]);
+  });
+
+  test('--tenants N shows the N fullest tenants, and the header counts them all', async () => {
+    const prefix = uniquePrefix('status-rank');
+    try {
+      const budget = createBudget({
+        redis: s.redis,
+        keys: createRedisKeys(prefix),
+        limits: s.config().budget,
+      });
+      const [full, light, newest] = [
+        'a1111111-1111-4111-8111-111111111111',
+        'b2222222-2222-4222-8222-222222222222',
+        'c3333333-3333-4333-8333-333333333333',
+      ];
+      // the full tenant was active first; the others later, with one unit each
+      for (let i = 0; i < 33; i++) expect((await budget.tryConsume(full, 'graph')).admitted).toBe(true);
+      expect((await budget.tryConsume(light, 'graph')).admitted).toBe(true);
+      expect((await budget.tryConsume(newest, 'graph')).admitted).toBe(true);
+      const run = (...args: string[]) =>
+        runCli(['status', ...args], {
+          env: env({ REKOR_URL: 'http://127.0.0.1:1', REDIS_PREFIX: prefix }),
+          cwd: dir,
+        });
+      const r = await run('--tenants', '1');
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain(
+        'tenants (active in the last 24 h or with parked jobs): 3, the 1 fullest shown',
+      );
+      expect(r.stdout).toMatch(new RegExp(`^  ${full} graph .* 33/33 `, 'm'));
+      expect(r.stdout).not.toContain(newest);
+      const json = JSON.parse((await run('--json', '--tenants', '2')).stdout);
+      expect(json.tenantsTotal).toBe(3);
+      expect(json.tenants.map((t: { tenantId: string }) => t.tenantId)).toEqual([full, light]);
+    } finally {
+      await deleteKeys(s.redis, prefix);
+    }
   });
 
   test('beside start, reads the URLs and namespace start wrote to .rekor-budget/env', async () => {

@@ -1,10 +1,12 @@
 import { TIERS, type Tier } from '@rekor-budget/core';
 import { tenantsWithLanes, tenantWork } from '@rekor-budget/queue';
-import type { WindowStatus } from '@rekor-budget/budget';
+import type { BudgetStatus, WindowStatus } from '@rekor-budget/budget';
 import type { RekorReachability, Runtime } from '@rekor-budget/runtime';
 
-/** Tenants shown at most, most recently active first. */
+/** Tenants shown at most, the fullest first. */
 export const MAX_TENANTS = 200;
+/** Budget look-ups run side by side while ranking tenants. */
+const PEEKS_SIDE_BY_SIDE = 64;
 /** Receipts shown per tenant, newest first. */
 export const RECEIPTS_PER_TENANT = 5;
 
@@ -86,6 +88,52 @@ function fullest(windows: readonly WindowStatus[]): number {
   return Math.max(0, ...windows.map((w) => (w.limit > 0 ? Math.min(1, w.used / w.limit) : 1)));
 }
 
+/** A tenant with its budget in every tier, as `rankTenants` orders them. */
+export interface RankedTenant {
+  tenantId: string;
+  /** The display name from the configuration's `tenants:` map, if it has one. */
+  name?: string;
+  /** One per tier, in `TIERS` order. */
+  statuses: BudgetStatus[];
+  /** The fullest window of any tier, 0..1. */
+  utilization: number;
+}
+
+/**
+ * Every tenant active in the last 24 h or with parked work, with its budget
+ * in every tier, the fullest first (then by name): the tenant about to wait
+ * is the one to look at. Ranked over all of them before any cap, so a full
+ * tenant is never left out for a more recent one. Shared by `status` and the
+ * dashboard.
+ */
+export async function rankTenants(
+  s: Pick<Runtime, 'budget' | 'lanes'> & { config: Pick<Runtime['config'], 'tenants'> },
+): Promise<RankedTenant[]> {
+  const ids = [
+    ...new Set([...(await s.budget.activeTenants()), ...(await tenantsWithLanes(s.lanes, TIERS))]),
+  ];
+  const ranked: RankedTenant[] = new Array(ids.length);
+  let next = 0;
+  const peekNext = async () => {
+    while (next < ids.length) {
+      const i = next++;
+      const tenantId = ids[i]!;
+      const statuses = await Promise.all(TIERS.map((t) => s.budget.peek(tenantId, t)));
+      const name = s.config.tenants[tenantId.toLowerCase()];
+      ranked[i] = {
+        tenantId,
+        ...(name === undefined ? {} : { name }),
+        statuses,
+        utilization: Math.max(0, ...statuses.map((st) => fullest(st.windows))),
+      };
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(PEEKS_SIDE_BY_SIDE, ids.length) }, peekNext));
+  return ranked.sort(
+    (a, b) => b.utilization - a.utilization || (a.name ?? a.tenantId).localeCompare(b.name ?? b.tenantId),
+  );
+}
+
 /** Where this dashboard serves a receipt's bundle (relative to `/budgets`). */
 export function receiptBundlePath(contentDigest: string, logUrl: string): string {
   return `receipts/${encodeURIComponent(contentDigest)}/bundle.json?log=${encodeURIComponent(logUrl)}`;
@@ -94,9 +142,9 @@ export function receiptBundlePath(contentDigest: string, logUrl: string): string
 /** Reads the budget, queues, offline queue and receipts of every active tenant. */
 export async function collectBudgetView(s: BudgetViewSources): Promise<BudgetView> {
   const rekorPromise: Promise<RekorReachability> = s.probeRekor();
-  const active = await s.budget.activeTenants();
-  const all = [...new Set([...active, ...(await tenantsWithLanes(s.lanes, TIERS))])];
-  const tenants = all.slice(0, MAX_TENANTS);
+  const all = await rankTenants(s);
+  const shown = all.slice(0, MAX_TENANTS);
+  const tenants = shown.map((t) => t.tenantId);
   const [work, offline, rejected] = await Promise.all([
     Promise.all(TIERS.map((t) => tenantWork(s, t, tenants))),
     s.offline.countByTenant(tenants),
@@ -107,12 +155,9 @@ export async function collectBudgetView(s: BudgetViewSources): Promise<BudgetVie
     Awaited<ReturnType<typeof tenantWork>>
   >;
   const views = await Promise.all(
-    tenants.map(async (tenantId): Promise<TenantView> => {
+    shown.map(async ({ tenantId, name, statuses, utilization }): Promise<TenantView> => {
       const key = tenantId.toLowerCase();
-      const [statuses, receipts] = await Promise.all([
-        Promise.all(TIERS.map((t) => s.budget.peek(tenantId, t))),
-        s.receipts.list({ tenantId, limit: RECEIPTS_PER_TENANT }),
-      ]);
+      const receipts = await s.receipts.list({ tenantId, limit: RECEIPTS_PER_TENANT });
       const tiers = statuses.map((st) => ({
         tier: st.tier,
         windows: st.windows,
@@ -124,11 +169,10 @@ export async function collectBudgetView(s: BudgetViewSources): Promise<BudgetVie
           workOf[st.tier].get(key)?.nextReleaseAt,
         ),
       }));
-      const name = s.config.tenants[key];
       return {
         tenantId,
         ...(name === undefined ? {} : { name }),
-        utilization: Math.max(0, ...tiers.map((t) => t.utilization)),
+        utilization,
         tiers,
         offlineRows: offline.get(key) ?? 0,
         rejected: rejected.get(key) ?? 0,
@@ -154,9 +198,7 @@ export async function collectBudgetView(s: BudgetViewSources): Promise<BudgetVie
     generatedAt: new Date(s.clock()).toISOString(),
     rekor: await rekorPromise,
     activeTenants: all.length,
-    // the fullest first: the tenant about to wait is the one to look at
-    tenants: views.sort(
-      (a, b) => b.utilization - a.utilization || (a.name ?? a.tenantId).localeCompare(b.name ?? b.tenantId),
-    ),
+    // in rankTenants' order: the fullest first
+    tenants: views,
   };
 }

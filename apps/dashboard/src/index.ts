@@ -1,8 +1,15 @@
 export { startDashboard, dashboardCredentials } from './server';
 export type { DashboardOptions, RunningDashboard } from './server';
 
-export { collectBudgetView, MAX_TENANTS, RECEIPTS_PER_TENANT } from './budget-view';
-export type { BudgetView, BudgetViewSources, TenantView, TierView, ReceiptView } from './budget-view';
+export { collectBudgetView, MAX_TENANTS, rankTenants, RECEIPTS_PER_TENANT } from './budget-view';
+export type {
+  BudgetView,
+  BudgetViewSources,
+  RankedTenant,
+  TenantView,
+  TierView,
+  ReceiptView,
+} from './budget-view';
 
 export { renderBudgetPage, relativeTime } from './budget-page';
 

@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
 import { redactUrl, TIERS, type Tier } from '@rekor-budget/core';
-import type { BudgetStatus } from '@rekor-budget/budget';
-import { relativeTime } from '@rekor-budget/dashboard';
-import { tenantsWithLanes, tenantWork } from '@rekor-budget/queue';
+import { rankTenants, relativeTime } from '@rekor-budget/dashboard';
+import { tenantWork } from '@rekor-budget/queue';
 import type { Runtime } from '@rekor-budget/runtime';
 import { configFor, type GlobalOptions } from '../context';
 import { EXIT, type CliIo } from '../io';
@@ -22,6 +21,8 @@ export interface StatusReport {
   rekor: { url: string; reachable: boolean; detail: string; airGapped: boolean; markedOffline: boolean };
   queues: Record<Tier, Record<(typeof STATES)[number], number>>;
   offline: { tier: Tier; reason: string; rows: number }[];
+  /** Tenants with budget used or work in some tier; `tenants` holds the fullest `--tenants` of them. */
+  tenantsTotal: number;
   tenants: {
     tenantId: string;
     /** The display name from the configuration's `tenants:` map, if any. */
@@ -47,17 +48,25 @@ async function collect(rt: Runtime, maxTenants: number): Promise<StatusReport> {
   const offline = await rt.offline.counts();
   const rekor = await rt.probeRekor(STATUS_PROBE_TIMEOUT_MS);
   const tenants: StatusReport['tenants'] = [];
-  const listed = [
-    ...new Set([...(await budget.activeTenants()), ...(await tenantsWithLanes(rt.lanes, TIERS))]),
-  ].slice(0, maxTenants);
-  const work = await Promise.all(TIERS.map((t) => tenantWork(rt, t, listed)));
-  for (const tenantId of listed) {
+  // ranked over every tenant before the cap: the fullest are the ones shown
+  const ranked = await rankTenants(rt);
+  const work = await Promise.all(
+    TIERS.map((t) =>
+      tenantWork(
+        rt,
+        t,
+        ranked.map((r) => r.tenantId),
+      ),
+    ),
+  );
+  let tenantsTotal = 0;
+  for (const { tenantId, name, statuses } of ranked) {
+    const rows: StatusReport['tenants'] = [];
     for (const [i, tier] of TIERS.entries()) {
-      const st: BudgetStatus = await budget.peek(tenantId, tier);
+      const st = statuses[i]!;
       const w = work[i]!.get(tenantId.toLowerCase()) ?? { queued: 0, parked: 0, nextReleaseAt: null };
       if (st.windows.every((x) => x.used === 0) && w.queued === 0 && w.parked === 0) continue;
-      const name = config.tenants[tenantId.toLowerCase()];
-      tenants.push({
+      rows.push({
         tenantId,
         ...(name === undefined ? {} : { name }),
         tier,
@@ -68,6 +77,8 @@ async function collect(rt: Runtime, maxTenants: number): Promise<StatusReport> {
         nextReleaseAt: w.nextReleaseAt === null ? null : new Date(w.nextReleaseAt).toISOString(),
       });
     }
+    if (rows.length === 0) continue;
+    if (++tenantsTotal <= maxTenants) tenants.push(...rows);
   }
   return {
     at: new Date(rt.clock()).toISOString(),
@@ -82,6 +93,7 @@ async function collect(rt: Runtime, maxTenants: number): Promise<StatusReport> {
       TIERS.map((t, i) => [t, Object.fromEntries(STATES.map((st) => [st, counts[i]![st] ?? 0]))]),
     ) as StatusReport['queues'],
     offline,
+    tenantsTotal,
     tenants,
   };
 }
@@ -108,6 +120,7 @@ function bar(used: number, limit: number, width = 20): string {
 
 function render(r: StatusReport): string {
   const lines: string[] = [];
+  const shown = new Set(r.tenants.map((t) => t.tenantId)).size;
   const rekorState = r.rekor.airGapped
     ? 'air-gapped (signed and stored only)'
     : `${r.rekor.reachable ? 'reachable' : 'UNREACHABLE'} (${r.rekor.detail})${r.rekor.markedOffline ? ', workers hold off (marked offline)' : ''}`;
@@ -122,7 +135,8 @@ function render(r: StatusReport): string {
   for (const o of r.offline) lines.push(`  ${o.tier.padEnd(6)} ${o.reason.padEnd(18)} ${o.rows}`);
   lines.push(
     '',
-    `tenants (active in the last 24 h or with parked jobs): ${new Set(r.tenants.map((t) => t.tenantId)).size}`,
+    `tenants (active in the last 24 h or with parked jobs): ${r.tenantsTotal}` +
+      (shown < r.tenantsTotal ? `, the ${shown} fullest shown (--tenants)` : ''),
   );
   const nameWidth = Math.max(0, ...r.tenants.map((t) => t.name?.length ?? 0));
   for (const t of r.tenants) {
@@ -147,7 +161,12 @@ export function registerStatus(program: Command, io: CliIo, setExit: (code: numb
       'queue states per tier, offline rows, Rekor reachability, per-tenant budget use, next free slot, queued and parked jobs and next release',
     )
     .option('--json', 'print the status as JSON')
-    .option('--tenants <n>', 'show at most this many tenants', whole('--tenants', 10_000, 1), 50)
+    .option(
+      '--tenants <n>',
+      'show at most this many tenants, the fullest first',
+      whole('--tenants', 10_000, 1),
+      50,
+    )
     .action(async (flags: StatusFlags, cmd: Command) => {
       const { config } = configFor(cmd.optsWithGlobals<GlobalOptions>(), io, { runEnv: true });
       const runtime = await commandRuntime(config, createCliLogger(io, { stream: 'err' }));
