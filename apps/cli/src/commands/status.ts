@@ -43,7 +43,7 @@ export interface StatusReport {
 const STATUS_PROBE_TIMEOUT_MS = 3_000;
 
 async function collect(rt: Runtime, maxTenants: number): Promise<StatusReport> {
-  const { config, budget } = rt;
+  const { config } = rt;
   const counts = await Promise.all(TIERS.map((t) => rt.queues.get(t).getJobCounts(...STATES)));
   const offline = await rt.offline.counts();
   const rekor = await rt.probeRekor(STATUS_PROBE_TIMEOUT_MS);
