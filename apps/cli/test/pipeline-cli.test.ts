@@ -165,5 +165,9 @@ test('submit, worker, status, receipts and drain work together as real processes
   rekor.faults.clear();
   const up = await cli('drain', '--json');
   expect(up.code).toBe(0);
-  expect(JSON.parse(up.stdout)).toEqual({ rekorUp: true, moved: { graph: 0, edge: 0 } });
+  expect(JSON.parse(up.stdout)).toEqual({
+    rekorUp: true,
+    moved: { graph: 0, edge: 0 },
+    heldBack: { graph: 0, edge: 0 },
+  });
 });

@@ -18,6 +18,11 @@ export interface DrainOptions {
 export interface DrainReport {
   rekorUp: boolean;
   moved: Record<Tier, number>;
+  /**
+   * Overflow rows left offline because the tier queue holds half of
+   * `offline.maxQueueSize` or more (its low-water mark): they move as it empties.
+   */
+  heldBack: Record<Tier, number>;
 }
 
 /** Rows that wait only for Rekor (or Redis) to answer again. */
@@ -67,17 +72,27 @@ export class Drainer {
   async drainOnce(): Promise<DrainReport> {
     const { config, redis, keys, probeRekor } = this.options.runtime;
     const moved: Record<Tier, number> = { graph: 0, edge: 0 };
-    if (config.offline.airGapped) return { rekorUp: false, moved };
+    const heldBack: Record<Tier, number> = { graph: 0, edge: 0 };
+    if (config.offline.airGapped) return { rekorUp: false, moved, heldBack };
     const rekorUp = (await probeRekor()).state === 'reachable';
-    if (!rekorUp) return { rekorUp, moved };
+    if (!rekorUp) return { rekorUp, moved, heldBack };
     await redis.del(keys.rekorState);
-    if (!config.offline.drainOnConnect && !this.options.force) return { rekorUp, moved };
+    if (!config.offline.drainOnConnect && !this.options.force) return { rekorUp, moved, heldBack };
     for (const tier of TIERS) moved[tier] += await this.drainRows(tier, CONNECTIVITY);
     for (const tier of TIERS) {
       const room = await this.roomBelowLowWater(tier);
-      if (room > 0) moved[tier] += await this.drainRows(tier, ['overflow'], room);
+      const n = room > 0 ? await this.drainRows(tier, ['overflow'], room) : 0;
+      moved[tier] += n;
+      // the room ran out before the rows did: say how many wait for it
+      if (n === room) heldBack[tier] = await this.overflowRows(tier);
     }
-    return { rekorUp, moved };
+    return { rekorUp, moved, heldBack };
+  }
+
+  /** Overflow rows of the tier in the offline queue. */
+  private async overflowRows(tier: Tier): Promise<number> {
+    const counts = await this.options.runtime.offline.counts();
+    return counts.find((c) => c.tier === tier && c.reason === 'overflow')?.rows ?? 0;
   }
 
   private async roomBelowLowWater(tier: Tier): Promise<number> {

@@ -303,7 +303,7 @@ export function createProcessor(ctx: ProcessorContext) {
       case 'retryable': {
         const timedOut = outcome.code === 'ETIMEDOUT';
         metrics.error(tier, timedOut ? 'timeout' : 'retryable');
-        if (!lastAttempt) throw new Error(`Rekor answered with a retryable error: ${outcome.message}`);
+        if (!lastAttempt) throw new Error(retryableReason(outcome));
         // Every attempt met a 5xx or no answer: keep it offline, the drain replays it.
         return toOffline(data, timedOut ? 'rekor_timeout' : 'rekor_error');
       }
@@ -338,4 +338,17 @@ export function createProcessor(ctx: ProcessorContext) {
         );
     }
   }
+}
+
+/**
+ * Why an attempt is retried, in words that say what Rekor did: an answer
+ * with a status (5xx, 408), no answer in time, a connection that broke
+ * before the answer; anything else says its code and message as they are.
+ */
+export function retryableReason(outcome: { status?: number; code?: string; message: string }): string {
+  if (outcome.status !== undefined) return `Rekor answered HTTP ${outcome.status}: ${outcome.message}`;
+  if (outcome.code === 'ETIMEDOUT') return `Rekor did not answer in time: ${outcome.message}`;
+  if (outcome.code === 'ECONNRESET' || outcome.code === 'EPIPE')
+    return `the connection to Rekor broke before its answer (${outcome.code}): ${outcome.message}`;
+  return `retrying (${outcome.code ?? 'UNKNOWN'}): ${outcome.message}`;
 }

@@ -44,7 +44,11 @@ test('parallel batches move every row once and leave none behind', async () => {
   await offlineRows(h, 1_050, 'rekor_unreachable');
   const rowIds = (await h.offlineRows()).map((r) => r.id);
   const report = await new Drainer({ runtime: h.runtime, batchSize: 100, parallel: 3 }).drainOnce();
-  expect(report).toEqual({ rekorUp: true, moved: { graph: 1_050, edge: 0 } });
+  expect(report).toEqual({
+    rekorUp: true,
+    moved: { graph: 1_050, edge: 0 },
+    heldBack: { graph: 0, edge: 0 },
+  });
   expect(await h.offlineRows()).toEqual([]);
   const jobs = await queued(h);
   expect(jobs.map((j) => j.id).sort()).toEqual(rowIds.sort());
@@ -75,6 +79,10 @@ test('overflow rows move only into the room below the low-water mark, with batch
   expect(report.moved.graph).toBe(250);
   expect(await queued(h)).toHaveLength(250);
   expect(await h.offlineRows()).toHaveLength(650);
+  // the rest waits for room, and the report says so
+  expect(report.heldBack).toEqual({ graph: 650, edge: 0 });
+  const again = await new Drainer({ runtime: h.runtime }).drainOnce();
+  expect(again).toMatchObject({ moved: { graph: 0, edge: 0 }, heldBack: { graph: 650, edge: 0 } });
 });
 
 test('two drains at once never move a row twice', async () => {

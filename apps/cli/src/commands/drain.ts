@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { TIERS } from '@rekor-budget/core';
 import { Drainer } from '@rekor-budget/worker';
 import { configFor, redactUrl, type GlobalOptions } from '../context';
 import { EXIT, type CliIo } from '../io';
@@ -21,10 +22,19 @@ export function registerDrain(program: Command, io: CliIo, setExit: (code: numbe
           io.out('air-gapped mode: nothing is drained; use `offline export`');
         else if (!report.rekorUp)
           io.out(`Rekor at ${redactUrl(config.serverUrl)} does not answer; nothing was moved`);
-        else
+        else {
           io.out(
             `moved ${report.moved.graph} graph and ${report.moved.edge} edge submissions back to the queues`,
           );
+          for (const tier of TIERS) {
+            if (report.heldBack[tier] === 0) continue;
+            io.out(
+              `${report.heldBack[tier]} ${tier} submissions stay in the offline queue: the ${tier} queue holds ` +
+                `half of offline.maxQueueSize (${config.offline.maxQueueSize}) or more; they move as it empties ` +
+                '(the drain worker checks every probe interval), or raise offline.maxQueueSize',
+            );
+          }
+        }
         setExit(report.rekorUp ? EXIT.OK : EXIT.FAILURE);
       } finally {
         await drainer.stop();
