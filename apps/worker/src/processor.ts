@@ -123,8 +123,10 @@ export function createProcessor(ctx: ProcessorContext) {
     return { status: 'rejected', reason, message };
   }
 
+  // the job's content may sit in a row a drain moved into this job and is about to
+  // delete: the row is taken over, so that delete removes nothing (see OfflineQueue.add)
   async function toOffline(data: SubmissionJobData, reason: OfflineReason): Promise<JobResult> {
-    await offline.add(data, reason);
+    await offline.add(data, reason, { takeOver: true });
     metrics.submission(tier, 'offline');
     return { status: 'offline', reason };
   }
@@ -160,7 +162,7 @@ export function createProcessor(ctx: ProcessorContext) {
     }
 
     if ((await redis.get(keys.rekorState)) === 'offline') {
-      await offline.add(data, 'rekor_unreachable');
+      await offline.add(data, 'rekor_unreachable', { takeOver: true });
       metrics.submission(tier, 'offline');
       return { status: 'offline', reason: 'rekor_offline' };
     }

@@ -1,4 +1,4 @@
-import { Worker, type Job } from 'bullmq';
+import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { errorFields, type RedisConnection } from '@rekor-budget/core';
 import { BACKOFF_STRATEGY, backoffDelayMs, type SubmissionJobData } from '@rekor-budget/queue';
 import { createProcessor, type JobResult } from './processor';
@@ -43,6 +43,11 @@ export function createTierWorker(options: TierWorkerOptions): Worker<SubmissionJ
       autorun: options.autorun ?? true,
       lockDuration,
       stalledInterval: Math.min(30_000, lockDuration),
+      // A job stalls when its worker dies or Redis is away longer than its lock; its next
+      // run is safe (content lock, one stored envelope, the receipt and log look-ups), so a
+      // stall never fails it: BullMQ's default (1) would fail a job that stalled twice,
+      // and nothing would log it.
+      maxStalledCount: Number.MAX_SAFE_INTEGER,
       limiter:
         config.pace.max > 0 ? { max: config.pace.max, duration: config.pace.windowMs } : UNBOUNDED_PACE,
       settings: {
@@ -61,7 +66,10 @@ export function createTierWorker(options: TierWorkerOptions): Worker<SubmissionJ
   };
   worker.on('completed', (job: Job<SubmissionJobData>) => left(job));
   worker.on('failed', (job: Job<SubmissionJobData> | undefined, err: Error) => {
-    const final = job !== undefined && job.attemptsMade >= (job.opts.attempts ?? 1);
+    // an input refused for good (UnrecoverableError) is not tried again, whatever attempts are left
+    const final =
+      job !== undefined &&
+      (job.attemptsMade >= (job.opts.attempts ?? 1) || err instanceof UnrecoverableError);
     if (final) {
       metrics.submission(tier, 'failed');
       left(job);
@@ -71,6 +79,12 @@ export function createTierWorker(options: TierWorkerOptions): Worker<SubmissionJ
       final ? 'job failed for good' : 'job attempt failed; it will be retried',
     );
   });
+  worker.on('stalled', (jobId: string) =>
+    logger.warn(
+      { jobId },
+      'job stalled (its worker died, or lost Redis for longer than the lock); it runs again',
+    ),
+  );
   worker.on('error', (err) => logger.error(errorFields(err), 'worker error'));
   return worker;
 }

@@ -53,9 +53,10 @@ function startWorkerProcess(configFile: string): ChildProcess {
   return child;
 }
 
-test('a worker killed with SIGKILL mid-batch: after a restart every job completes and the log has no duplicates', async () => {
+/** The harness's services as a worker process's attestor.yaml. */
+function writeConfig(name: string): string {
   const c = h.config;
-  const configFile = join(tmpdir(), `rb-crash-${process.pid}.yaml`);
+  const configFile = join(tmpdir(), `rb-crash-${process.pid}-${name}.yaml`);
   writeFileSync(
     configFile,
     stringify({
@@ -72,6 +73,17 @@ test('a worker killed with SIGKILL mid-batch: after a restart every job complete
       },
     }),
   );
+  return configFile;
+}
+
+async function kill(child: ChildProcess): Promise<void> {
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGKILL');
+  await exited;
+}
+
+test('a worker killed with SIGKILL mid-batch: after a restart every job completes and the log has no duplicates', async () => {
+  const configFile = writeConfig('batch');
   const tenants = Array.from({ length: 10 }, () => randomUUID());
   const total = 200;
   for (let i = 0; i < total; i++)
@@ -99,4 +111,46 @@ test('a worker killed with SIGKILL mid-batch: after a restart every job complete
   // one log entry per submission: nothing was logged twice
   expect(await h.treeSize()).toBe(total);
   expect(new Set(receipts.map((r) => r.logIndex)).size).toBe(total);
+});
+
+test('jobs whose workers are killed twice mid-request are not failed: the third worker logs each once', async () => {
+  const configFile = writeConfig('twice');
+  const receiptsBefore = (await h.receipts()).length;
+  const treeBefore = h.rekor.treeSize();
+  // Rekor takes each POST into the log and never answers, nor any look-up
+  h.rekor.faults.set({ mode: 'hang' });
+  const tenant = randomUUID();
+  const ids: string[] = [];
+  for (let i = 0; i < 3; i++) {
+    const r = await h.producer.submitGraphAttestation(graphInput(tenant, `twice-${i}`));
+    expect(r.status).toBe('queued');
+    ids.push(r.jobId);
+  }
+  const jobs = async () => Promise.all(ids.map((id) => h.queues.graph.getJob(id)));
+  /** Every job runs in a worker again after `n` stalls. */
+  const runningAfterStalls = (n: number) => async () =>
+    (await jobs()).every(
+      (j) => j !== undefined && (j.stalledCounter ?? 0) >= n && j.processedOn !== undefined,
+    ) && (await h.queues.graph.getActiveCount()) === ids.length;
+
+  const first = startWorkerProcess(configFile);
+  // (the server's own count: its read API hangs as well)
+  await waitFor(() => h.rekor.treeSize() === treeBefore + 3, 30_000, 'the three POSTs in the log');
+  await kill(first);
+  // the second worker takes the stalled jobs over; its look-ups hang too
+  const second = startWorkerProcess(configFile);
+  await waitFor(runningAfterStalls(1), 60_000, 'the jobs running again after one stall');
+  await kill(second);
+
+  h.rekor.faults.clear();
+  startWorkerProcess(configFile);
+  await waitFor(
+    async () => (await h.receipts()).length === receiptsBefore + 3,
+    90_000,
+    'the three receipts after the second stall',
+  );
+  expect(await h.queues.graph.getFailedCount()).toBe(0);
+  for (const j of await jobs()) expect(j!.stalledCounter).toBeGreaterThanOrEqual(2);
+  // each content reached the log once: the later runs found the entries
+  expect(h.rekor.treeSize()).toBe(treeBefore + 3);
 });

@@ -37,8 +37,21 @@ const TABLE = 'attestor.rekor_offline_queue';
 export class OfflineQueue {
   constructor(private readonly db: Kysely<Database>) {}
 
-  /** Stores a submission once per content digest. */
-  async add(data: SubmissionJobData, reason: OfflineReason): Promise<OfflineAddResult> {
+  /**
+   * Stores a submission once per content digest.
+   *
+   * `takeOver` is for a job of the queue that goes offline (Rekor away, its
+   * attempts spent): a row of its content still there is taken over under a
+   * new id, and waits for a drain that holds it to end first. That row may be
+   * the very one a drain moved into this job and is about to delete: kept as
+   * it is, the drain's delete would remove the only copy. @defaultValue false:
+   * the row is kept as it is (the producer's second copy is a duplicate).
+   */
+  async add(
+    data: SubmissionJobData,
+    reason: OfflineReason,
+    options: { takeOver?: boolean } = {},
+  ): Promise<OfflineAddResult> {
     const { envelope, wakes: _d, ...rest } = data;
     const inserted = await this.db
       .insertInto(TABLE)
@@ -51,7 +64,16 @@ export class OfflineQueue {
         reason,
         envelope: envelope === undefined ? null : Buffer.from(JSON.stringify(envelope)),
       })
-      .onConflict((oc) => oc.column('content_digest').doNothing())
+      .onConflict((oc) =>
+        options.takeOver
+          ? oc.column('content_digest').doUpdateSet({
+              id: sql<string>`DEFAULT`,
+              reason: (eb) => eb.ref('excluded.reason'),
+              payload: (eb) => eb.ref('excluded.payload'),
+              envelope: sql`COALESCE(excluded.envelope, ${sql.table(TABLE)}.envelope)`,
+            })
+          : oc.column('content_digest').doNothing(),
+      )
       .returning('id')
       .executeTakeFirst();
     if (inserted) return { id: inserted.id, inserted: true };

@@ -39,6 +39,52 @@ function job(tenantId: string, scanId: string, priority = 0): SubmissionJobData 
 }
 
 describe('OfflineQueue', () => {
+  test('a job going offline while a drain moves its row takes the row over: the drain deletes nothing of it', async () => {
+    const q = new OfflineQueue(t.db);
+    const data = job(A, 'drained-then-offline');
+    const { id: drained } = await q.add(data, 'rekor_unreachable');
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((r) => (release = r));
+    let claimed: () => void = () => undefined;
+    const claim = new Promise<void>((r) => (claimed = r));
+    // the drain: claims the row, (adds its job), and deletes it when it commits
+    const drain = t.db.transaction().execute(async (trx) => {
+      const rows = await q.claim(trx, 10, { reasons: ['rekor_unreachable'] });
+      expect(rows.map((r) => r.id)).toContain(drained);
+      claimed();
+      await held;
+      await q.delete(trx, [drained]);
+    });
+    await claim;
+    // the drained job runs at once and goes offline again before the drain commits
+    const again = q.add(data, 'rekor_unreachable', { takeOver: true });
+    const early = await Promise.race([
+      again.then(() => 'answered'),
+      new Promise((r) => setTimeout(r, 200, 'waits')),
+    ]);
+    expect(early).toBe('waits');
+    release();
+    await drain;
+    const r = await again;
+    expect(r.inserted).toBe(true);
+    expect(r.id).not.toBe(drained);
+    const rows = await q.list();
+    expect(rows.filter((x) => x.content_digest === data.contentDigest).map((x) => x.id)).toEqual([r.id]);
+    await t.db.deleteFrom('attestor.rekor_offline_queue').execute();
+  });
+
+  test('taking over a row no drain holds keeps one row, under a new id, with the new reason', async () => {
+    const q = new OfflineQueue(t.db);
+    const data = job(A, 'taken-over');
+    const first = await q.add(data, 'overflow');
+    const second = await q.add(data, 'rekor_timeout', { takeOver: true });
+    expect(second).toMatchObject({ inserted: true });
+    expect(second.id).not.toBe(first.id);
+    const rows = (await q.list()).filter((x) => x.content_digest === data.contentDigest);
+    expect(rows.map((x) => [x.id, x.reason])).toEqual([[second.id, 'rekor_timeout']]);
+    await t.db.deleteFrom('attestor.rekor_offline_queue').execute();
+  });
+
   test('stores a content once, counts by tier, reason and tenant, and lists in drain order', async () => {
     const q = new OfflineQueue(t.db);
     const low = job(A, 'low', 0);
