@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createRekorProducer, type RekorProducer } from '@rekor-budget/producer';
-import { edgeInput } from '@rekor-budget/testing';
+import { edgeInput, startPrivatePostgres } from '@rekor-budget/testing';
 import { runWorkers, type RunningWorkers } from '@rekor-budget/worker';
 import { createHarness, graphInput, waitFor, type Harness } from './harness';
 
@@ -129,4 +129,31 @@ test('the worker serves metrics on 127.0.0.1 and only with the configured token 
   expect(await anonymous.text()).not.toContain('tenant=');
   const ready = await fetch(`${running.metricsUrl}/readyz`);
   expect(await ready.json()).toEqual({ status: 'ready' });
+});
+
+test('a tenant out of Tier 2 bundles for the day is at utilization 1, whatever its Tier 1 use', async () => {
+  const t = randomUUID();
+  const daily = h.config.edgeBundles.dailyLimit;
+  for (let i = 0; i < daily; i++) expect((await h.runtime.budget.tryConsume(t, 'edge')).admitted).toBe(true);
+  const m = await scrape();
+  expect(m.get(`attestor_rekor_budget_utilization{tenant="${t}"}`)).toBe(1);
+  // the hourly Tier 1 budget is untouched
+  expect(m.get(`attestor_rekor_budget_remaining{tenant="${t}"}`)).toBe(h.config.budget.hourlyLimit);
+});
+
+test('with Postgres away, the queue depth still counts the jobs in Redis', async () => {
+  const pg = await startPrivatePostgres();
+  const away = await createHarness({}, { databaseUrl: pg.url });
+  try {
+    for (let i = 0; i < 3; i++)
+      await away.producer.submitGraphAttestation(graphInput(randomUUID(), `depth-${i}`));
+    const depth = async () =>
+      /^attestor_rekor_queue_depth\{tier="graph"\} (\d+)$/m.exec(await away.runtime.registry.metrics())?.[1];
+    expect(await depth()).toBe('3');
+    await pg.stop();
+    expect(await depth()).toBe('3');
+  } finally {
+    await away.close();
+    await pg.destroy();
+  }
 });

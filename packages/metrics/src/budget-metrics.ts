@@ -96,7 +96,7 @@ export class BudgetMetrics {
       () =>
         new Gauge({
           name: METRIC_NAMES.budgetUtilization,
-          help: 'Used / limit of the tenant binding budget window, 0..1; at most maxTenantSeries tenants, the most utilized.',
+          help: 'Used / limit of the tenant fullest budget window (Tier 1 hour and burst, Tier 2 day), 0..1; at most maxTenantSeries tenants, the most utilized.',
           labelNames: ['tenant', 'tenant_name'] as const,
           registers: [registry],
           async collect() {

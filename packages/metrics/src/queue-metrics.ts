@@ -53,7 +53,7 @@ export class QueueMetrics {
     depthGauge(
       registry,
       METRIC_NAMES.queueDepth,
-      'Submissions waiting or in progress in the Redis tier queue.',
+      'Submissions waiting (in the Redis tier queue, or parked for budget in Postgres) or in progress.',
       sources.queueDepth,
     );
     depthGauge(

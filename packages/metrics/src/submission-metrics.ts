@@ -54,7 +54,7 @@ export class SubmissionMetrics {
       () =>
         new Counter({
           name: METRIC_NAMES.submissionsRejectedTotal,
-          help: 'Submissions refused before reaching Rekor, by tier and reason.',
+          help: 'Submissions refused for now or for good: by the budget, the input checks, the tier settings, or a Rekor 429; by tier and reason.',
           labelNames: ['tier', 'reason'] as const,
           registers: [registry],
         }),

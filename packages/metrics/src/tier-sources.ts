@@ -15,16 +15,22 @@ export interface MetricsSourceParts {
 /**
  * The scrape-time gauges of a process: jobs waiting, parked for budget or
  * running per tier, offline rows per tier, and the budgets of the tenants active in the
- * last 24 h (hourly units left; utilization of the fullest window).
+ * last 24 h (hourly units left; utilization of the fullest window of either tier).
  */
 export function metricsSources(parts: MetricsSourceParts): MetricsSources {
   return {
     queueDepth: async () => {
-      const [queued, parked] = await Promise.all([
+      // Redis and Postgres each count their part: one of them away still leaves the
+      // other's jobs in the gauge, so a backlog stuck behind an outage stays visible
+      const [queued, parked] = await Promise.allSettled([
         parts.queues.depth(),
-        parts.parking ? parts.parking.depth() : { graph: 0, edge: 0 },
+        parts.parking ? parts.parking.depth() : Promise.resolve({ graph: 0, edge: 0 }),
       ]);
-      return { graph: queued.graph + parked.graph, edge: queued.edge + parked.edge };
+      if (queued.status === 'rejected' && parked.status === 'rejected') throw queued.reason;
+      const none = { graph: 0, edge: 0 };
+      const q = queued.status === 'fulfilled' ? queued.value : none;
+      const p = parked.status === 'fulfilled' ? parked.value : none;
+      return { graph: q.graph + p.graph, edge: q.edge + p.edge };
     },
     offlineDepth: () => parts.offline.depth(),
     rejectedDepth: () => parts.rejected.depth(),
@@ -32,12 +38,16 @@ export function metricsSources(parts: MetricsSourceParts): MetricsSources {
       const tenants = await parts.budget.activeTenants();
       return Promise.all(
         tenants.map(async (tenantId) => {
-          const s = await parts.budget.peek(tenantId, 'graph');
-          const hour = s.windows.find((w) => w.name === 'hour');
+          const [graph, edge] = await Promise.all([
+            parts.budget.peek(tenantId, 'graph'),
+            parts.budget.peek(tenantId, 'edge'),
+          ]);
+          const hour = graph.windows.find((w) => w.name === 'hour');
           return {
             tenantId,
             remaining: hour?.remaining ?? 0,
-            utilization: Math.max(...s.windows.map((w) => w.used / w.limit)),
+            // Tier 2's daily cap counts too: a tenant out of edge bundles is out of budget
+            utilization: Math.max(...[...graph.windows, ...edge.windows].map((w) => w.used / w.limit)),
           };
         }),
       );
