@@ -27,15 +27,18 @@ export function relativeTime(atMs: number, nowMs: number): string {
   const d = atMs - nowMs;
   const abs = Math.abs(d);
   if (abs < 1_000) return 'now';
+  // rounded once to the unit shown, then split: never "60 min" or "24 h"
   const s = Math.round(abs / 1_000);
+  const m = Math.round(abs / 60_000);
+  const h = Math.round(abs / 3_600_000);
   const text =
     s < 60
       ? `${s} s`
-      : s < 3_600
-        ? `${Math.round(s / 60)} min`
-        : s < 86_400
-          ? `${Math.floor(s / 3_600)} h ${Math.round((s % 3_600) / 60)} min`
-          : `${Math.floor(s / 86_400)} d ${Math.round((s % 86_400) / 3_600)} h`;
+      : m < 60
+        ? `${m} min`
+        : m < 1_440
+          ? `${Math.floor(m / 60)} h ${m % 60} min`
+          : `${Math.floor(h / 24)} d ${h % 24} h`;
   return d > 0 ? `in ${text}` : `${text} ago`;
 }
 
@@ -53,12 +56,12 @@ function time(iso: string, nowMs: number, cls = ''): Raw {
 export const LOCAL_TIMES_SCRIPT = `
 (function () {
   function rel(ms) {
-    var a = Math.abs(ms), s = Math.round(a / 1000), t;
+    var a = Math.abs(ms), s = Math.round(a / 1000), m = Math.round(a / 60000), h = Math.round(a / 3600000), t;
     if (a < 1000) return 'now';
     if (s < 60) t = s + ' s';
-    else if (s < 3600) t = Math.round(s / 60) + ' min';
-    else if (s < 86400) t = Math.floor(s / 3600) + ' h ' + Math.round((s % 3600) / 60) + ' min';
-    else t = Math.floor(s / 86400) + ' d ' + Math.round((s % 86400) / 3600) + ' h';
+    else if (m < 60) t = m + ' min';
+    else if (m < 1440) t = Math.floor(m / 60) + ' h ' + (m % 60) + ' min';
+    else t = Math.floor(h / 24) + ' d ' + (h % 24) + ' h';
     return ms > 0 ? 'in ' + t : t + ' ago';
   }
   var opts = { hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' };

@@ -89,5 +89,11 @@ describe('budget page', () => {
         relativeTime(at + d, at),
       ),
     ).toEqual(['now', 'now', 'in 42 s', '42 s ago', 'in 2 min', '3 h 1 min ago', 'in 2 d 0 h']);
+    // near a unit's end, rounding carries into the next unit
+    expect(
+      [59_700, 3_599_000, 86_399_000, 2 * 86_400_000 - 60_000, 7_170_000].map((d) =>
+        relativeTime(at + d, at),
+      ),
+    ).toEqual(['in 1 min', 'in 1 h 0 min', 'in 1 d 0 h', 'in 2 d 0 h', 'in 2 h 0 min']);
   });
 });
