@@ -129,6 +129,18 @@ export interface Runtime {
 /** How long the reachability probe waits by default (ms). */
 export const PROBE_TIMEOUT_MS = 2_000;
 
+/** How long one readiness check may take (the metrics server waits 5 s for them all). */
+const READINESS_CHECK_MS = 3_000;
+
+/** `work`, or a rejection naming `what` once `ms` have passed. */
+function within<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
+}
+
 const REDIS_OPTIONS: Record<RedisMode, RedisConnectionOptions> = {
   worker: { maxRetriesPerRequest: null },
   command: { maxRetriesPerRequest: 1, connectTimeout: 3_000, enableOfflineQueue: true },
@@ -280,7 +292,14 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     registry,
     probeRekor,
     async readiness() {
-      const [r, p, k] = await Promise.allSettled([redis.ping(), sql`SELECT 1`.execute(db), probeRekor()]);
+      // each check has its own time limit, under the server's for them all: a service
+      // that does not answer (a Redis connection that queues commands while it retries)
+      // is named, and the others' answers are kept
+      const [r, p, k] = await Promise.allSettled([
+        within(redis.ping(), READINESS_CHECK_MS, 'Redis'),
+        within(sql`SELECT 1`.execute(db), READINESS_CHECK_MS, 'Postgres'),
+        probeRekor(),
+      ]);
       const check = (s: PromiseSettledResult<unknown>): CheckResult =>
         s.status === 'fulfilled'
           ? { ok: true }

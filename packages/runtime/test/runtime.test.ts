@@ -3,7 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRuntime, type Runtime } from '@rekor-budget/runtime';
 import { startRekorLocal, type RekorLocalServer } from '@rekor-budget/rekor-local';
-import { createTestServices, testConfig, waitFor, type TestServices } from '@rekor-budget/testing';
+import {
+  createTestServices,
+  startPrivateRedis,
+  testConfig,
+  waitFor,
+  type TestServices,
+} from '@rekor-budget/testing';
 
 jest.setTimeout(30_000);
 
@@ -101,6 +107,32 @@ describe('createRuntime', () => {
     } finally {
       await down.close();
       await gapped.close();
+    }
+  });
+
+  test('with Redis not answering, readiness names Redis and keeps the answers of Postgres and Rekor', async () => {
+    const redis = await startPrivateRedis({ durable: false });
+    const config = s.config({ serverUrl: rekor.url });
+    const rt = await createRuntime({
+      config: { ...config, redis: { ...config.redis, url: redis.url } },
+      name: 'rt-test',
+    });
+    try {
+      expect((await rt.readiness()).redis).toEqual({ ok: true });
+      // connections stay open and nothing is answered: the ping waits
+      redis.freeze();
+      const started = Date.now();
+      const checks = await rt.readiness();
+      // within the metrics server's 5 s for all checks
+      expect(Date.now() - started).toBeLessThan(5_000);
+      expect(checks.redis).toMatchObject({ ok: false });
+      expect(checks.redis!.detail).toBe('Redis did not answer within 3000 ms');
+      expect(checks.postgres).toEqual({ ok: true });
+      expect(checks.rekor).toMatchObject({ ok: true });
+    } finally {
+      redis.thaw();
+      await rt.close();
+      await redis.destroy();
     }
   });
 
