@@ -157,3 +157,35 @@ test('with Postgres away, the queue depth still counts the jobs in Redis', async
     await pg.destroy();
   }
 });
+
+test('a producer with metrics counts each submission it parks on arrival as refused for budget', async () => {
+  const budgeted = createRekorProducer({
+    config: h.config,
+    redis: h.redis,
+    db: h.t.db,
+    metrics: h.runtime.metrics,
+    budget: h.runtime.budget,
+  });
+  try {
+    const t = randomUUID();
+    // the burst window is full: what the tenant submits now parks
+    for (let i = 0; i < 33; i++) expect((await h.runtime.budget.tryConsume(t, 'graph')).admitted).toBe(true);
+    const refused = async () =>
+      Number(
+        /^attestor_rekor_submissions_rejected_total\{tier="graph",reason="budget_exceeded"\} (\d+)$/m.exec(
+          await h.runtime.registry.metrics(),
+        )?.[1] ?? 0,
+      );
+    const before = await refused();
+    const results = await budgeted.submitMany(
+      Array.from({ length: 4 }, (_, i) => ({ tier: 'graph' as const, input: graphInput(t, `parked-${i}`) })),
+    );
+    expect(results.every((r) => r.status === 'queued' && r.parked === true)).toBe(true);
+    expect(await refused()).toBe(before + 4);
+    // a repeat is a duplicate, not a second refusal
+    await budgeted.submitGraphAttestation(graphInput(t, 'parked-0'));
+    expect(await refused()).toBe(before + 4);
+  } finally {
+    await budgeted.close();
+  }
+});

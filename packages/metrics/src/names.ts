@@ -28,7 +28,7 @@ export const OTHER = 'other';
 export const SUBMISSION_STATUSES = ['created', 'duplicate', 'rejected', 'failed', 'offline', OTHER] as const;
 export type SubmissionStatus = (typeof SUBMISSION_STATUSES)[number];
 
-/** Why a submission was refused before reaching Rekor, for `..._rejected_total{reason}`. */
+/** Why a submission was refused, for now (budget, 429, a full backlog) or for good, for `..._rejected_total{reason}`. */
 export const REJECTION_REASONS = [
   'budget_exceeded',
   'tier_disabled',
@@ -36,6 +36,7 @@ export const REJECTION_REASONS = [
   'invalid_input',
   'payload_too_large',
   'rate_limited',
+  'queue_full',
   OTHER,
 ] as const;
 export type RejectionReason = (typeof REJECTION_REASONS)[number];

@@ -819,6 +819,8 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
       }
       results[i] = { ...resultBase(data), status: 'queued', parked: true };
       parked.push({ i, ahead: ahead++ });
+      // over budget (or behind work that is): refused for now, as a worker counts its parks
+      options.metrics?.rejected(tier, 'budget_exceeded');
     }
     if (!options.budget) return;
     try {
@@ -849,20 +851,7 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
     try {
       return await fn();
     } catch (e) {
-      const code = (e as { code?: string }).code;
-      const reason =
-        code === 'PAYLOAD_TOO_LARGE'
-          ? 'payload_too_large'
-          : e instanceof InputError
-            ? 'invalid_input'
-            : code === 'TIER_DISABLED'
-              ? 'tier_disabled'
-              : code === 'NOT_ESCALATED'
-                ? 'not_escalated'
-                : code === 'QUEUE_FULL'
-                  ? 'queue_full'
-                  : 'other';
-      options.metrics?.rejected(tier, reason);
+      options.metrics?.rejected(tier, rejectionReason(e));
       throw e;
     }
   }
@@ -929,7 +918,7 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
           return r.tier === 'graph' ? graphSubmission(r.input) : edgeSubmission(r.input);
         } catch (e) {
           const code = (e as { code?: string }).code;
-          options.metrics?.rejected(tier, e instanceof InputError ? 'invalid_input' : 'other');
+          options.metrics?.rejected(tier, rejectionReason(e));
           throw new ProducerError(
             'INVALID_BATCH',
             `request ${index} was refused (${code ?? 'error'}: ${(e as Error).message}); nothing of the batch was stored`,
@@ -952,4 +941,15 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
       if (ownsRedis) redis.disconnect();
     },
   };
+}
+
+/** The `..._rejected_total{reason}` of a refused submission. */
+function rejectionReason(e: unknown): string {
+  const code = (e as { code?: string }).code;
+  if (code === 'PAYLOAD_TOO_LARGE') return 'payload_too_large';
+  if (e instanceof InputError) return 'invalid_input';
+  if (code === 'TIER_DISABLED') return 'tier_disabled';
+  if (code === 'NOT_ESCALATED') return 'not_escalated';
+  if (code === 'QUEUE_FULL') return 'queue_full';
+  return 'other';
 }
