@@ -1,4 +1,5 @@
 import { RekorBudgetError } from '@rekor-budget/core';
+import type { SubmitResult } from './producer';
 
 export type ProducerErrorCode =
   /** `rekor.enabled: false`: nothing is submitted. */
@@ -16,14 +17,35 @@ export type ProducerErrorCode =
   | 'OFFLINE_QUEUE_UNAVAILABLE'
   /** `submitMany`: a request of the batch was refused (`index`, `cause`); nothing of the batch was stored. */
   | 'INVALID_BATCH'
+  /**
+   * `submitMany`: part of the batch was stored and part was not (`results`
+   * has the answer of each stored request, `errors` the error of each other
+   * one, by request position); submitting the batch again is safe.
+   */
+  | 'BATCH_INCOMPLETE'
   | 'CLOSED';
 
 export class ProducerError extends RekorBudgetError<ProducerErrorCode> {
   /** For `INVALID_BATCH`: the position of the refused request. */
   readonly index?: number;
+  /** For `BATCH_INCOMPLETE`: per request position, its answer if it was stored. */
+  readonly results?: (SubmitResult | undefined)[];
+  /** For `BATCH_INCOMPLETE`: per request position, its error if it was not stored. */
+  readonly errors?: unknown[];
 
-  constructor(code: ProducerErrorCode, message: string, options?: { cause?: unknown; index?: number }) {
+  constructor(
+    code: ProducerErrorCode,
+    message: string,
+    options?: {
+      cause?: unknown;
+      index?: number;
+      results?: (SubmitResult | undefined)[];
+      errors?: unknown[];
+    },
+  ) {
     super(code, message, options);
     if (options?.index !== undefined) this.index = options.index;
+    if (options?.results !== undefined) this.results = options.results;
+    if (options?.errors !== undefined) this.errors = options.errors;
   }
 }

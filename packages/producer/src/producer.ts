@@ -354,9 +354,17 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
   async function submitBatch(submissions: Submission[]): Promise<SubmitResult[]> {
     if (closed) throw new ProducerError('CLOSED', 'the producer is closed');
     const { results, errors } = await submitSettled(submissions);
-    const failed = errors.find((e) => e !== undefined);
-    if (failed !== undefined) throw failed;
-    return results as SubmitResult[];
+    const failed = errors.flatMap((e, i) => (e === undefined ? [] : [i]));
+    if (failed.length === 0) return results as SubmitResult[];
+    const first = errors[failed[0]!];
+    // nothing stored: the one error says it all
+    if (failed.length === submissions.length) throw first;
+    throw new ProducerError(
+      'BATCH_INCOMPLETE',
+      `${failed.length} of ${submissions.length} requests were not stored (request ${failed[0]}: ${(first as Error).message}); ` +
+        'the others were; see results and errors by request position, or submit the batch again (stored ones are answered duplicate)',
+      { cause: first, results, errors },
+    );
   }
 
   /**
@@ -735,11 +743,18 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
       { tenantId, tier, submissions: items.length, ...errorFields(cause) },
       'Postgres did not take the submissions to park them; they go to the tier queue unparked',
     );
+    const deadline = Date.now() + timeoutMs;
+    let adding = false;
     try {
       await withTimeout(
         (async () => {
           const fresh = await notQueued(tier, items, results);
           if (fresh.length === 0) return;
+          // past the time limit nothing is added: the caller is told nothing was stored
+          if (Date.now() >= deadline) {
+            throw new ProducerError('REDIS_TIMEOUT', `Redis did not answer within ${timeoutMs} ms`);
+          }
+          adding = true;
           await queues.get(tier).addBulk(
             fresh.map(({ data, jobId }) => ({
               name: SUBMISSION_JOB,
@@ -749,15 +764,24 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
           );
           const cached = backlogCache.get(tier);
           if (cached) cached.n += fresh.length;
-          await lanes.count(tier, 'q', new Map([[tenantId, fresh.length]]));
           for (const { i, data } of fresh) results[i] = { ...resultBase(data), status: 'queued' };
+          // the jobs are queued: a tally not counted costs the status line, not the answer
+          await lanes
+            .count(tier, 'q', new Map([[tenantId, fresh.length]]))
+            .catch((e: unknown) =>
+              logger.warn({ tier, ...errorFields(e) }, 'tenant tallies not counted for queued jobs'),
+            );
         })(),
         timeoutMs,
       );
     } catch (e) {
+      // an add cut short by the time limit may still land: say so, rather than "nothing"
+      const stored = adding
+        ? 'they may have been queued all the same; submitting them again is safe (a queued one is answered duplicate)'
+        : 'nothing was stored, submit again';
       throw new ProducerError(
         'OFFLINE_QUEUE_UNAVAILABLE',
-        `the tenant's budget is spent, Postgres did not take the submissions to park them (${(cause as Error).message}) and Redis did not queue them (${(e as Error).message}); nothing was stored, submit again`,
+        `the tenant's budget is spent, Postgres did not take the submissions to park them (${(cause as Error).message}) and Redis did not queue them (${(e as Error).message}); ${stored}`,
         { cause: e },
       );
     }

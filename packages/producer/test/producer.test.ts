@@ -201,6 +201,58 @@ describe('submitMany', () => {
   });
 });
 
+describe('submitMany, part of a batch not stored', () => {
+  test('answers BATCH_INCOMPLETE with the result of each stored request and the error of each other one', async () => {
+    // a role that may not write the offline queue: the overflowing tenant's part fails for real
+    const role = `rb_no_offline_${Math.random().toString(36).slice(2, 10)}`;
+    await sql.raw(`CREATE ROLE ${role} LOGIN`).execute(t.db);
+    await sql.raw(`GRANT USAGE ON SCHEMA attestor TO ${role}`).execute(t.db);
+    await sql
+      .raw(`GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA attestor TO ${role}`)
+      .execute(t.db);
+    await sql.raw(`REVOKE INSERT ON attestor.rekor_offline_queue FROM ${role}`).execute(t.db);
+    const url = new URL(t.url);
+    url.username = role;
+    const limited = createDb({ url: url.toString(), max: 2 });
+    try {
+      const prefix = uniquePrefix('prod-partial');
+      prefixes.push(prefix);
+      // room for two jobs: the first tenant's two fit, the second tenant's two overflow
+      const config = testConfig({
+        redis: { url: redisUrl(), keyPrefix: prefix },
+        offline: { maxQueueSize: 2 },
+      });
+      const producer = createRekorProducer({ config, redis, db: limited });
+      producers.push(producer);
+      const [a, b] = [tenant(), tenant()];
+      const requests = [
+        { tier: 'graph' as const, input: graphInput(a, 'a0') },
+        { tier: 'graph' as const, input: graphInput(a, 'a1') },
+        { tier: 'graph' as const, input: graphInput(b, 'b0') },
+        { tier: 'graph' as const, input: graphInput(b, 'b1') },
+      ];
+      const e = (await errorOf(producer.submitMany(requests))) as ProducerError;
+      expect(e).toBeInstanceOf(ProducerError);
+      expect(e.code).toBe('BATCH_INCOMPLETE');
+      expect(e.message).toContain('2 of 4 requests were not stored');
+      expect(e.results!.map((r) => r?.status)).toEqual(['queued', 'queued', undefined, undefined]);
+      expect(e.errors!.map((x) => (x as ProducerError | undefined)?.code)).toEqual([
+        undefined,
+        undefined,
+        'OFFLINE_QUEUE_UNAVAILABLE',
+        'OFFLINE_QUEUE_UNAVAILABLE',
+      ]);
+      const queues = createTierQueues({ redis, keys: createRedisKeys(prefix) });
+      expect(await queues.backlog('graph')).toBe(2);
+      await queues.close();
+    } finally {
+      await limited.destroy();
+      await sql.raw(`DROP OWNED BY ${role}`).execute(t.db);
+      await sql.raw(`DROP ROLE ${role}`).execute(t.db);
+    }
+  });
+});
+
 describe('a slow Postgres look-up', () => {
   test('does not spend the Redis time limit: the submission is queued, not sent to the offline queue', async () => {
     const prefix = uniquePrefix('prod-slowpg');
