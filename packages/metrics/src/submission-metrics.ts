@@ -31,7 +31,7 @@ export class SubmissionMetrics {
       () =>
         new Counter({
           name: METRIC_NAMES.submissionsTotal,
-          help: 'Submissions to Rekor by tier and outcome (created, duplicate, rejected, failed, offline).',
+          help: 'Outcomes of job runs by tier: created, duplicate, rejected (refused for good: by Rekor, or its input by the worker), failed, offline (a run that kept it offline; the same submission counts again when logged).',
           labelNames: ['tier', 'status'] as const,
           registers: [registry],
         }),
@@ -65,7 +65,7 @@ export class SubmissionMetrics {
       () =>
         new Counter({
           name: METRIC_NAMES.submissionErrorsTotal,
-          help: 'Failed requests to Rekor, by tier and reason (unreachable, retryable, rejected, frozen, invalid_response, timeout).',
+          help: 'Failed requests to Rekor, by tier and reason (unreachable, retryable, rate_limited, rejected, frozen, invalid_response, timeout).',
           labelNames: ['tier', 'reason'] as const,
           registers: [registry],
         }),
