@@ -1,10 +1,13 @@
-import { awaitReplicas, errorFields, TIERS, type Tier } from '@rekor-budget/core';
+import { awaitReplicas, errorFields, redactUrl, TIERS, type Tier } from '@rekor-budget/core';
 import type { OfflineReason } from '@rekor-budget/db';
 import { OfflineQueue, SUBMISSION_JOB, submissionJobOptions } from '@rekor-budget/queue';
 import type { Runtime } from '@rekor-budget/runtime';
 
 export interface DrainOptions {
-  runtime: Pick<Runtime, 'config' | 'logger' | 'redis' | 'keys' | 'db' | 'queues' | 'offline' | 'probeRekor'>;
+  runtime: Pick<
+    Runtime,
+    'config' | 'logger' | 'redis' | 'keys' | 'db' | 'queues' | 'offline' | 'probeRekor' | 'metrics'
+  >;
   /** Drain on a reachable Rekor even when `offline.drainOnConnect` is false (`rekor-budget drain`). */
   force?: boolean;
   /** Rows moved per transaction (one claim, one addBulk, one delete). @defaultValue 1000 */
@@ -74,7 +77,9 @@ export class Drainer {
     const moved: Record<Tier, number> = { graph: 0, edge: 0 };
     const heldBack: Record<Tier, number> = { graph: 0, edge: 0 };
     if (config.offline.airGapped) return { rekorUp: false, moved, heldBack };
-    const rekorUp = (await probeRekor()).state === 'reachable';
+    const probe = await probeRekor();
+    const rekorUp = probe.state === 'reachable';
+    this.options.runtime.metrics.rekorProbe(rekorUp, redactUrl(probe.serverUrl));
     if (!rekorUp) return { rekorUp, moved, heldBack };
     await redis.del(keys.rekorState);
     if (!config.offline.drainOnConnect && !this.options.force) return { rekorUp, moved, heldBack };

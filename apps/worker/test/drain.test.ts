@@ -98,3 +98,17 @@ test('two drains at once never move a row twice', async () => {
   expect(new Set(jobs.map((j) => j.data.contentDigest)).size).toBe(800);
   expect(await h.offlineRows()).toEqual([]);
 });
+
+test('each probe sets attestor_rekor_up: 0 while Rekor does not answer, 1 once it does', async () => {
+  h = await createHarness();
+  const up = async () =>
+    /^attestor_rekor_up\{log="([^"]+)"\} (\d+)$/m.exec(await h!.runtime.registry.metrics())?.slice(1);
+  // no probe yet: no sample, so no alert from a process that never probed
+  expect(await up()).toBeUndefined();
+  h.rekor.faults.set({ mode: 'offline' });
+  expect(await new Drainer({ runtime: h.runtime }).drainOnce()).toMatchObject({ rekorUp: false });
+  expect(await up()).toEqual([h.rekor.url, '0']);
+  h.rekor.faults.clear();
+  expect(await new Drainer({ runtime: h.runtime }).drainOnce()).toMatchObject({ rekorUp: true });
+  expect(await up()).toEqual([h.rekor.url, '1']);
+});

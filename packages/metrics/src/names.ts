@@ -11,6 +11,7 @@ export const METRIC_NAMES = {
   submissionErrorsTotal: 'attestor_rekor_submission_errors_total',
   edgeBundleTriggersTotal: 'attestor_rekor_edge_bundle_triggers_total',
   shardSwitchesTotal: 'attestor_rekor_shard_switches_total',
+  rekorUp: 'attestor_rekor_up',
 } as const;
 
 export type MetricName = (typeof METRIC_NAMES)[keyof typeof METRIC_NAMES];

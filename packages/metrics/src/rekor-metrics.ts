@@ -1,5 +1,5 @@
 import type { EdgeTrigger, Tier } from '@rekor-budget/core';
-import { Counter, register as globalRegistry, type Registry } from 'prom-client';
+import { Counter, Gauge, register as globalRegistry, type Registry } from 'prom-client';
 import { register } from './register';
 import { BudgetMetrics } from './budget-metrics';
 import { EdgeTriggerMetrics } from './edge-trigger-metrics';
@@ -105,6 +105,7 @@ export class RekorMetrics {
   private readonly submissions: SubmissionMetrics;
   private readonly edgeTriggers: EdgeTriggerMetrics;
   private readonly shardSwitches: Counter<'from' | 'to' | 'reason'>;
+  private readonly up: Gauge<'log'>;
 
   constructor(options: RekorMetricsOptions) {
     const o = { ...DEFAULTS, ...stripUndefined(options), registry: options.registry };
@@ -133,6 +134,23 @@ export class RekorMetrics {
           registers: [o.registry],
         }),
     );
+    this.up = register(
+      o.registry,
+      METRIC_NAMES.rekorUp,
+      () =>
+        new Gauge({
+          name: METRIC_NAMES.rekorUp,
+          help: 'Whether the log (log: its URL) answered the last probe of this process (the drain probes every offline.probeInterval): 1 or 0; absent before the first probe and on air-gapped sites.',
+          labelNames: ['log'] as const,
+          registers: [o.registry],
+        }),
+    );
+  }
+
+  /** The result of a probe of the log at `logUrl` (the drain's, every probe interval); only the last log probed keeps a series. */
+  rekorProbe(up: boolean, logUrl: string): void {
+    this.up.reset();
+    this.up.set({ log: logUrl }, up ? 1 : 0);
   }
 
   /** Count one submission outcome (`created`, `duplicate`, `rejected`, `failed`, `offline`). */

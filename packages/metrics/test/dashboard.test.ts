@@ -161,6 +161,7 @@ describe('Prometheus alert rules', () => {
     expect(alerts.map((a) => a.alert).sort()).toEqual([
       'RekorBudgetUtilizationHigh',
       'RekorOfflineQueueGrowing',
+      'RekorProbeFailing',
       'RekorQueueDepthHigh',
       'RekorRejectionsHigh',
       'RekorSubmissionsKeptRejected',

@@ -44,9 +44,10 @@ describe('RekorMetrics: names, labels and types', () => {
     attestor_rekor_submission_errors_total: { type: 'counter', labels: ['tier', 'reason'] },
     attestor_rekor_edge_bundle_triggers_total: { type: 'counter', labels: ['trigger'] },
     attestor_rekor_shard_switches_total: { type: 'counter', labels: ['from', 'to', 'reason'] },
+    attestor_rekor_up: { type: 'gauge', labels: ['log'] },
   };
 
-  it('registers exactly the ten metrics, with their types', async () => {
+  it('registers exactly the eleven metrics, with their types', async () => {
     const registry = new Registry();
     new RekorMetrics({ registry });
     const json = await metricsJson(registry);
@@ -75,6 +76,7 @@ describe('RekorMetrics: names, labels and types', () => {
     m.error('graph', 'unreachable');
     m.edgeBundleTriggered('cvss');
     m.shardSwitch('https://log2025-1.example', 'https://log2026-1.example', 'frozen');
+    m.rekorProbe(true, 'https://log2026-1.example');
     for (const [name, e] of Object.entries(EXPECTED)) {
       const metric = (await metricsJson(registry)).get(name)!;
       expect(metric.values.length).toBeGreaterThan(0);

@@ -76,6 +76,7 @@ describe('/metrics over HTTP', () => {
       attestor_rekor_submission_errors_total: 'counter',
       attestor_rekor_edge_bundle_triggers_total: 'counter',
       attestor_rekor_shard_switches_total: 'counter',
+      attestor_rekor_up: 'gauge',
     });
     for (const name of e.types.keys()) expect(e.help.get(name)).toBeTruthy();
 
