@@ -17,11 +17,14 @@ const children: ChildProcess[] = [];
 beforeAll(async () => {
   h = await createHarness();
 });
-afterAll(async () => {
-  const running = children.filter((c) => c.exitCode === null && c.signalCode === null);
+/** Every worker process a test started is gone before the next test (it would take that test's jobs). */
+afterEach(async () => {
+  const running = children.splice(0).filter((c) => c.exitCode === null && c.signalCode === null);
   const exited = running.map((c) => new Promise((r) => c.once('exit', r)));
   for (const c of running) c.kill('SIGKILL');
   await Promise.all(exited);
+});
+afterAll(async () => {
   await h.close();
 });
 
@@ -54,7 +57,7 @@ function startWorkerProcess(configFile: string): ChildProcess {
 }
 
 /** The harness's services as a worker process's attestor.yaml. */
-function writeConfig(name: string): string {
+function writeConfig(name: string, requestTimeout = '00:00:05'): string {
   const c = h.config;
   const configFile = join(tmpdir(), `rb-crash-${process.pid}-${name}.yaml`);
   writeFileSync(
@@ -68,7 +71,7 @@ function writeConfig(name: string): string {
           signing: { keyPath: c.signing.keyPath },
           retry: { maxAttempts: 3, initialDelay: '00:00:00.050', maxDelay: '00:00:00.200' },
           // a killed worker's content locks lapse after one request timeout and 15 s
-          requestTimeout: '00:00:05',
+          requestTimeout,
         },
       },
     }),
@@ -114,33 +117,41 @@ test('a worker killed with SIGKILL mid-batch: after a restart every job complete
 });
 
 test('jobs whose workers are killed twice mid-request are not failed: the third worker logs each once', async () => {
-  const configFile = writeConfig('twice');
+  // each request may take 30 s: a run stays active while Rekor does not answer
+  const configFile = writeConfig('twice', '00:00:30');
   const receiptsBefore = (await h.receipts()).length;
   const treeBefore = h.rekor.treeSize();
   // Rekor takes each POST into the log and never answers, nor any look-up
   h.rekor.faults.set({ mode: 'hang' });
   const tenant = randomUUID();
-  const ids: string[] = [];
+  const submitted: { jobId: string; contentDigest: string }[] = [];
   for (let i = 0; i < 3; i++) {
     const r = await h.producer.submitGraphAttestation(graphInput(tenant, `twice-${i}`));
     expect(r.status).toBe('queued');
-    ids.push(r.jobId);
+    submitted.push(r);
   }
-  const jobs = async () => Promise.all(ids.map((id) => h.queues.graph.getJob(id)));
-  /** Every job runs in a worker again after `n` stalls. */
-  const runningAfterStalls = (n: number) => async () =>
-    (await jobs()).every(
-      (j) => j !== undefined && (j.stalledCounter ?? 0) >= n && j.processedOn !== undefined,
-    ) && (await h.queues.graph.getActiveCount()) === ids.length;
+  const jobs = async () => Promise.all(submitted.map((x) => h.queues.graph.getJob(x.jobId)));
+  /** Every job running in a worker again after `n` stalls. */
+  const runningAfterStalls = (n: number) => async () => {
+    const all = await jobs();
+    if (!all.every((j) => j !== undefined && (j.stalledCounter ?? 0) >= n)) return false;
+    const states = await Promise.all(all.map((j) => j!.getState()));
+    return states.every((st) => st === 'active');
+  };
+  // a dead worker's content locks lapse (after a request timeout and 15 s): here at once
+  const locksLapse = () =>
+    Promise.all(submitted.map((x) => h.redis.del(h.runtime.keys.inflight(x.contentDigest))));
 
   const first = startWorkerProcess(configFile);
   // (the server's own count: its read API hangs as well)
   await waitFor(() => h.rekor.treeSize() === treeBefore + 3, 30_000, 'the three POSTs in the log');
   await kill(first);
-  // the second worker takes the stalled jobs over; its look-ups hang too
+  await locksLapse();
+  // the second worker takes the stalled jobs over; its look-ups hang
   const second = startWorkerProcess(configFile);
   await waitFor(runningAfterStalls(1), 60_000, 'the jobs running again after one stall');
   await kill(second);
+  await locksLapse();
 
   h.rekor.faults.clear();
   startWorkerProcess(configFile);
