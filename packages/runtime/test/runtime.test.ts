@@ -114,7 +114,10 @@ describe('createRuntime', () => {
     const redis = await startPrivateRedis({ durable: false });
     const config = s.config({ serverUrl: rekor.url });
     const rt = await createRuntime({
-      config: { ...config, redis: { ...config.redis, url: redis.url } },
+      config: {
+        ...config,
+        redis: { topology: 'single', url: redis.url, keyPrefix: s.prefix, requireDurable: false },
+      },
       name: 'rt-test',
     });
     try {
