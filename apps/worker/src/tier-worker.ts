@@ -1,5 +1,5 @@
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
-import { errorFields, type RedisConnection } from '@rekor-budget/core';
+import { createRepeatGate, errorFields, type RedisConnection } from '@rekor-budget/core';
 import { BACKOFF_STRATEGY, backoffDelayMs, type SubmissionJobData } from '@rekor-budget/queue';
 import { createProcessor, type JobResult } from './processor';
 import type { WorkerDeps } from './ports';
@@ -21,6 +21,9 @@ export interface TierWorkerOptions extends WorkerDeps {
    */
   lockDurationMs?: number;
 }
+
+/** The same worker error is logged at most this often. */
+const ERROR_REPEAT_MS = 30_000;
 
 /** Without a configured pace, a limiter this high never binds; it lets 429s pause the queue. */
 const UNBOUNDED_PACE = { max: 1_000_000, duration: 1000 };
@@ -85,6 +88,15 @@ export function createTierWorker(options: TierWorkerOptions): Worker<SubmissionJ
       'job stalled (its worker died, or lost Redis for longer than the lock); it runs again',
     ),
   );
-  worker.on('error', (err) => logger.error(errorFields(err), 'worker error'));
+  // BullMQ's loops fail every few milliseconds while Redis is away: one line per kind and 30 s
+  const repeats = createRepeatGate(ERROR_REPEAT_MS);
+  worker.on('error', (err) => {
+    const verdict = repeats(String((err as { code?: unknown }).code ?? err.message));
+    if (!verdict.pass) return;
+    logger.error(
+      { ...errorFields(err), ...(verdict.heldBack > 0 ? { repeatsHeldBack: verdict.heldBack } : {}) },
+      'worker error (while Redis is away BullMQ reconnects by itself and jobs wait; the same error is logged at most every 30 s)',
+    );
+  });
   return worker;
 }

@@ -3,8 +3,8 @@ export type { Tier, TierMode, TenantId, EdgeTrigger, Sha256Digest } from './doma
 export { receiptToJson } from './envelope';
 export type { KeyAlgorithm, DsseEnvelopeJson, SignedEnvelope, Receipt, ReceiptJson } from './envelope';
 
-export { silentLogger, errorFields } from './logger';
-export type { Logger, LogFn } from './logger';
+export { silentLogger, errorFields, createRepeatGate } from './logger';
+export type { Logger, LogFn, RepeatVerdict } from './logger';
 
 export { RekorBudgetError, ConfigError, InputError, SubmissionError } from './errors';
 export type { ConfigIssue, ConfigErrorCode, InputErrorCode, SubmissionErrorCode } from './errors';

@@ -38,3 +38,31 @@ export function errorFields(err: unknown): { error: { message: string; code?: st
   }
   return { error: { message: String(err) } };
 }
+
+/** What a repeat gate decides for one event. */
+export type RepeatVerdict = { pass: true; heldBack: number } | { pass: false };
+
+/**
+ * Keeps a storm of one error from flooding the log (a connection loop that
+ * fails every few milliseconds while Redis is away): the first event of a
+ * kind passes at once, then at most one per `windowMs`, telling how many it
+ * held back since the last one that passed.
+ */
+export function createRepeatGate(
+  windowMs: number,
+  clock: () => number = Date.now,
+): (kind: string) => RepeatVerdict {
+  const seen = new Map<string, { at: number; held: number }>();
+  return (kind) => {
+    const now = clock();
+    const last = seen.get(kind);
+    if (last && now >= last.at && now - last.at < windowMs) {
+      last.held++;
+      return { pass: false };
+    }
+    // a bounded memory of kinds: many distinct errors are few enough to log
+    if (!last && seen.size >= 100) seen.clear();
+    seen.set(kind, { at: now, held: 0 });
+    return { pass: true, heldBack: last?.held ?? 0 };
+  };
+}

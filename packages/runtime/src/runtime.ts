@@ -4,6 +4,7 @@ import {
   createRedisConnection,
   createRedisKeys,
   describeRedis,
+  createRepeatGate,
   errorFields,
   MINUTE_MS,
   redactUrl,
@@ -154,12 +155,21 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   const trust = await loadTrustDocuments(config);
   const keys = createRedisKeys(config.redis.keyPrefix, { topology: config.redis.topology });
   const redis = createRedisConnection(config.redis, REDIS_OPTIONS[options.redisMode ?? 'worker']);
-  redis.on('error', (e) =>
+  // a connection that retries fails every retry while Redis is away: one line per kind and 30 s
+  const repeats = createRepeatGate(30_000);
+  redis.on('error', (e: Error) => {
+    const verdict = repeats(String((e as { code?: unknown }).code ?? e.message));
+    if (!verdict.pass) return;
     logger.warn(
-      { component: 'redis', redis: describeRedis(config.redis), ...errorFields(e) },
-      'Redis connection error',
-    ),
-  );
+      {
+        component: 'redis',
+        redis: describeRedis(config.redis),
+        ...errorFields(e),
+        ...(verdict.heldBack > 0 ? { repeatsHeldBack: verdict.heldBack } : {}),
+      },
+      'Redis connection error (it reconnects by itself; the same error is logged at most every 30 s)',
+    );
+  });
   const db = createDb({
     url: config.database.url,
     applicationName: options.name,
