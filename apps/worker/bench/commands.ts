@@ -13,25 +13,18 @@
  * enough that nothing parks, rekor-local, a private Postgres.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 // BullMQ's scripts as it ships them (name and text), to name a script by its SHA1
 import * as bullmqScripts from 'bullmq/dist/cjs/scripts';
 import { Redis } from 'ioredis';
-import { stringify } from 'yaml';
-import { loadLuaScript, parseConfigObject } from '@rekor-budget/core';
-import { createRekorProducer } from '@rekor-budget/producer';
-import { writeKeyPair } from '@rekor-budget/rekor';
-import { startRekorLocal } from '@rekor-budget/rekor-local';
-import { createRuntime } from '@rekor-budget/runtime';
-import { graphInput, startPrivatePostgres, startPrivateRedis, waitFor } from '@rekor-budget/testing';
-import { arg, CLI, rawBullmqCommandsPerJob, spawnNode } from './support';
+import { loadLuaScript } from '@rekor-budget/core';
+import { graphInput, waitFor } from '@rekor-budget/testing';
+import { arg, CLI, rawBullmqCommandsPerJob, spawnNode, startBenchSystem } from './support';
 
 const JOBS = Number(arg('jobs', '500'));
 const PER_TENANT = Number(arg('per-tenant', '1'));
 const WARM_UP = 50;
-const PREFIX = 'bench';
 
 /** Script SHA1 -> who runs it and its name: BullMQ's scripts and rekor-budget's. */
 function scriptNames(): Map<string, { owner: 'BullMQ' | 'rekor-budget'; name: string }> {
@@ -96,34 +89,15 @@ function attribute(lines: { source: string; args: string[] }[]): Row[] {
 }
 
 async function main() {
-  const dir = mkdtempSync(join(tmpdir(), 'rb-commands-bench-'));
-  const redisServer = await startPrivateRedis({ durable: false });
-  const pg = await startPrivatePostgres();
-  const rekor = await startRekorLocal({ port: 0, dataDir: join(dir, 'log'), fsync: false });
-  const key = await writeKeyPair(join(dir, 'signing.pem'));
   // wide enough that no job of the run parks: the hour and a 10 s window both hold a tenant's jobs
   const hourly = Math.max(360, PER_TENANT * 2);
-  const rekorConfig = {
-    serverUrl: rekor.url,
-    redis: { url: redisServer.url, keyPrefix: PREFIX, requireDurable: false },
-    database: { url: pg.url },
-    signing: { keyPath: key.privateKeyPath },
+  const system = await startBenchSystem('commands', {
     budget: { hourlyLimit: hourly, burstLimit: hourly * 360, burstWindow: '00:00:10' },
-    requestTimeout: '00:00:05',
-  };
-  const configFile = join(dir, 'attestor.yaml');
-  writeFileSync(configFile, stringify({ attestor: { rekor: rekorConfig } }));
-  const config = parseConfigObject({ attestor: { rekor: rekorConfig } }, { source: 'bench', env: {} });
-  const runtime = await createRuntime({ config, name: 'rekor-budget-bench', dbPoolSize: 4 });
-  const producer = createRekorProducer({
-    config,
-    db: runtime.db,
-    budget: runtime.budget,
-    redisTimeoutMs: 10_000,
   });
-  const worker = spawnNode([CLI, 'worker', '--role', 'graph', '--config', configFile, '--no-metrics']);
+  const { runtime, producer } = system;
+  const worker = spawnNode([CLI, 'worker', '--role', 'graph', '--config', system.configFile, '--no-metrics']);
   worker.stdout?.resume();
-  const monitor = new Redis(redisServer.url);
+  const monitor = new Redis(system.redisUrl);
   try {
     // the first jobs load the scripts and open the connections: not measured
     for (let i = 0; i < WARM_UP; i++)
@@ -173,8 +147,8 @@ async function main() {
         (total('unknown') > 0 ? `, unknown scripts ${total('unknown').toFixed(1)}` : ''),
     );
     worker.kill('SIGTERM');
-    const admin = new Redis(redisServer.url);
-    const raw = await rawBullmqCommandsPerJob(admin, redisServer.url, 2_000);
+    const admin = new Redis(system.redisUrl);
+    const raw = await rawBullmqCommandsPerJob(admin, system.redisUrl, 2_000);
     await admin.quit();
     console.log(
       `baseline: raw BullMQ (Queue.add -> Worker, concurrency 8, no-op processor) on the same Redis: ${raw.toFixed(1)} per job; ` +
@@ -183,12 +157,7 @@ async function main() {
   } finally {
     worker.kill('SIGTERM');
     monitor.disconnect();
-    await producer.close();
-    await runtime.close();
-    await rekor.close();
-    await pg.destroy();
-    await redisServer.destroy();
-    rmSync(dir, { recursive: true, force: true });
+    await system.close();
   }
 }
 

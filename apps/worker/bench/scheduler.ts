@@ -15,24 +15,20 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { stringify } from 'yaml';
-import { parseConfigObject } from '@rekor-budget/core';
-import { createRekorProducer, type SubmitRequest } from '@rekor-budget/producer';
-import { writeKeyPair } from '@rekor-budget/rekor';
-import { startRekorLocal } from '@rekor-budget/rekor-local';
-import { createRuntime } from '@rekor-budget/runtime';
-import { graphInput, startPrivatePostgres, startPrivateRedis } from '@rekor-budget/testing';
-import { BASELINE_CONCURRENCY, commandStats, rawBullmqCommandsPerJob, sum, usedMemory } from './support';
+import type { SubmitRequest } from '@rekor-budget/producer';
+import { graphInput } from '@rekor-budget/testing';
+import {
+  arg,
+  BASELINE_CONCURRENCY,
+  CLI,
+  commandStats,
+  rawBullmqCommandsPerJob,
+  startBenchSystem,
+  sum,
+  usedMemory,
+} from './support';
 
-const args = process.argv.slice(2);
-const arg = (name: string, dflt: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1]! : dflt;
-};
 const BACKLOG = Number(arg('backlog', '1000000'));
 const TENANTS = Number(arg('tenants', '1000'));
 const SECONDS = Number(arg('seconds', '60'));
@@ -44,7 +40,6 @@ const BUDGET = {
   burstWindow: arg('burst-window', '00:00:10'),
 };
 const BATCH = 10_000;
-const CLI = join(__dirname, '..', '..', 'cli', 'bin', 'rekor-budget.js');
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const say = (line: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
@@ -54,33 +49,11 @@ const pct = (xs: number[], p: number) => {
 };
 
 async function main() {
-  const dir = mkdtempSync(join(tmpdir(), 'rb-sched-bench-'));
   say(`starting private Redis, private Postgres and rekor-local`);
-  const redisServer = await startPrivateRedis({ durable: false });
-  const pg = await startPrivatePostgres();
-  const rekor = await startRekorLocal({ port: 0, dataDir: join(dir, 'log'), fsync: false });
-  const key = await writeKeyPair(join(dir, 'signing.pem'));
+  const system = await startBenchSystem('sched', { budget: BUDGET, offline: { maxQueueSize: 1_000_000 } });
+  const { config, configFile, runtime, producer } = system;
   const children: ChildProcess[] = [];
-  const rekorConfig = {
-    serverUrl: rekor.url,
-    redis: { url: redisServer.url, keyPrefix: 'bench', requireDurable: false },
-    database: { url: pg.url },
-    signing: { keyPath: key.privateKeyPath },
-    budget: BUDGET,
-    requestTimeout: '00:00:05',
-    offline: { maxQueueSize: 1_000_000 },
-  };
-  const configFile = join(dir, 'attestor.yaml');
-  writeFileSync(configFile, stringify({ attestor: { rekor: rekorConfig } }));
-  const config = parseConfigObject({ attestor: { rekor: rekorConfig } }, { source: 'bench', env: {} });
-  const runtime = await createRuntime({ config, name: 'rekor-budget-bench', dbPoolSize: 4 });
-  const admin = new Redis(redisServer.url);
-  const producer = createRekorProducer({
-    config,
-    db: runtime.db,
-    budget: runtime.budget,
-    redisTimeoutMs: 10_000,
-  });
+  const admin = new Redis(system.redisUrl);
   try {
     say(
       `budget: ${BUDGET.hourlyLimit}/h, ${config.budget.burstWindowLimit} per ${config.budget.burstWindowMs / 1000} s; ` +
@@ -219,20 +192,15 @@ async function main() {
           }),
       ),
     );
-    const raw = await rawBullmqCommandsPerJob(admin, redisServer.url, 2_000);
+    const raw = await rawBullmqCommandsPerJob(admin, system.redisUrl, 2_000);
     console.log(
       `baseline: raw BullMQ (Queue.add -> Worker, concurrency ${BASELINE_CONCURRENCY}, no-op processor) on the same Redis: ` +
         `${raw.toFixed(1)} commands per job; rekor-budget's ${(calls / admitted).toFixed(1)} is ${(calls / admitted / raw).toFixed(2)}x`,
     );
   } finally {
     for (const c of children) c.kill('SIGTERM');
-    await producer.close();
     await admin.quit();
-    await runtime.close();
-    await rekor.close();
-    await pg.destroy();
-    await redisServer.destroy();
-    rmSync(dir, { recursive: true, force: true });
+    await system.close();
   }
 }
 

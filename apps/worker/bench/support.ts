@@ -1,9 +1,17 @@
 /** What the worker benchmarks share beside @rekor-budget/testing's: arguments, the CLI, a child process, Redis command counts and plain BullMQ's per job. */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { redisUrl } from '@rekor-budget/testing';
+import { stringify } from 'yaml';
+import { parseConfigObject, type RekorConfig } from '@rekor-budget/core';
+import { createRekorProducer, type RekorProducer } from '@rekor-budget/producer';
+import { writeKeyPair } from '@rekor-budget/rekor';
+import { startRekorLocal } from '@rekor-budget/rekor-local';
+import { createRuntime, type Runtime } from '@rekor-budget/runtime';
+import { redisUrl, startPrivatePostgres, startPrivateRedis } from '@rekor-budget/testing';
 
 export const REDIS_URL = redisUrl();
 export const CLI = join(__dirname, '..', '..', 'cli', 'bin', 'rekor-budget.js');
@@ -69,4 +77,64 @@ export async function rawBullmqCommandsPerJob(admin: Redis, url: string, n: numb
   await workerConnection.quit();
   await connection.quit();
   return perJob;
+}
+
+/** A whole system of private parts for a benchmark, and its producer. */
+export interface BenchSystem {
+  /** The private Redis's URL (for admin connections, MONITOR, the baseline). */
+  redisUrl: string;
+  /** The attestor.yaml worker processes are started with. */
+  configFile: string;
+  config: RekorConfig;
+  runtime: Runtime;
+  /** A producer that holds budget units for what it queues. */
+  producer: RekorProducer;
+  /** Stops everything and removes the working directory. */
+  close(): Promise<void>;
+}
+
+/**
+ * A private Redis, a private Postgres, rekor-local and a signing key in a
+ * temporary directory, the attestor.yaml for worker processes (`rekor` keys
+ * added to the ones that point at those parts), the runtime and a producer.
+ */
+export async function startBenchSystem(label: string, rekor: Record<string, unknown>): Promise<BenchSystem> {
+  const dir = mkdtempSync(join(tmpdir(), `rb-${label}-bench-`));
+  const redisServer = await startPrivateRedis({ durable: false });
+  const pg = await startPrivatePostgres();
+  const rekorLocal = await startRekorLocal({ port: 0, dataDir: join(dir, 'log'), fsync: false });
+  const key = await writeKeyPair(join(dir, 'signing.pem'));
+  const rekorConfig = {
+    serverUrl: rekorLocal.url,
+    redis: { url: redisServer.url, keyPrefix: 'bench', requireDurable: false },
+    database: { url: pg.url },
+    signing: { keyPath: key.privateKeyPath },
+    requestTimeout: '00:00:05',
+    ...rekor,
+  };
+  const configFile = join(dir, 'attestor.yaml');
+  writeFileSync(configFile, stringify({ attestor: { rekor: rekorConfig } }));
+  const config = parseConfigObject({ attestor: { rekor: rekorConfig } }, { source: 'bench', env: {} });
+  const runtime = await createRuntime({ config, name: 'rekor-budget-bench', dbPoolSize: 4 });
+  const producer = createRekorProducer({
+    config,
+    db: runtime.db,
+    budget: runtime.budget,
+    redisTimeoutMs: 10_000,
+  });
+  return {
+    redisUrl: redisServer.url,
+    configFile,
+    config,
+    runtime,
+    producer,
+    async close() {
+      await producer.close();
+      await runtime.close();
+      await rekorLocal.close();
+      await pg.destroy();
+      await redisServer.destroy();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
