@@ -157,13 +157,15 @@ export function createProcessor(ctx: ProcessorContext) {
     const data = job.data;
     if (config.offline.airGapped) {
       const envelope = await signedOrRejected(data);
-      if ('status' in envelope) return envelope;
-      return toOffline({ ...data, envelope }, 'air_gapped');
+      const result = 'status' in envelope ? envelope : await toOffline({ ...data, envelope }, 'air_gapped');
+      await letGo(job);
+      return result;
     }
 
     if ((await redis.get(keys.rekorState)) === 'offline') {
       await offline.add(data, 'rekor_unreachable', { takeOver: true });
       metrics.submission(tier, 'offline');
+      await letGo(job);
       return { status: 'offline', reason: 'rekor_offline' };
     }
 
@@ -207,6 +209,7 @@ export function createProcessor(ctx: ProcessorContext) {
     ]);
     if (logged !== undefined) {
       metrics.submission(tier, 'duplicate');
+      await letGo(job);
       return { status: 'already_logged' };
     }
     // A released job spends the unit the scheduler holds for it (its job id names the hold).
@@ -246,6 +249,26 @@ export function createProcessor(ctx: ProcessorContext) {
       return await settle(job, outcome, envelope, decision.unitId);
     } finally {
       if (!sent) await giveBack(tenantId, decision.unitId, decision.atMs);
+    }
+  }
+
+  /**
+   * A job that ends before it asks the budget (its content logged already,
+   * Rekor marked offline, an air-gapped site) lets go of the unit the
+   * scheduler or the producer may hold for it: the tenant's parked jobs take
+   * it now rather than when the hold expires. A failure here costs only that
+   * wait, so it is logged and the job's outcome stands.
+   */
+  async function letGo(job: Job<SubmissionJobData>): Promise<void> {
+    if (job.id === undefined) return;
+    const tenantId = job.data.input.tenantId;
+    try {
+      if (await budget.release(tenantId, tier, job.id)) await lanes.wake(tier, tenantId, clock());
+    } catch (e) {
+      log.warn(
+        { jobId: job.id, tenantId, ...errorFields(e) },
+        'the unit held for the job was not let go; it frees when the hold expires',
+      );
     }
   }
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { contentDigest, validateGraphInput, type Submission } from '@rekor-budget/core';
 import { createRekorProducer, type RekorProducer } from '@rekor-budget/producer';
 import { createEnvelopeStore } from '@rekor-budget/queue';
-import { buildStatement, signEnvelope } from '@rekor-budget/rekor';
+import { buildStatement, receiptFromOutcome, signEnvelope } from '@rekor-budget/rekor';
 import type { RoundReport } from '@rekor-budget/worker';
 import { createHarness, graphInput, waitFor, type Harness } from './harness';
 
@@ -136,6 +136,45 @@ describe('tenant-fair scheduler on real Redis, Postgres and rekor-local', () => 
     // the window is full again: the last job sleeps until it frees
     await waitFor(laneAsleep, 10_000, 'the lane to sleep again');
     expect(await harness.parked(a)).toBe(1);
+  });
+
+  test('a queued job whose content another copy logged lets go of its held unit: a parked job takes it at once', async () => {
+    h = await createHarness();
+    const harness = h;
+    const a = randomUUID();
+    // 32 of the burst window's 33 units spent: the first job holds the last one, two park
+    for (let i = 0; i < 32; i++)
+      expect((await harness.runtime.budget.tryConsume(a, 'graph')).admitted).toBe(true);
+    const [first, ...waiting] = await harness
+      .budgetedProducer()
+      .submitMany([
+        { tier: 'graph', input: graphInput(a, 'logged-by-a-copy') },
+        ...graphJobs(a, 2, 'waiting'),
+      ]);
+    expect(first!.parked).toBeUndefined();
+    expect(waiting.every((r) => r.parked === true)).toBe(true);
+    // another copy of the first content (a kit logged elsewhere) reached the log and its receipt is stored
+    const input = validateGraphInput(graphInput(a, 'logged-by-a-copy'));
+    const s: Submission = { version: 1, tier: 'graph', contentDigest: contentDigest('graph', input), input };
+    const outcome = await harness.runtime.client.submit(signEnvelope(buildStatement(s), harness.signer));
+    if (outcome.kind !== 'created') throw new Error(`rekor-local answered ${outcome.kind}`);
+    expect(
+      await harness.runtime.receipts.save(
+        receiptFromOutcome(outcome, { tenantId: a, tier: 'graph', contentDigest: s.contentDigest }),
+      ),
+    ).toBe(true);
+    const laneAsleep = async () =>
+      ((await harness.runtime.lanes.list('graph'))[0]?.nextCheckAt ?? 0) > harness.clock() + 9 * 60_000;
+    harness.startScheduler('graph');
+    await waitFor(laneAsleep, 10_000, 'the lane to sleep');
+    harness.startWorker('graph');
+    // the first job ends already_logged without spending its hold; one parked job takes the unit now
+    await waitFor(async () => (await harness.receipts()).length === 2, 30_000, 'two receipts');
+    const done = await harness.queues.graph.getCompleted();
+    expect(done.map((j) => j.returnvalue.status).sort()).toEqual(['already_logged', 'created']);
+    expect(await harness.parked(a)).toBe(1);
+    expect(await harness.redis.zcard(harness.runtime.keys.budgetHolds(a, 'graph'))).toBe(0);
+    expect(await harness.treeSize()).toBe(2);
   });
 
   test("a fresh tenant's job is admitted within one scheduling round while another tenant's backlog wakes", async () => {

@@ -70,6 +70,13 @@ export interface Budget {
    */
   hold(tenantId: string, tier: Tier, jobIds: readonly string[]): Promise<HoldResult>;
   /**
+   * Lets go of the unit held for a released job that will not spend it (its
+   * content was logged already, or it went to the offline queue), so the
+   * tenant's next job may take it now rather than when the hold expires.
+   * Resolves `true` when the job held a unit.
+   */
+  release(tenantId: string, tier: Tier, jobId: string): Promise<boolean>;
+  /**
    * When a job with `ahead` jobs of the tenant before it may get a unit (ms,
    * budget clock), if nothing else is spent meanwhile.
    */
@@ -241,6 +248,20 @@ export function createBudget(options: BudgetOptions): Budget {
       }
       const reply = (await run('hold', k, [nowArg(), '', holdMs, ...windowArgs(ws), ...jobIds])) as number[];
       return { atMs: Number(reply[0]), held: Number(reply[1]), free: Number(reply[2]) };
+    },
+
+    async release(tenantId, tier, jobId) {
+      const k = tierKeys(tenantId, tier);
+      if (typeof jobId !== 'string' || !JOB_ID_RE.test(jobId)) {
+        throw new BudgetError('INVALID_JOB_ID', `${JSON.stringify(jobId)} is not a job id`);
+      }
+      try {
+        return (await redis.zrem(k[1]!, jobId)) > 0;
+      } catch (cause) {
+        throw new BudgetError('BUDGET_UNAVAILABLE', `Redis did not release the hold: ${String(cause)}`, {
+          cause,
+        });
+      }
     },
 
     async estimate(tenantId, tier, ahead) {

@@ -227,6 +227,21 @@ describe('createBudget', () => {
     expect((await short.tryConsume(t, 'graph')).admitted).toBe(true);
   });
 
+  test('a released hold frees its unit at once; releasing again or an unknown job changes nothing', async () => {
+    const t = tenant();
+    for (let i = 0; i < 32; i++) await budget.tryConsume(t, 'graph');
+    expect((await budget.hold(t, 'graph', ['done'])).held).toBe(1);
+    expect((await budget.tryConsume(t, 'graph')).admitted).toBe(false);
+    expect(await budget.release(t, 'graph', 'done')).toBe(true);
+    expect(await budget.release(t, 'graph', 'done')).toBe(false);
+    expect(await budget.release(t, 'graph', 'never-held')).toBe(false);
+    // the released job no longer holds anything: its unit went to the next comer
+    expect((await budget.tryConsume(t, 'graph')).admitted).toBe(true);
+    expect((await budget.tryConsume(t, 'graph', 'done')).admitted).toBe(false);
+    await expect(budget.release(t, 'graph', 'a:b')).rejects.toMatchObject({ code: 'INVALID_JOB_ID' });
+    await expect(budget.release(t, 'nope' as never, 'x')).rejects.toMatchObject({ code: 'INVALID_TIER' });
+  });
+
   test('without an injected clock the scripts stamp units with Redis TIME', async () => {
     const t = tenant();
     const onRedis = createBudget({ redis, keys: keysOf(), limits: limits() });
