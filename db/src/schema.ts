@@ -20,7 +20,9 @@ export type OfflineReason =
   /** Rekor answered 5xx through every attempt. */
   | 'rekor_error'
   /** Rekor never answered a request it was sent, through every attempt. */
-  | 'rekor_timeout';
+  | 'rekor_timeout'
+  /** The timestamp authority failed through every attempt; nothing was sent to the log. */
+  | 'timestamp_unavailable';
 
 /** `attestor.rekor_offline_queue`: submissions waiting outside Redis. */
 export interface RekorOfflineQueueTable {

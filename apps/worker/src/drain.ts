@@ -34,6 +34,7 @@ const CONNECTIVITY: OfflineReason[] = [
   'redis_unavailable',
   'rekor_error',
   'rekor_timeout',
+  'timestamp_unavailable',
 ];
 
 /**

@@ -352,6 +352,14 @@ export function createProcessor(ctx: ProcessorContext) {
       case 'frozen':
         metrics.error(tier, 'frozen');
         return reject(data, 'frozen', outcome.message, envelope, outcome.status);
+      case 'timestamp_failed': {
+        // the timestamp comes before the POST: nothing reached the log, the unit is given back
+        await giveBack(tenantId, unitId, clock());
+        metrics.error(tier, 'timestamp');
+        if (!lastAttempt) throw new Error(`${outcome.message}; nothing was sent to the log`);
+        // every attempt met a failing TSA: kept offline, the drain replays it
+        return toOffline(data, 'timestamp_unavailable');
+      }
       case 'invalid_response':
         metrics.error(tier, 'invalid_response');
         return reject(

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Worker } from 'bullmq';
@@ -276,6 +278,76 @@ describe('the pipeline against Rekor v2 (rekor-local --api v2, as rekor-tiles se
         verified: true,
         logIndex: receipt.logIndex,
       });
+    }
+  });
+
+  test('a failing timestamp authority spends no budget: each attempt gives its unit back, the jobs wait offline, and are logged once it answers', async () => {
+    // the TSA in front of the log's own: answers 503 while `failing`, else passes the request on
+    let failing = true;
+    let target = '';
+    const tsa = createServer((req, res) => {
+      const body: Buffer[] = [];
+      req.on('data', (c: Buffer) => body.push(c));
+      req.on('end', () => {
+        if (failing) {
+          res.writeHead(503).end('timestamp authority unavailable');
+          return;
+        }
+        void fetch(target, {
+          method: 'POST',
+          headers: { 'content-type': String(req.headers['content-type']) },
+          body: Buffer.concat(body),
+        })
+          .then(async (r) => res.writeHead(r.status).end(Buffer.from(await r.arrayBuffer())))
+          .catch(() => res.writeHead(502).end());
+      });
+    });
+    await new Promise<void>((resolve) => tsa.listen(0, '127.0.0.1', resolve));
+    try {
+      run = await startRun(1, ([log]) => {
+        target = `${log!.url}/api/v1/timestamp`;
+        return {
+          serverUrl: log!.url,
+          apiVersion: 2,
+          timestampAuthority: {
+            url: `http://127.0.0.1:${(tsa.address() as AddressInfo).port}/api/v1/timestamp`,
+          },
+        };
+      });
+      const r = run;
+      const [log] = r.logs;
+      const tenant = randomUUID();
+      const fresh = await r.runtime.budget.peek(tenant, 'graph');
+      r.startWorker();
+      const digests = await submit(r, tenant, 'tsa-down', 3);
+      // three attempts each, then the offline queue
+      await waitFor(
+        async () =>
+          (await r.runtime.offline.list()).filter((x) => x.reason === 'timestamp_unavailable').length === 3,
+        30_000,
+        'three offline rows (timestamp_unavailable)',
+      );
+      // every attempt gave its unit back: the tenant's budget is as it was
+      expect((await r.runtime.budget.peek(tenant, 'graph')).remaining).toEqual(fresh.remaining);
+      const errors = (await r.runtime.registry.getMetricsAsJSON()).find(
+        (m) => m.name === 'attestor_rekor_submission_errors_total',
+      );
+      expect(errors?.values).toContainEqual(
+        expect.objectContaining({ value: 9, labels: expect.objectContaining({ reason: 'timestamp' }) }),
+      );
+      expect(await checkpointSize(log!, combinedRoot(r.logs))).toBe(0);
+      expect(await new RejectedStore(r.runtime.db).list()).toHaveLength(0);
+
+      failing = false;
+      expect(await r.drainer().drainOnce()).toMatchObject({ rekorUp: true, moved: { graph: 3, edge: 0 } });
+      await waitFor(async () => (await r.runtime.receipts.count()) === 3, 30_000, 'three receipts');
+      const receipts = await r.runtime.receipts.list({ limit: null });
+      expect(receipts.map((x) => x.contentDigest).sort()).toEqual([...digests].sort());
+      expect(await checkpointSize(log!, combinedRoot(r.logs))).toBe(3);
+      expect(await r.runtime.offline.list()).toHaveLength(0);
+    } finally {
+      tsa.closeAllConnections();
+      tsa.close();
     }
   });
 });

@@ -3,6 +3,7 @@ import * as m0001 from './0001_attestor_schema';
 import * as m0002 from './0002_envelopes_and_rejections';
 import * as m0003 from './0003_offline_drain_order';
 import * as m0004 from './0004_parked_submissions';
+import * as m0005 from './0005_timestamp_unavailable';
 
 /**
  * Every migration, in order. Append only: never edit or reorder an entry
@@ -13,4 +14,5 @@ export const migrations: Record<string, Migration> = {
   '0002_envelopes_and_rejections': m0002,
   '0003_offline_drain_order': m0003,
   '0004_parked_submissions': m0004,
+  '0005_timestamp_unavailable': m0005,
 };

@@ -46,7 +46,8 @@ export type RejectionReason = (typeof REJECTION_REASONS)[number];
  * Why a request to Rekor failed, for `..._errors_total{reason}`: `unreachable`
  * (connection refused, DNS), `retryable` (5xx), `rate_limited` (429), `rejected` (400/413/422),
  * `frozen` (405 from a frozen v2 shard), `invalid_response` (a 2xx answer that
- * is not what the API describes), `timeout`, `other`.
+ * is not what the API describes), `timeout`, `timestamp` (the timestamp authority
+ * failed: nothing was sent to the log), `other`.
  */
 export const ERROR_REASONS = [
   'unreachable',
@@ -56,6 +57,7 @@ export const ERROR_REASONS = [
   'frozen',
   'invalid_response',
   'timeout',
+  'timestamp',
   OTHER,
 ] as const;
 export type ErrorReason = (typeof ERROR_REASONS)[number];

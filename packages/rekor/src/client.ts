@@ -1,5 +1,5 @@
 import { entryRef, tlogEntryFromV1, tlogEntryFromV2, toBundleJson } from './bundle';
-import { classifyFailure } from './classify';
+import { classifyFailure, transportCode } from './classify';
 import { dsseEntryV1, dsseRequestV2, intotoEntryV1 } from './entries';
 import type { SignedEnvelope } from '@rekor-budget/core';
 import { assertSignedEnvelope } from './envelope';
@@ -16,14 +16,33 @@ import { openCheckpoint, trustedLogs } from './checkpoint';
 import { TimestampClient } from './external/tsa';
 import { entryFromTiles } from './tiles';
 
-/** An HTTP error of the TSA, its message naming the TSA (so it is not read as the log's). */
-function tsaFailure(err: unknown, url: string): unknown {
-  if (!(err instanceof HTTPError)) return err;
-  return new HTTPError(
-    err.status,
-    err.headers,
-    `the timestamp authority at ${url} answered HTTP ${err.status}${err.serverMessage ? `: ${err.serverMessage}` : ''}`,
-  );
+/**
+ * A failure of the timestamp authority, which comes before anything is sent
+ * to the log: never read as the log's answer (a TSA 4xx does not reject the
+ * entry, its 429 does not pause the log, its 405 is no frozen shard).
+ */
+function tsaFailure(err: unknown, logUrl: string, tsaUrl: string): SubmitOutcome {
+  if (err instanceof HTTPError) {
+    const detail = err.serverMessage ? `: ${err.serverMessage}` : '';
+    return {
+      kind: 'timestamp_failed',
+      logUrl,
+      tsaUrl,
+      status: err.status,
+      message: `the timestamp authority at ${tsaUrl} answered HTTP ${err.status}${detail}`,
+    };
+  }
+  const { code } = transportCode(err);
+  return {
+    kind: 'timestamp_failed',
+    logUrl,
+    tsaUrl,
+    code,
+    message:
+      code === 'UNKNOWN'
+        ? `the timestamp authority at ${tsaUrl} failed: ${err instanceof Error ? err.message : String(err)}`
+        : `the timestamp authority at ${tsaUrl} did not answer (${code})`,
+  };
 }
 
 /** A v2 entry read back must be this envelope's: its payload hash is the payload's. */
@@ -291,12 +310,12 @@ export function createRekorClient(options: RekorClientOptions): RekorClient {
     async submit(signed) {
       assertSignedEnvelope(signed);
       // the timestamp first (of the signature, so it is the same for any copy): a v2
-      // entry without one would verify nowhere; a TSA failure is classified as the TSA's
+      // entry without one would verify nowhere; a TSA failure sends nothing to the log
       let stamps: Buffer[];
       try {
         stamps = await timestamps(signed);
       } catch (err) {
-        return classifyFailure(tsaFailure(err, options.timestampAuthorityUrl!), logUrl, 1, now());
+        return tsaFailure(err, logUrl, options.timestampAuthorityUrl!);
       }
       return apiVersion === 2 ? submitV2(signed, stamps) : submitV1(signed, stamps);
     },

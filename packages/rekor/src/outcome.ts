@@ -25,6 +25,9 @@ export interface LogEntryRef {
  * - `invalid_response`: the log answered 2xx with something that is not what
  *   its API describes (not a log entry, not JSON). Never retried: each retry
  *   would spend budget on a log that answers so; `message` says what was wrong.
+ * - `timestamp_failed`: the timestamp authority (`tsaUrl`) failed or refused
+ *   before anything was sent to the log (`status` of its HTTP answer, or the
+ *   transport `code`): try again later; the log has not seen the request.
  */
 export type SubmitOutcome =
   | { kind: 'created'; logUrl: string; entry: LogEntryRef; bundle: SerializedBundle }
@@ -34,7 +37,15 @@ export type SubmitOutcome =
   | { kind: 'unreachable'; logUrl: string; code: string; message: string }
   | { kind: 'rejected'; logUrl: string; status: number; message: string }
   | { kind: 'frozen'; logUrl: string; status: 405; message: string }
-  | { kind: 'invalid_response'; logUrl: string; status?: number; message: string };
+  | { kind: 'invalid_response'; logUrl: string; status?: number; message: string }
+  | {
+      kind: 'timestamp_failed';
+      logUrl: string;
+      tsaUrl: string;
+      status?: number;
+      code?: string;
+      message: string;
+    };
 
 export type SubmitOutcomeKind = SubmitOutcome['kind'];
 
@@ -48,6 +59,7 @@ export const SUBMIT_OUTCOME_KINDS: readonly SubmitOutcomeKind[] = [
   'rejected',
   'frozen',
   'invalid_response',
+  'timestamp_failed',
 ];
 
 /**

@@ -1,4 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -219,6 +221,38 @@ describe('submit to rekor-local (Rekor v2 API)', () => {
     expect(outcome).toMatchObject({ kind: 'frozen', status: 405 });
     if (outcome.kind === 'frozen') expect(outcome.message).toContain('serverUrl');
     expect((await client.logInfo()).treeSize).toBe(before);
+  });
+
+  test("a failing timestamp authority sends nothing to the log: timestamp_failed, never read as the log's answer", async () => {
+    // a TSA that answers every request with the status it is given
+    let status = 503;
+    const tsa = createServer((req, res) => {
+      req.resume();
+      res.writeHead(status, { 'content-type': 'text/plain', 'retry-after': '30' });
+      res.end(`tsa says ${status}`);
+    });
+    await new Promise<void>((resolve) => tsa.listen(0, '127.0.0.1', resolve));
+    const tsaUrl = `http://127.0.0.1:${(tsa.address() as AddressInfo).port}/api/v1/timestamp`;
+    try {
+      const v2 = clientFor({ ...v2Options(), timestampAuthorityUrl: tsaUrl });
+      const before = (await client.logInfo()).treeSize;
+      // a 429 does not pause the log, a 4xx does not reject the entry, a 405 is no frozen shard
+      for (status of [503, 429, 400, 405]) {
+        const outcome = await v2.submit(freshEnvelope());
+        expect(outcome).toMatchObject({ kind: 'timestamp_failed', tsaUrl, status, logUrl: server.url });
+        if (outcome.kind === 'timestamp_failed') expect(outcome.message).toContain(tsaUrl);
+      }
+      tsa.closeAllConnections();
+      await new Promise<void>((resolve) => tsa.close(() => resolve()));
+      // nobody listens there now: connection refused (a client without a pooled connection to it)
+      const refused = await clientFor({ ...v2Options(), timestampAuthorityUrl: tsaUrl }).submit(
+        freshEnvelope(),
+      );
+      expect(refused).toMatchObject({ kind: 'timestamp_failed', tsaUrl, code: 'ECONNREFUSED' });
+      expect((await client.logInfo()).treeSize).toBe(before);
+    } finally {
+      tsa.close();
+    }
   });
 
   test('Ed25519 keys work over v2 too', async () => {
