@@ -136,6 +136,20 @@ describe('Lua scripts', () => {
       expect(((await script('consume')(k, [T + 2, 'a', '', ...w])) as number[])[0]).toBe(1);
       expect(await redis.zrange(k[1]!, 0, -1)).toEqual(['b']);
     });
+
+    test("an expired hold is not its holder's unit, beside another job's live hold: no over-admission", async () => {
+      const k = units();
+      const w = [1, DAY, 2];
+      expect(((await script('consume')(k, [T, '', '', ...w])) as number[])[0]).toBe(1);
+      // one unit spent and one live hold of another job fill the cap of 2; the caller's
+      // hold expired a moment ago (nobody trimmed it yet)
+      await redis.zadd(k[1]!, T + 5000, 'other', T + 9, 'late');
+      expect(((await script('consume')(k, [T + 10, 'late', '', ...w])) as number[])[0]).toBe(0);
+      // the expired hold is gone, the live one stays for its job, who is admitted
+      expect(await redis.zrange(k[1]!, 0, -1)).toEqual(['other']);
+      expect(((await script('consume')(k, [T + 11, 'other', '', ...w])) as number[])[0]).toBe(1);
+      expect(await redis.exists(k[1]!)).toBe(0);
+    });
   });
 
   describe('refund', () => {
@@ -149,14 +163,17 @@ describe('Lua scripts', () => {
     });
   });
 
-  test('touch (one key): marks tenants active, never moves one back, drops those idle past the retention', async () => {
+  test('touch (one key): marks tenants active, never moves one back, drops those idle past the retention as the set grows', async () => {
     const k = [key('active')];
     expect(await script('touch')(k, [T, 'a', DAY])).toBe(1);
-    expect(await script('touch')(k, [T + 1, 'b', DAY])).toBe(2);
-    expect(await script('touch')(k, [T - 5, 'b', DAY])).toBe(2);
+    expect(await script('touch')(k, [T + 1, 'b', DAY])).toBe(1);
+    expect(await script('touch')(k, [T - 5, 'b', DAY])).toBe(0);
     expect(await redis.zscore(k[0]!, 'b')).toBe(String(T + 1));
+    // a known tenant moves forward only; the idle ones go once a new tenant comes
+    expect(await script('touch')(k, [T + DAY + 1, 'b', DAY])).toBe(0);
+    expect(await redis.zrange(k[0]!, 0, -1)).toEqual(['a', 'b']);
     expect(await script('touch')(k, [T + DAY + 1, 'c', DAY])).toBe(1);
-    expect(await redis.zrange(k[0]!, 0, -1)).toEqual(['c']);
+    expect(await redis.zrange(k[0]!, 0, -1)).toEqual(['b', 'c']);
     expect(await redis.pttl(k[0]!)).toBeGreaterThan(DAY - 60_000);
   });
 });

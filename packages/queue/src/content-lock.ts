@@ -28,7 +28,10 @@ export function createContentLock(redis: Redis | Cluster, keys: RedisKeys): Cont
   });
   return {
     async acquire(contentDigest, owner, lifetimeMs) {
-      return (await script('lock-acquire')([keys.inflight(contentDigest)], [owner, lifetimeMs])) === 1;
+      const key = keys.inflight(contentDigest);
+      // a free content (nearly always): one SET; a held one: is it this owner's?
+      if ((await redis.set(key, owner, 'PX', lifetimeMs, 'NX')) === 'OK') return true;
+      return (await script('lock-acquire')([key], [owner, lifetimeMs])) === 1;
     },
     async confirm(contentDigest, owner, lifetimeMs) {
       return (await script('lock-extend')([keys.inflight(contentDigest)], [owner, lifetimeMs])) === 1;

@@ -106,7 +106,19 @@ export function createLanes(redis: Redis | Cluster, keys: RedisKeys): Lanes {
     async count(tier, field, deltas) {
       const args: (string | number)[] = [];
       for (const [tenantId, n] of deltas) if (n !== 0) args.push(`${field}:${id(tenantId)}`, n);
-      if (args.length > 0) await script('tally')([keys.schedulerTally(tier)], args);
+      if (args.length === 0) return;
+      const key = keys.schedulerTally(tier);
+      if (args.some((x, i) => i % 2 === 1 && (x as number) < 0)) {
+        // a tally may reach 0: the script removes it, so the hash holds only tenants with work
+        await script('tally')([key], args);
+      } else if (args.length === 2) {
+        await redis.hincrby(key, args[0] as string, args[1] as number);
+      } else {
+        const pipeline = redis.pipeline();
+        for (let i = 0; i < args.length; i += 2)
+          pipeline.hincrby(key, args[i] as string, args[i + 1] as number);
+        for (const [err] of (await pipeline.exec()) ?? []) if (err) throw err;
+      }
     },
     async tallies(tier, tenantIds) {
       const out = new Map<string, TenantTally>();

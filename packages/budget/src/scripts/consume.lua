@@ -22,13 +22,16 @@
 local now = clockNow(ARGV[1])
 local ws, longest, widest = readWindows()
 local holder = ARGV[2]
-local holds = liveHolds(KEYS[2], now, true)
-local mine = holds > 0 and holder ~= '' and redis.call('ZSCORE', KEYS[2], holder)
+-- counted, not trimmed: hold.lua drops expired holds, and the set expires with its last hold
+local holds = liveHolds(KEYS[2], now, false)
+local held = holds > 0 and holder ~= '' and redis.call('ZSCORE', KEYS[2], holder)
+-- the caller's own hold counts for it only while live (an expired one is not in `holds`)
+local mine = held and tonumber(held) > now
 local extra = holds
 if mine then extra = holds - 1 end
 local out = checkAll(ws, KEYS[1], now, extra)
 local member = -1
-if mine then redis.call('ZREM', KEYS[2], holder) end
+if held then redis.call('ZREM', KEYS[2], holder) end
 if out[1] == 1 then
   member = spend(KEYS[1], now, longest, widest)
   for i = 1, #ws do out[2 * i] = out[2 * i] + 1 end
