@@ -133,7 +133,13 @@ export function createProcessor(ctx: ProcessorContext) {
 
   return async function process(job: Job<SubmissionJobData>, token?: string): Promise<JobResult> {
     // what the producer would have made of this input, or refused: never signed
-    checkJob(job.data);
+    try {
+      checkJob(job.data);
+    } catch (e) {
+      // refused for good: a unit held for it goes to the tenant's next job now
+      await letGo(job);
+      throw e;
+    }
     try {
       return await run(job, token);
     } catch (e) {

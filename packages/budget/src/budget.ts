@@ -73,7 +73,7 @@ export interface Budget {
    * Lets go of the unit held for a released job that will not spend it (its
    * content was logged already, or it went to the offline queue), so the
    * tenant's next job may take it now rather than when the hold expires.
-   * Resolves `true` when the job held a unit.
+   * Resolves `true` when the job held a live unit (an expired hold freed nothing).
    */
   release(tenantId: string, tier: Tier, jobId: string): Promise<boolean>;
   /**
@@ -255,13 +255,7 @@ export function createBudget(options: BudgetOptions): Budget {
       if (typeof jobId !== 'string' || !JOB_ID_RE.test(jobId)) {
         throw new BudgetError('INVALID_JOB_ID', `${JSON.stringify(jobId)} is not a job id`);
       }
-      try {
-        return (await redis.zrem(k[1]!, jobId)) > 0;
-      } catch (cause) {
-        throw new BudgetError('BUDGET_UNAVAILABLE', `Redis did not release the hold: ${String(cause)}`, {
-          cause,
-        });
-      }
+      return Number(await run('release', k, [nowArg(), jobId])) === 1;
     },
 
     async estimate(tenantId, tier, ahead) {

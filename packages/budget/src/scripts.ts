@@ -6,7 +6,7 @@ import { defineLuaScripts, loadLuaScript, type LuaScriptCommand } from '@rekor-b
  * The budget's Lua scripts, by name: `scripts/<name>.lua`. Each runs over
  * `#KEYS` (one key per window of the tier), so both tiers share one script.
  */
-export const SCRIPT_NAMES = ['consume', 'peek', 'refund', 'touch', 'hold', 'units'] as const;
+export const SCRIPT_NAMES = ['consume', 'peek', 'refund', 'touch', 'hold', 'release', 'units'] as const;
 export type ScriptName = (typeof SCRIPT_NAMES)[number];
 
 const DIR = join(__dirname, 'scripts');

@@ -239,6 +239,13 @@ describe('createBudget', () => {
     expect((await budget.tryConsume(t, 'graph')).admitted).toBe(true);
     expect((await budget.tryConsume(t, 'graph', 'done')).admitted).toBe(false);
     await expect(budget.release(t, 'graph', 'a:b')).rejects.toMatchObject({ code: 'INVALID_JOB_ID' });
+    // a hold that expired freed its unit already: releasing it frees nothing more
+    const short = createBudget({ redis, keys: keysOf(), limits: limits(), clock, holdMs: 5000 });
+    const u = tenant();
+    expect((await short.hold(u, 'graph', ['late'])).held).toBe(1);
+    clock.advance(5000);
+    expect(await short.release(u, 'graph', 'late')).toBe(false);
+    expect(await redis.exists(keysOf().budgetHolds(u, 'graph'))).toBe(0);
     await expect(budget.release(t, 'nope' as never, 'x')).rejects.toMatchObject({ code: 'INVALID_TIER' });
   });
 

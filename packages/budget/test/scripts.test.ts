@@ -137,6 +137,13 @@ describe('Lua scripts', () => {
       expect(await redis.zrange(k[1]!, 0, -1)).toEqual(['b']);
     });
 
+    test('an id twice in one call holds one unit, as a replayed release does', async () => {
+      const k = units();
+      const w = [1, DAY, 3];
+      expect(await script('hold')(k, [T, '', 5000, ...w, 'a', 'a', 'b', 'c'])).toEqual([T, 4, 0]);
+      expect(await redis.zrange(k[1]!, 0, -1)).toEqual(['a', 'b', 'c']);
+    });
+
     test("an expired hold is not its holder's unit, beside another job's live hold: no over-admission", async () => {
       const k = units();
       const w = [1, DAY, 2];

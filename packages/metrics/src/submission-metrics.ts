@@ -65,7 +65,7 @@ export class SubmissionMetrics {
       () =>
         new Counter({
           name: METRIC_NAMES.submissionErrorsTotal,
-          help: 'Failed requests to Rekor, by tier and reason (unreachable, retryable, rate_limited, rejected, frozen, invalid_response, timeout).',
+          help: 'Failed requests to Rekor, by tier and reason (unreachable, retryable, rate_limited, rejected, frozen, invalid_response, timeout, timestamp, other).',
           labelNames: ['tier', 'reason'] as const,
           registers: [registry],
         }),

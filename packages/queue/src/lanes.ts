@@ -108,16 +108,13 @@ export function createLanes(redis: Redis | Cluster, keys: RedisKeys): Lanes {
       for (const [tenantId, n] of deltas) if (n !== 0) args.push(`${field}:${id(tenantId)}`, n);
       if (args.length === 0) return;
       const key = keys.schedulerTally(tier);
-      if (args.some((x, i) => i % 2 === 1 && (x as number) < 0)) {
-        // a tally may reach 0: the script removes it, so the hash holds only tenants with work
-        await script('tally')([key], args);
-      } else if (args.length === 2) {
+      // one tally up: one command. Several (all or none, so a caller's undo after a
+      // refused call never meets half a count) or one down (0 is removed, so the
+      // hash holds only tenants with work): the script
+      if (args.length === 2 && (args[1] as number) > 0) {
         await redis.hincrby(key, args[0] as string, args[1] as number);
       } else {
-        const pipeline = redis.pipeline();
-        for (let i = 0; i < args.length; i += 2)
-          pipeline.hincrby(key, args[i] as string, args[i + 1] as number);
-        for (const [err] of (await pipeline.exec()) ?? []) if (err) throw err;
+        await script('tally')([key], args);
       }
     },
     async tallies(tier, tenantIds) {

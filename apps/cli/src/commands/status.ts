@@ -132,7 +132,7 @@ function render(r: StatusReport): string {
   for (const t of TIERS)
     lines.push(`  ${t.padEnd(6)}` + STATES.map((s) => String(r.queues[t][s]).padStart(COLUMN)).join(''));
   lines.push('', `offline queue: ${r.offline.reduce((a, o) => a + o.rows, 0)} rows`);
-  for (const o of r.offline) lines.push(`  ${o.tier.padEnd(6)} ${o.reason.padEnd(18)} ${o.rows}`);
+  for (const o of r.offline) lines.push(`  ${o.tier.padEnd(6)} ${o.reason.padEnd(22)} ${o.rows}`);
   lines.push(
     '',
     `tenants (active in the last 24 h or with parked jobs): ${r.tenantsTotal}` +

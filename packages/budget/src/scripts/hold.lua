@@ -24,8 +24,9 @@ local free = freeUnits(ws, KEYS[1], now, holds)
 local held = 0
 local expiry = string.format('%d', now + ttl)
 for i = 5 + 2 * #ws, #ARGV do
-  -- with no live hold (the expired ones were just dropped) no id can hold one
-  if holds > 0 and redis.call('ZSCORE', KEYS[2], ARGV[i]) then
+  -- with no live hold (the expired ones were just dropped) and none added by
+  -- this call, no id can hold one
+  if (holds > 0 or held > 0) and redis.call('ZSCORE', KEYS[2], ARGV[i]) then
     redis.call('ZADD', KEYS[2], expiry, ARGV[i])
   elseif free > 0 then
     redis.call('ZADD', KEYS[2], expiry, ARGV[i])
