@@ -20,11 +20,12 @@ import * as bullmqScripts from 'bullmq/dist/cjs/scripts';
 import { Redis } from 'ioredis';
 import { loadLuaScript } from '@rekor-budget/core';
 import { graphInput, waitFor } from '@rekor-budget/testing';
-import { arg, CLI, rawBullmqCommandsPerJob, spawnNode, startBenchSystem } from './support';
+import { arg, CLI, rawBullmqCommandsPerJob, spawnNode, startBenchSystem, stopChild } from './support';
 
 const JOBS = Number(arg('jobs', '500'));
 const PER_TENANT = Number(arg('per-tenant', '1'));
 const WARM_UP = 50;
+const IDLE_SECONDS = Number(arg('idle-seconds', '10'));
 
 /** Script SHA1 -> who runs it and its name: BullMQ's scripts and rekor-budget's. */
 function scriptNames(): Map<string, { owner: 'BullMQ' | 'rekor-budget'; name: string }> {
@@ -146,7 +147,25 @@ async function main() {
       `  total ${total().toFixed(1)} per job: BullMQ ${total('BullMQ').toFixed(1)}, rekor-budget ${total('rekor-budget').toFixed(1)}` +
         (total('unknown') > 0 ? `, unknown scripts ${total('unknown').toFixed(1)}` : ''),
     );
-    worker.kill('SIGTERM');
+
+    // the same worker process with nothing to do: what it costs Redis while idle
+    const idleLines: { source: string; args: string[] }[] = [];
+    const idleFeed = await monitor.monitor();
+    idleFeed.on('monitor', (_time: string, args: string[], source: string) =>
+      idleLines.push({ source, args }),
+    );
+    await new Promise((r) => setTimeout(r, IDLE_SECONDS * 1000));
+    idleFeed.disconnect();
+    const idleRows = attribute(idleLines);
+    const perSecond = (n: number) => (n / IDLE_SECONDS).toFixed(1);
+    console.log(
+      `idle: the worker process (graph role: worker, scheduler, drain) with nothing to do for ${IDLE_SECONDS} s: ` +
+        `${perSecond(idleRows.reduce((n, r) => n + r.commands, 0))} Redis commands/s`,
+    );
+    for (const r of idleRows.filter((x) => x.commands / IDLE_SECONDS >= 0.1)) {
+      console.log(`  ${perSecond(r.commands).padStart(7)}/s  ${r.owner.padEnd(13)}  ${r.source}`);
+    }
+    await stopChild(worker);
     const admin = new Redis(system.redisUrl);
     const raw = await rawBullmqCommandsPerJob(admin, system.redisUrl, 2_000);
     await admin.quit();
@@ -155,7 +174,7 @@ async function main() {
         `rekor-budget's total is ${(total() / raw).toFixed(2)}x`,
     );
   } finally {
-    worker.kill('SIGTERM');
+    await stopChild(worker);
     monitor.disconnect();
     await system.close();
   }

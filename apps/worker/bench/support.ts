@@ -35,6 +35,16 @@ export function spawnNode(argv: string[]): ChildProcess {
   );
 }
 
+/** Stops a child with SIGTERM and waits for it to exit (SIGKILL after `graceMs`). */
+export async function stopChild(child: ChildProcess, graceMs = 15_000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(timer);
+}
+
 export async function commandStats(redis: Redis): Promise<Map<string, number>> {
   const info = await redis.info('commandstats');
   const out = new Map<string, number>();

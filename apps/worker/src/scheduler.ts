@@ -25,8 +25,15 @@ export interface SchedulerOptions {
   lanesPerRound?: number;
   /** Lanes served at once. @defaultValue 16 */
   parallel?: number;
-  /** Longest pause between rounds while nothing is due (ms): how soon a new lane is seen. @defaultValue 100 */
+  /**
+   * Longest pause between rounds while leading and nothing is due (ms). The
+   * idle leader blocks on the tier's signal, which a new lane or a unit given
+   * back pushes, so new work is seen at once; this bounds how late a lost
+   * signal is noticed. Below half the lease. @defaultValue 2 000
+   */
   pollMs?: number;
+  /** Pause between tries for the lease while another process leads, and after a failed round (ms). @defaultValue 1 000 (at most 10 x pollMs) */
+  retryMs?: number;
   /** Lifetime of the leader lease (ms); renewed every round. @defaultValue 10 000 */
   leaseMs?: number;
   /** How often the leader rebuilds the lanes from Postgres (after a Redis loss) (ms). @defaultValue 60 000 */
@@ -68,6 +75,7 @@ export class Scheduler {
   private readonly lanesPerRound: number;
   private readonly parallel: number;
   private readonly pollMs: number;
+  private readonly retryMs: number;
   private readonly rebuildMs: number;
   private readonly lease: Lease;
   private readonly onRound?: (report: RoundReport) => void;
@@ -75,6 +83,8 @@ export class Scheduler {
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
   private timer: NodeJS.Timeout | undefined;
+  /** The idle leader's connection for blocking on the signal (made when first needed). */
+  private blocking: SchedulerRuntime['redis'] | undefined;
   private leading = false;
   private lastRebuild = 0;
 
@@ -84,9 +94,16 @@ export class Scheduler {
     this.quantum = positive('quantum', options.quantum ?? 64);
     this.lanesPerRound = positive('lanesPerRound', options.lanesPerRound ?? 2000);
     this.parallel = positive('parallel', options.parallel ?? 16);
-    this.pollMs = positive('pollMs', options.pollMs ?? 100);
+    this.pollMs = positive('pollMs', options.pollMs ?? 2_000);
+    this.retryMs = positive('retryMs', options.retryMs ?? Math.min(1_000, this.pollMs * 10));
     this.rebuildMs = positive('rebuildMs', options.rebuildMs ?? 60_000);
     const leaseMs = positive('leaseMs', options.leaseMs ?? 10_000);
+    if (this.pollMs + BLOCK_GRACE_MS >= leaseMs / 2) {
+      throw new RunError(
+        'INVALID_OPTION',
+        `scheduler option pollMs (${this.pollMs}) must stay below half the lease (leaseMs ${leaseMs}) less ${BLOCK_GRACE_MS} ms, so the idle leader renews its lease in time; lower pollMs or raise leaseMs`,
+      );
+    }
     this.lease = createLease(this.rt.redis, this.rt.keys.schedulerLeader(this.tier), leaseMs);
     if (options.onRound) this.onRound = options.onRound;
   }
@@ -109,7 +126,10 @@ export class Scheduler {
     this.running = false;
     clearTimeout(this.timer);
     this.wake?.();
+    // a wait on the signal ends with its connection
+    this.blocking?.disconnect();
     await this.loop;
+    this.blocking = undefined;
     if (this.leading) {
       this.leading = false;
       try {
@@ -120,10 +140,13 @@ export class Scheduler {
     }
   }
 
+  private readonly log = () => this.rt.logger.child({ component: 'scheduler', tier: this.tier });
+
   private async run(): Promise<void> {
-    const log = this.rt.logger.child({ component: 'scheduler', tier: this.tier });
+    const log = this.log();
     while (this.running) {
-      let pause = this.pollMs;
+      let pause = this.retryMs;
+      let idle = false;
       try {
         const was = this.leading;
         this.leading = await this.lease.acquire();
@@ -132,22 +155,49 @@ export class Scheduler {
           const report = await this.round();
           this.onRound?.(report);
           const next = await this.rt.lanes.nextDue(this.tier);
+          idle = true;
+          pause = this.pollMs;
           if (report.lanes >= this.lanesPerRound) pause = 0;
           else if (next !== undefined) pause = Math.min(this.pollMs, Math.max(0, next - report.atMs));
-        } else {
-          pause = this.pollMs * 10;
         }
       } catch (e) {
         log.warn(errorFields(e), 'scheduler: a round failed; trying again');
-        pause = this.pollMs * 10;
+        pause = this.retryMs;
       }
-      if (pause > 0 && this.running) {
-        await new Promise<void>((resolve) => {
-          this.wake = resolve;
-          this.timer = setTimeout(resolve, pause);
-        });
-      }
+      if (pause > 0 && this.running) await (idle ? this.idle(pause) : this.sleep(pause));
     }
+  }
+
+  /** Sleeps `ms`, or until `stop()`. */
+  private sleep(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.wake = resolve;
+      this.timer = setTimeout(resolve, ms);
+    });
+  }
+
+  /**
+   * The leader's wait between rounds: until the tier is signalled (a new lane,
+   * a lane brought forward), `ms` pass, or `stop()`. An idle leader so costs
+   * one blocking command per `pollMs` rather than a round per poll. Short
+   * waits, and a signal that cannot be waited on, sleep instead.
+   */
+  private async idle(ms: number): Promise<void> {
+    if (ms < MIN_BLOCK_MS) return this.sleep(ms);
+    const blocking = (this.blocking ??= this.rt.redis.duplicate());
+    let failed = false;
+    const signal = this.rt.lanes.awaitSignal(blocking, this.tier, ms).then(
+      () => undefined,
+      (e: unknown) => {
+        failed = true;
+        if (this.running)
+          this.log().debug(errorFields(e), 'scheduler: no wait on the signal; sleeping instead');
+      },
+    );
+    // the timer bounds a wait Redis does not answer (a reconnecting connection holds it)
+    await Promise.race([signal, this.sleep(ms + BLOCK_GRACE_MS)]);
+    clearTimeout(this.timer);
+    if (failed && this.running) await this.sleep(ms);
   }
 
   /** One round over the lanes due now (public for tests and tools; the loop calls it while leading). */
@@ -249,6 +299,11 @@ async function existingJobs(
   });
   return found;
 }
+
+/** Waits shorter than this sleep rather than block on the signal (ms). */
+const MIN_BLOCK_MS = 50;
+/** How much longer than its own timeout a blocking wait may take before the loop goes on (ms). */
+const BLOCK_GRACE_MS = 1_000;
 
 function positive(name: string, v: number): number {
   if (!Number.isSafeInteger(v) || v <= 0) {

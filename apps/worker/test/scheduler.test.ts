@@ -177,6 +177,40 @@ describe('tenant-fair scheduler on real Redis, Postgres and rekor-local', () => 
     expect(await harness.treeSize()).toBe(2);
   });
 
+  test('an idle leader waits on the signal: a unit given back while it waits is released at once, not after pollMs', async () => {
+    h = await createHarness();
+    const harness = h;
+    const a = randomUUID();
+    const spent: string[] = [];
+    for (let i = 0; i < 33; i++) {
+      const d = await harness.runtime.budget.tryConsume(a, 'graph');
+      if (d.admitted) spent.push(d.unitId);
+    }
+    expect(spent).toHaveLength(33);
+    const [parked] = await harness.budgetedProducer().submitMany(graphJobs(a, 1, 'idle'));
+    expect(parked!.parked).toBe(true);
+    // a leader whose timer alone would look again only after 20 s
+    const rounds = roundLog();
+    harness.startScheduler('graph', { pollMs: 20_000, leaseMs: 60_000, onRound: (r) => rounds.onRound(r) });
+    await waitFor(
+      async () =>
+        ((await harness.runtime.lanes.list('graph'))[0]?.nextCheckAt ?? 0) > harness.clock() + 9 * 60_000,
+      10_000,
+      'the lane to sleep until the window frees',
+    );
+    const roundsBefore = rounds.reports.length;
+    // a unit comes back, as a worker gives back one that never reached Rekor
+    const started = Date.now();
+    expect(await harness.runtime.budget.refund(a, 'graph', spent[32]!)).toBe(true);
+    await harness.runtime.lanes.wake('graph', a, harness.clock());
+    await waitFor(async () => rounds.released(a) === 1, 30_000, 'the parked job released');
+    // the signal, not the 20 s timer, started the round that released it
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(rounds.reports.length - roundsBefore).toBeLessThanOrEqual(2);
+    expect(await harness.parked(a)).toBe(0);
+    expect(await harness.queues.graph.count()).toBe(1);
+  });
+
   test("a fresh tenant's job is admitted within one scheduling round while another tenant's backlog wakes", async () => {
     // 100 per 10 minutes, 600 an hour
     h = await createHarness({ budget: { hourlyLimit: 600, burstLimit: 600, burstWindow: '00:10:00' } });

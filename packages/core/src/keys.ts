@@ -18,7 +18,7 @@ import { InputError } from './errors';
  *   both queues keep the one tag they always had (`{<prefix>}`): changing it
  *   would leave the jobs of a running deployment under keys no worker reads
  *   (see packages/queue/README.md, "Key layout").
- * - the scheduler's keys of a tier (lanes, tallies, the release lease) share
+ * - the scheduler's keys of a tier (lanes, tallies, the release lease, its signal) share
  *   one tag, `{<prefix>:<tier>}`, the tier queue's own in a cluster: the lane
  *   scripts touch lanes and tallies together;
  * - shared keys (active tenants, the Rekor state, the per-content locks) carry
@@ -47,6 +47,11 @@ export interface RedisKeys {
   schedulerTally(tier: Tier): string;
   /** Held by the one process that releases parked jobs of a tier. */
   schedulerLeader(tier: Tier): string;
+  /**
+   * List of at most one item, pushed when a lane becomes due earlier than the
+   * scheduler may know (a new lane, a unit given back); the idle leader blocks on it.
+   */
+  schedulerSignal(tier: Tier): string;
   /** Sorted set of tenants by last activity, for the status and metrics views. */
   readonly activeTenants: string;
   /** Shared "Rekor offline" state, read by every worker before a POST. */
@@ -85,6 +90,7 @@ export function createRedisKeys(prefix: string, options: RedisKeysOptions = {}):
     schedulerLanes: (tier) => `${prefix}:sched:{${prefix}:${checkTier(tier)}}:lanes`,
     schedulerTally: (tier) => `${prefix}:sched:{${prefix}:${checkTier(tier)}}:tally`,
     schedulerLeader: (tier) => `${prefix}:sched:{${prefix}:${checkTier(tier)}}:leader`,
+    schedulerSignal: (tier) => `${prefix}:sched:{${prefix}:${checkTier(tier)}}:signal`,
     activeTenants: `${prefix}:tenants:active`,
     rekorState: `${prefix}:rekor:state`,
     inflight: (contentDigest) => `${prefix}:inflight:${contentDigest.replace(/^sha256:/, '')}`,

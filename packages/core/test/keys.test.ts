@@ -48,6 +48,7 @@ describe('createRedisKeys', () => {
         cluster.schedulerLanes(tier),
         cluster.schedulerTally(tier),
         cluster.schedulerLeader(tier),
+        cluster.schedulerSignal(tier),
       ].map(hashTag);
       expect(new Set(tags)).toEqual(new Set([hashTag(`${cluster.queuePrefix(tier)}:rekor-${tier}:wait`)]));
     }
@@ -67,6 +68,7 @@ describe('createRedisKeys', () => {
       keys.inflight('sha256:ab'),
       keys.schedulerLanes('graph'),
       cluster.schedulerTally('edge'),
+      cluster.schedulerSignal('graph'),
       `${keys.queuePrefix('graph')}:rekor-graph:wait`,
       `${cluster.queuePrefix('edge')}:rekor-edge:wait`,
     ]) {

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { Cluster, Redis } from 'ioredis';
 import { defineLuaScripts, type RedisKeys, type Tier } from '@rekor-budget/core';
 
-const SCRIPTS = ['lane-mark', 'lane-drop', 'tally'] as const;
+const SCRIPTS = ['lane-mark', 'lane-drop', 'lane-wake', 'tally'] as const;
 
 /** A job of the tier queue: none, waiting (waiting, delayed or running), or finished (completed or failed). */
 export type QueuedJobState = 'none' | 'live' | 'finished';
@@ -41,9 +41,16 @@ export interface Lanes {
   /**
    * Brings an existing lane's next look forward to `at` if it is later (a
    * unit came back: the lane need not sleep until its window frees); a lane
-   * due earlier, or no lane, is left as it is.
+   * due earlier, or no lane, is left as it is. A lane brought forward, like a
+   * new lane (`mark`), signals the scheduler (`awaitSignal`).
    */
   wake(tier: Tier, tenantId: string, at: number): Promise<void>;
+  /**
+   * Blocks on `blocking` (a connection of its own: it waits there) until a
+   * lane was marked or woken since the last signal was taken, or `timeoutMs`
+   * passed; `true` when signalled.
+   */
+  awaitSignal(blocking: Redis | Cluster, tier: Tier, timeoutMs: number): Promise<boolean>;
   /** Up to `limit` lanes due at `now`, the longest due first. */
   due(tier: Tier, now: number, limit: number): Promise<string[]>;
   /** When the earliest lane is due, or `undefined` without lanes. */
@@ -72,7 +79,11 @@ export function createLanes(redis: Redis | Cluster, keys: RedisKeys): Lanes {
     names: SCRIPTS,
     commandPrefix: 'rekorQueue',
   });
-  const lk = (tier: Tier) => [keys.schedulerLanes(tier), keys.schedulerTally(tier)];
+  const lk = (tier: Tier) => [
+    keys.schedulerLanes(tier),
+    keys.schedulerTally(tier),
+    keys.schedulerSignal(tier),
+  ];
   const id = (tenantId: string) => tenantId.toLowerCase();
   return {
     async mark(tier, tenantId, dueAt, parked) {
@@ -88,7 +99,12 @@ export function createLanes(redis: Redis | Cluster, keys: RedisKeys): Lanes {
       await redis.zadd(keys.schedulerLanes(tier), 'XX', Math.floor(at), id(tenantId));
     },
     async wake(tier, tenantId, at) {
-      await redis.zadd(keys.schedulerLanes(tier), 'XX', 'LT', Math.floor(at), id(tenantId));
+      await script('lane-wake')(lk(tier), [id(tenantId), Math.floor(at)]);
+    },
+    async awaitSignal(blocking, tier, timeoutMs) {
+      // BLPOP takes seconds (with decimals); 0 would block for ever
+      const seconds = Math.max(0.001, timeoutMs / 1000).toFixed(3);
+      return (await blocking.blpop(keys.schedulerSignal(tier), seconds)) !== null;
     },
     async due(tier, now, limit) {
       return redis.zrangebyscore(keys.schedulerLanes(tier), '-inf', Math.floor(now), 'LIMIT', 0, limit);

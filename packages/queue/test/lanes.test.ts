@@ -31,4 +31,33 @@ describe('lanes', () => {
     expect(await lanes.list('graph')).toHaveLength(1);
     expect(await lanes.list('edge')).toEqual([]);
   });
+
+  test('a new lane and a lane brought forward signal the scheduler; an existing or unmoved lane does not', async () => {
+    const lanes = createLanes(redis, keys);
+    const blocking = redis.duplicate();
+    try {
+      // nothing pushed: the wait ends at its timeout
+      expect(await lanes.awaitSignal(blocking, 'edge', 50)).toBe(false);
+      await lanes.mark('edge', 'tenant-s', 60_000, 1);
+      // the signal holds one item however often it is pushed
+      await lanes.mark('edge', 'tenant-t', 60_000, 1);
+      expect(await redis.llen(keys.schedulerSignal('edge'))).toBe(1);
+      expect(await lanes.awaitSignal(blocking, 'edge', 5_000)).toBe(true);
+      // a mark of a lane that exists says nothing new to the scheduler
+      await lanes.mark('edge', 'tenant-s', 0, 1);
+      expect(await lanes.awaitSignal(blocking, 'edge', 50)).toBe(false);
+      // brought forward: signalled; not moved (due earlier already): not
+      await lanes.wake('edge', 'tenant-s', 1_000);
+      expect(await lanes.awaitSignal(blocking, 'edge', 5_000)).toBe(true);
+      await lanes.wake('edge', 'tenant-s', 2_000);
+      await lanes.wake('edge', 'tenant-nobody', 0);
+      expect(await lanes.awaitSignal(blocking, 'edge', 50)).toBe(false);
+      // a waiter blocked before the push is woken by it
+      const waiting = lanes.awaitSignal(blocking, 'edge', 30_000);
+      await lanes.mark('edge', 'tenant-u', 0, 1);
+      expect(await waiting).toBe(true);
+    } finally {
+      blocking.disconnect();
+    }
+  });
 });
