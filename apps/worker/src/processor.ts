@@ -208,9 +208,11 @@ export function createProcessor(ctx: ProcessorContext) {
   async function admitted(job: Job<SubmissionJobData>, owner: string, token?: string): Promise<JobResult> {
     const data = job.data;
     const tenantId = data.input.tenantId;
-    // the receipt and the stored envelope, read side by side
+    // the receipt and the stored envelope, read side by side. A receipt of any log
+    // counts (as for the producer): a content logged in a shard since frozen and
+    // rotated is in the log service already, and is not sent to the next shard
     const [logged, earlier] = await Promise.all([
-      receipts.find(data.contentDigest, client.logUrl),
+      receipts.findAny(data.contentDigest),
       envelopes.get(data.contentDigest),
     ]);
     if (logged !== undefined) {

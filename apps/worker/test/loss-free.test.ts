@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { toFileConfig } from '@rekor-budget/core';
+import { buildStatement, receiptFromOutcome, signEnvelope } from '@rekor-budget/rekor';
 import {
   startPrivatePostgres,
   startPrivateRedis,
@@ -188,6 +189,30 @@ test('an add that landed after the producer timed out: the offline copy and the 
   await h.drainer().drainOnce();
   await expectEachLoggedOnce(h, [r.contentDigest]);
   await waitFor(async () => (await h!.offlineRows()).length === 0, 30_000, 'the offline copy drained');
+});
+
+test('a copy whose content a former shard holds is not logged again in the current one', async () => {
+  // Two copies of one content; the first was logged (and its receipt stored) in the
+  // shard the signing config named then, which has since been frozen and rotated:
+  // the receipt names that shard's URL, not the one the workers write to now.
+  h = await createHarness();
+  const tenantId = randomUUID();
+  const r = await h.producer.submitGraphAttestation(graphInput(tenantId, 'former-shard'));
+  expect(r.status).toBe('queued');
+  const job = (await h.queues.graph.getJob(r.jobId))!;
+  const input = job.data.input;
+  const s = { version: 1 as const, tier: 'graph' as const, contentDigest: r.contentDigest, input };
+  const outcome = await h.runtime.client.submit(signEnvelope(buildStatement(s), h.signer));
+  if (outcome.kind !== 'created') throw new Error(`rekor-local answered ${outcome.kind}`);
+  const receipt = receiptFromOutcome(outcome, { tenantId, tier: 'graph', contentDigest: r.contentDigest });
+  expect(await h.runtime.receipts.save({ ...receipt, logUrl: 'https://log-2025.example.org' })).toBe(true);
+
+  h.startWorker('graph');
+  await waitFor(async () => (await h!.queues.graph.getCompleted()).length === 1, 30_000, 'the job done');
+  expect((await h.queues.graph.getCompleted())[0]!.returnvalue).toEqual({ status: 'already_logged' });
+  // one entry in all: the current log holds only the first copy's test entry, no second POST
+  expect(await h.treeSize()).toBe(1);
+  expect(await h.receipts()).toHaveLength(1);
 });
 
 test('a worker frozen past its lock while another takes its job over: the content is logged once', async () => {
