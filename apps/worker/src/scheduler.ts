@@ -168,6 +168,19 @@ export class Scheduler {
     }
   }
 
+  /**
+   * A connection of the leader's own for the blocking wait. Its errors (Redis
+   * away) are those the process's own connection reports already: kept at
+   * debug level here, so ioredis does not print them as unhandled.
+   */
+  private blockingConnection(): SchedulerRuntime['redis'] {
+    const connection = this.rt.redis.duplicate();
+    connection.on('error', (e: unknown) =>
+      this.log().debug(errorFields(e), 'scheduler: the signal connection failed; it reconnects'),
+    );
+    return connection;
+  }
+
   /** Sleeps `ms`, or until `stop()`. */
   private sleep(ms: number): Promise<void> {
     return new Promise<void>((resolve) => {
@@ -184,7 +197,7 @@ export class Scheduler {
    */
   private async idle(ms: number): Promise<void> {
     if (ms < MIN_BLOCK_MS) return this.sleep(ms);
-    const blocking = (this.blocking ??= this.rt.redis.duplicate());
+    const blocking = (this.blocking ??= this.blockingConnection());
     let failed = false;
     const signal = this.rt.lanes.awaitSignal(blocking, this.tier, ms).then(
       () => undefined,

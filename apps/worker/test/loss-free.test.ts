@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { toFileConfig } from '@rekor-budget/core';
+import { submissionOf } from '@rekor-budget/queue';
 import { buildStatement, receiptFromOutcome, signEnvelope } from '@rekor-budget/rekor';
 import {
   startPrivatePostgres,
@@ -200,9 +201,9 @@ test('a copy whose content a former shard holds is not logged again in the curre
   const r = await h.producer.submitGraphAttestation(graphInput(tenantId, 'former-shard'));
   expect(r.status).toBe('queued');
   const job = (await h.queues.graph.getJob(r.jobId))!;
-  const input = job.data.input;
-  const s = { version: 1 as const, tier: 'graph' as const, contentDigest: r.contentDigest, input };
-  const outcome = await h.runtime.client.submit(signEnvelope(buildStatement(s), h.signer));
+  const outcome = await h.runtime.client.submit(
+    signEnvelope(buildStatement(submissionOf(job.data)), h.signer),
+  );
   if (outcome.kind !== 'created') throw new Error(`rekor-local answered ${outcome.kind}`);
   const receipt = receiptFromOutcome(outcome, { tenantId, tier: 'graph', contentDigest: r.contentDigest });
   expect(await h.runtime.receipts.save({ ...receipt, logUrl: 'https://log-2025.example.org' })).toBe(true);
