@@ -31,7 +31,7 @@ export interface Harness {
   signer: Signer;
   producer: RekorProducer;
   /** A producer that holds budget units for what it queues and parks the rest (closed by `close`). */
-  budgetedProducer(): RekorProducer;
+  budgetedProducer(options?: { redisTimeoutMs?: number }): RekorProducer;
   queues: Record<Tier, Queue<SubmissionJobData>>;
   /** The budget and worker clock: real time plus `advance()`d offset. */
   clock: () => number;
@@ -139,13 +139,14 @@ export async function createHarness(
     runtime,
     signer,
     producer,
-    budgetedProducer() {
+    budgetedProducer(options = {}) {
       const p = createRekorProducer({
         config,
         redis,
         db: runtime.db,
         budget: runtime.budget,
         clock,
+        ...options,
       });
       budgeted.push(p);
       return p;

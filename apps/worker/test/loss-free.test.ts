@@ -137,6 +137,7 @@ test('a POST left unanswered is looked up before the content is sent again: foun
   const contents = await submitMany(h, 1, tenant);
   await expectEachLoggedOnce(h, contents);
   expect(await unitsUsed(h, tenant)).toBe(1);
+  await waitFor(async () => (await h!.queues.graph.getCompletedCount()) === 1, 30_000, 'the completion');
   const [job] = await h.queues.graph.getCompleted();
   expect(job?.returnvalue).toMatchObject({ status: 'duplicate' });
   expect(job?.attemptsMade).toBe(2);
