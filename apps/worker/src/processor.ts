@@ -268,8 +268,9 @@ export function createProcessor(ctx: ProcessorContext) {
    * wait, so it is logged and the job's outcome stands.
    */
   async function letGo(job: Job<SubmissionJobData>): Promise<void> {
-    if (job.id === undefined) return;
-    const tenantId = job.data.input.tenantId;
+    // a job refused by its check may carry no tenant at all: it held nothing then
+    const tenantId: unknown = (job.data as Partial<SubmissionJobData> | undefined)?.input?.tenantId;
+    if (job.id === undefined || typeof tenantId !== 'string') return;
     try {
       if (await budget.release(tenantId, tier, job.id)) await lanes.wake(tier, tenantId, clock());
     } catch (e) {

@@ -95,7 +95,7 @@ describe('client options for v2', () => {
     );
   });
 
-  test('a TSA that refuses is a rejected outcome naming the TSA; nothing is logged', async () => {
+  test('a TSA that refuses is a timestamp_failed outcome naming the TSA; nothing is logged', async () => {
     const c = track(
       createRekorClient({
         serverUrl: log.url,
@@ -106,8 +106,13 @@ describe('client options for v2', () => {
     );
     const before = log.treeSize();
     const outcome = await c.submit(fresh());
-    expect(outcome).toMatchObject({ kind: 'rejected', status: 404 });
-    if (outcome.kind === 'rejected') expect(outcome.message).toContain('timestamp authority');
+    // the log never saw the request: not its rejection (see submit.test.ts for the other statuses)
+    expect(outcome).toMatchObject({
+      kind: 'timestamp_failed',
+      status: 404,
+      tsaUrl: `${log.url}/api/v1/no-such-tsa`,
+    });
+    if (outcome.kind === 'timestamp_failed') expect(outcome.message).toContain('timestamp authority');
     expect(log.treeSize()).toBe(before);
   });
 
