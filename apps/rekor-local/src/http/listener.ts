@@ -32,7 +32,10 @@ export class Listener {
   /** Starts listening (on the port first bound, once there is one). */
   async up(): Promise<void> {
     if (this.server) return;
-    const server = createServer({ keepAliveTimeout: 5000 }, (req, res) => {
+    // Idle keep-alive connections live 30 s: a client reuses one until about
+    // the timeout it is told, so on a busy machine a 5 s timeout let the server
+    // close connections clients were reusing at that moment (ECONNRESET)
+    const server = createServer({ keepAliveTimeout: 30_000 }, (req, res) => {
       this.active.add(res);
       res.once('close', () => this.active.delete(res));
       this.handler(req, res);
