@@ -62,9 +62,10 @@ export interface Lanes {
   /** The tallies of the given tenants. */
   tallies(tier: Tier, tenantIds: readonly string[]): Promise<Map<string, TenantTally>>;
   /**
-   * The producer's read before it queues a batch, in one round trip: the
-   * tallies of the given tenants and the state of each job, given by its
-   * hash key in the tier queue (`Queue.toKey`).
+   * The producer's read before it queues a batch: the tallies of the given
+   * tenants and the state of each job, given by its hash key in the tier
+   * queue (`Queue.toKey`). One round trip of two commands when none of the
+   * jobs exists (new contents); a second, one look per job, when some do.
    */
   batchState(
     tier: Tier,
@@ -153,15 +154,17 @@ export function createLanes(redis: Redis | Cluster, keys: RedisKeys): Lanes {
       const pipeline = redis.pipeline();
       if (ids.length > 0)
         pipeline.hmget(keys.schedulerTally(tier), ...ids.flatMap((t) => [`q:${t}`, `p:${t}`]));
-      for (const key of jobKeys) pipeline.hmget(key, 'timestamp', 'finishedOn');
+      // how many of the jobs exist, in one command: nearly always none (new contents),
+      // and then no job needs a look of its own
+      if (jobKeys.length > 0) pipeline.exists(...jobKeys);
       const replies = (await pipeline.exec()) ?? [];
       const values = replies.map(([err, value]) => {
         if (err) throw err;
-        return value as (string | null)[];
+        return value;
       });
       const tallies = new Map<string, TenantTally>();
       if (ids.length > 0) {
-        const flat = values.shift()!;
+        const flat = values.shift() as (string | null)[];
         ids.forEach((t, i) =>
           tallies.set(t, {
             queued: Math.max(0, Number(flat[2 * i] ?? 0)),
@@ -169,9 +172,16 @@ export function createLanes(redis: Redis | Cluster, keys: RedisKeys): Lanes {
           }),
         );
       }
-      const states = values.map(([created, finished]): QueuedJobState =>
-        created === null ? 'none' : finished === null ? 'live' : 'finished',
-      );
+      if (jobKeys.length === 0 || Number(values[0]) === 0) {
+        return { tallies, states: jobKeys.map((): QueuedJobState => 'none') };
+      }
+      const looks = redis.pipeline();
+      for (const key of jobKeys) looks.hmget(key, 'timestamp', 'finishedOn');
+      const states = ((await looks.exec()) ?? []).map(([err, value]): QueuedJobState => {
+        if (err) throw err;
+        const [created, finished] = value as (string | null)[];
+        return created === null ? 'none' : finished === null ? 'live' : 'finished';
+      });
       return { tallies, states };
     },
   };

@@ -60,4 +60,29 @@ describe('lanes', () => {
       blocking.disconnect();
     }
   });
+
+  test('batchState: tallies and each job as none, live or finished; no job of the batch exists: no look per job', async () => {
+    const lanes = createLanes(redis, keys);
+    await lanes.count('graph', 'q', new Map([['tenant-q', 2]]));
+    await lanes.mark('graph', 'tenant-q', 60_000, 3);
+    const job = (id: string) => `${keys.queuePrefix('graph')}:${keys.queueName('graph')}:${id}`;
+    // as BullMQ keeps a job: `timestamp` when added, `finishedOn` once completed or failed
+    await redis.hset(job('live'), 'timestamp', '1');
+    await redis.hset(job('done'), 'timestamp', '1', 'finishedOn', '2');
+    const read = await lanes.batchState(
+      'graph',
+      ['Tenant-Q', 'tenant-none'],
+      [job('live'), job('new'), job('done')],
+    );
+    expect(read.tallies).toEqual(
+      new Map([
+        ['tenant-q', { queued: 2, parked: 3 }],
+        ['tenant-none', { queued: 0, parked: 0 }],
+      ]),
+    );
+    expect(read.states).toEqual(['live', 'none', 'finished']);
+    const fresh = await lanes.batchState('graph', [], [job('new'), job('newer')]);
+    expect(fresh.states).toEqual(['none', 'none']);
+    expect((await lanes.batchState('graph', ['tenant-q'], [])).states).toEqual([]);
+  });
 });
