@@ -23,13 +23,17 @@ local holds = liveHolds(KEYS[2], now, true)
 local free = freeUnits(ws, KEYS[1], now, holds)
 local held = 0
 local expiry = string.format('%d', now + ttl)
+-- ids this call holds: an id given twice holds one unit
+local added = {}
 for i = 5 + 2 * #ws, #ARGV do
-  -- with no live hold (the expired ones were just dropped) and none added by
-  -- this call, no id can hold one
-  if (holds > 0 or held > 0) and redis.call('ZSCORE', KEYS[2], ARGV[i]) then
+  if added[ARGV[i]] then
+    -- held by this call already
+  elseif holds > 0 and redis.call('ZSCORE', KEYS[2], ARGV[i]) then
+    -- among the live holds (with none, the expired ones just dropped, no look is needed)
     redis.call('ZADD', KEYS[2], expiry, ARGV[i])
   elseif free > 0 then
     redis.call('ZADD', KEYS[2], expiry, ARGV[i])
+    added[ARGV[i]] = true
     free = free - 1
   else
     break
