@@ -23,6 +23,12 @@ export type ProducerErrorCode =
    * one, by request position); submitting the batch again is safe.
    */
   | 'BATCH_INCOMPLETE'
+  /**
+   * A service failed part way through a submission, between two of its
+   * steps: it may have been stored. Submitting it again is safe (a stored
+   * one is answered duplicate). `cause` has the failure.
+   */
+  | 'SUBMIT_FAILED'
   | 'CLOSED';
 
 export class ProducerError extends RekorBudgetError<ProducerErrorCode> {
@@ -48,4 +54,15 @@ export class ProducerError extends RekorBudgetError<ProducerErrorCode> {
     if (options?.results !== undefined) this.results = options.results;
     if (options?.errors !== undefined) this.errors = options.errors;
   }
+}
+
+/** `e` itself when it is a ProducerError (or another typed error with a code), else `SUBMIT_FAILED` around it. */
+export function submitFailure(e: unknown): unknown {
+  if (e instanceof RekorBudgetError) return e;
+  const message = e instanceof Error ? e.message : String(e);
+  return new ProducerError(
+    'SUBMIT_FAILED',
+    `the submission failed part way (${message}); it may have been stored: submitting it again is safe, a stored one is answered duplicate`,
+    { cause: e },
+  );
 }

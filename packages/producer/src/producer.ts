@@ -34,7 +34,7 @@ import {
   type SubmissionJobData,
   type TenantTally,
 } from '@rekor-budget/queue';
-import { ProducerError } from './error';
+import { ProducerError, submitFailure } from './error';
 
 /** Content look-ups per Postgres query. */
 const LOOKUP_BATCH = 1_000;
@@ -343,7 +343,7 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
           const { results, errors } = await submitSettled(batch.map((b) => b.submission));
           batch.forEach((b, i) => (errors[i] === undefined ? b.resolve(results[i]!) : b.reject(errors[i])));
         } catch (e) {
-          for (const b of batch) b.reject(e);
+          for (const b of batch) b.reject(submitFailure(e));
         }
       })();
       inFlight.add(run);
@@ -353,7 +353,13 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
 
   async function submitBatch(submissions: Submission[]): Promise<SubmitResult[]> {
     if (closed) throw new ProducerError('CLOSED', 'the producer is closed');
-    const { results, errors } = await submitSettled(submissions);
+    let settled: Awaited<ReturnType<typeof submitSettled>>;
+    try {
+      settled = await submitSettled(submissions);
+    } catch (e) {
+      throw submitFailure(e);
+    }
+    const { results, errors } = settled;
     const failed = errors.flatMap((e, i) => (e === undefined ? [] : [i]));
     if (failed.length === 0) return results as SubmitResult[];
     const first = errors[failed[0]!];
@@ -481,7 +487,8 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
         try {
           await settleGroup(plan, results);
         } catch (e) {
-          for (const { i } of plan.group.items) if (!results[i]) errors[i] = e;
+          // a typed error says what happened; anything else may have come after a store
+          for (const { i } of plan.group.items) if (!results[i]) errors[i] = submitFailure(e);
         }
       }
     };
@@ -830,9 +837,34 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
       return;
     }
     const n = added.get(tenantId) ?? 0;
-    // due at once if new: the scheduler looks at the budget before it releases anything
-    if (n > 0) await lanes.mark(tier, tenantId, 0, n);
-    const inserted = await parking!.parkedOf(toPark.map((p) => p.data.contentDigest));
+    // The rows are in Postgres from here on: what follows cannot make them "not
+    // stored". A lane Redis did not mark is rebuilt from the rows by the scheduler.
+    try {
+      // due at once if new: the scheduler looks at the budget before it releases anything
+      if (n > 0) await lanes.mark(tier, tenantId, 0, n);
+    } catch (e) {
+      logger.warn(
+        { tier, tenantId, parked: n, ...errorFields(e) },
+        "the tenant's lane was not marked; the scheduler finds the parked submissions in Postgres",
+      );
+    }
+    // which contents are parked (a content parked already, or kept elsewhere, was not
+    // inserted): asked only when not all were inserted
+    let inserted: Set<string>;
+    const digests = toPark.map((p) => p.data.contentDigest);
+    if (n === toPark.length) {
+      inserted = new Set(digests);
+    } else {
+      try {
+        inserted = await parking!.parkedOf(digests);
+      } catch (e) {
+        logger.warn(
+          { tier, tenantId, ...errorFields(e) },
+          'Postgres did not say which submissions it parked; all are answered parked',
+        );
+        inserted = new Set(digests);
+      }
+    }
     // ahead of it: the tenant's parked jobs (units held for queued ones count inside the estimate)
     let ahead = plan.tally.parked;
     const parked: { i: number; ahead: number }[] = [];

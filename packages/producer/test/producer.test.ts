@@ -179,6 +179,47 @@ describe('estimatedSubmitAt', () => {
   });
 });
 
+describe('a service failing between two steps', () => {
+  test('Redis refuses the lane mark after the rows are parked: answered parked, not an error; the rows wait in Postgres', async () => {
+    const prefix = uniquePrefix('mark');
+    prefixes.push(prefix);
+    const config: RekorConfig = testConfig({
+      redis: { url: redisUrl(), keyPrefix: prefix },
+      budget: { hourlyLimit: 1, burstLimit: 6, burstWindow: '00:10:00' },
+    });
+    const keys = createRedisKeys(prefix);
+    const budget = createBudget({ redis, keys, limits: config.budget });
+    const producer = createRekorProducer({ config, redis, db: t.db, budget });
+    producers.push(producer);
+    const tn = tenant();
+    // the scheduler's signal key holds a value of the wrong type: the lane script fails
+    // after Postgres took the rows (a real Redis error, as a failover at that instant gives)
+    await redis.set(keys.schedulerSignal('graph'), 'not a list');
+    const results = await producer.submitMany(
+      Array.from({ length: 3 }, (_, i) => ({ tier: 'graph' as const, input: graphInput(tn, `m${i}`) })),
+    );
+    expect(results.map((r) => [r.status, r.parked ?? false])).toEqual([
+      ['queued', false],
+      ['queued', true],
+      ['queued', true],
+    ]);
+    const parked = await t.db
+      .selectFrom('attestor.rekor_parked')
+      .select('content_digest')
+      .where('tenant_id', '=', tn)
+      .execute();
+    expect(parked.map((r) => r.content_digest).sort()).toEqual(
+      results
+        .slice(1)
+        .map((r) => r.contentDigest)
+        .sort(),
+    );
+    // submitted again: the same answers, nothing stored twice
+    const again = await producer.submitMany([{ tier: 'graph', input: graphInput(tn, 'm1') }]);
+    expect(again[0]).toMatchObject({ status: 'duplicate' });
+  });
+});
+
 describe('submitMany', () => {
   test('queues a batch with addBulk; one bad request refuses the whole batch with its index', async () => {
     const { producer, keys } = setup();
