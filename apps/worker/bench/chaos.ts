@@ -175,6 +175,8 @@ async function main() {
       refused += 1;
       const code = (e as { code?: string }).code ?? 'error';
       refusals.set(code, (refusals.get(code) ?? 0) + 1);
+      // every refusal should carry a code: one that does not is a defect, shown with its message
+      if (code === 'error') say(`refused without a code: ${e instanceof Error ? e.stack : String(e)}`);
     }
     if (i % 1000 === 999) say(`submitted ${i + 1}, accepted ${accepted.size}`);
   }
