@@ -48,7 +48,7 @@ import {
   startPrivateSentinel,
   type BenchDatabase,
 } from '@rekor-budget/testing';
-import { arg, CLI, REDIS_URL, spawnNode } from './support';
+import { arg, CLI, REDIS_URL, spawnNode, stopChild } from './support';
 
 const SUBMISSIONS = Number(arg('submissions', '4000'));
 const WORKER_COUNTS = arg('workers', '1,2,4').split(',').map(Number);
@@ -132,10 +132,7 @@ async function finished(queue: Queue, n: number, start: number) {
 }
 
 async function stopAll(children: ChildProcess[]): Promise<void> {
-  for (const c of children) c.kill('SIGTERM');
-  await Promise.all(
-    children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r)))),
-  );
+  await Promise.all(children.map((c) => stopChild(c)));
   children.length = 0;
 }
 

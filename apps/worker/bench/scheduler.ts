@@ -25,6 +25,7 @@ import {
   commandStats,
   rawBullmqCommandsPerJob,
   startBenchSystem,
+  stopChild,
   sum,
   usedMemory,
 } from './support';
@@ -182,23 +183,14 @@ async function main() {
     console.log(`backlog still parked: ${(await runtime.parking.depth()).graph}`);
 
     // the baseline: what BullMQ alone spends per job on the same Redis, the workers stopped
-    await Promise.all(
-      children.map(
-        (c) =>
-          new Promise<void>((resolve) => {
-            if (c.exitCode !== null || c.signalCode !== null) return resolve();
-            c.once('exit', () => resolve());
-            c.kill('SIGTERM');
-          }),
-      ),
-    );
+    await Promise.all(children.map((c) => stopChild(c)));
     const raw = await rawBullmqCommandsPerJob(admin, system.redisUrl, 2_000);
     console.log(
       `baseline: raw BullMQ (Queue.add -> Worker, concurrency ${BASELINE_CONCURRENCY}, no-op processor) on the same Redis: ` +
         `${raw.toFixed(1)} commands per job; rekor-budget's ${(calls / admitted).toFixed(1)} is ${(calls / admitted / raw).toFixed(2)}x`,
     );
   } finally {
-    for (const c of children) c.kill('SIGTERM');
+    await Promise.all(children.map((c) => stopChild(c)));
     await admin.quit();
     await system.close();
   }

@@ -70,6 +70,7 @@ export interface RoundReport {
  */
 export class Scheduler {
   private readonly rt: SchedulerRuntime;
+  private readonly log: SchedulerRuntime['logger'];
   private readonly tier: Tier;
   private readonly quantum: number;
   private readonly lanesPerRound: number;
@@ -91,6 +92,7 @@ export class Scheduler {
   constructor(options: SchedulerOptions) {
     this.rt = options.runtime;
     this.tier = options.tier;
+    this.log = this.rt.logger.child({ component: 'scheduler', tier: this.tier });
     this.quantum = positive('quantum', options.quantum ?? 64);
     this.lanesPerRound = positive('lanesPerRound', options.lanesPerRound ?? 2000);
     this.parallel = positive('parallel', options.parallel ?? 16);
@@ -140,17 +142,14 @@ export class Scheduler {
     }
   }
 
-  private readonly log = () => this.rt.logger.child({ component: 'scheduler', tier: this.tier });
-
   private async run(): Promise<void> {
-    const log = this.log();
     while (this.running) {
       let pause = this.retryMs;
       let idle = false;
       try {
         const was = this.leading;
         this.leading = await this.lease.acquire();
-        if (this.leading && !was) log.info('scheduler: leading the releases of parked jobs');
+        if (this.leading && !was) this.log.info('scheduler: leading the releases of parked jobs');
         if (this.leading) {
           const report = await this.round();
           this.onRound?.(report);
@@ -161,7 +160,7 @@ export class Scheduler {
           else if (next !== undefined) pause = Math.min(this.pollMs, Math.max(0, next - report.atMs));
         }
       } catch (e) {
-        log.warn(errorFields(e), 'scheduler: a round failed; trying again');
+        this.log.warn(errorFields(e), 'scheduler: a round failed; trying again');
         pause = this.retryMs;
       }
       if (pause > 0 && this.running) await (idle ? this.idle(pause) : this.sleep(pause));
@@ -176,7 +175,7 @@ export class Scheduler {
   private blockingConnection(): SchedulerRuntime['redis'] {
     const connection = this.rt.redis.duplicate();
     connection.on('error', (e: unknown) =>
-      this.log().debug(errorFields(e), 'scheduler: the signal connection failed; it reconnects'),
+      this.log.debug(errorFields(e), 'scheduler: the signal connection failed; it reconnects'),
     );
     return connection;
   }
@@ -204,7 +203,7 @@ export class Scheduler {
       (e: unknown) => {
         failed = true;
         if (this.running)
-          this.log().debug(errorFields(e), 'scheduler: no wait on the signal; sleeping instead');
+          this.log.debug(errorFields(e), 'scheduler: no wait on the signal; sleeping instead');
       },
     );
     // the timer bounds a wait Redis does not answer (a reconnecting connection holds it)

@@ -353,13 +353,9 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
 
   async function submitBatch(submissions: Submission[]): Promise<SubmitResult[]> {
     if (closed) throw new ProducerError('CLOSED', 'the producer is closed');
-    let settled: Awaited<ReturnType<typeof submitSettled>>;
-    try {
-      settled = await submitSettled(submissions);
-    } catch (e) {
+    const { results, errors } = await submitSettled(submissions).catch((e: unknown) => {
       throw submitFailure(e);
-    }
-    const { results, errors } = settled;
+    });
     const failed = errors.flatMap((e, i) => (e === undefined ? [] : [i]));
     if (failed.length === 0) return results as SubmitResult[];
     const first = errors[failed[0]!];
