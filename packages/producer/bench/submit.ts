@@ -6,7 +6,7 @@
  * with the same number of calls in flight. Each pair runs `--runs` times,
  * alternating, and the median is printed with the ratio.
  *
- *   npm run bench -w @rekor-budget/producer   [-- --submissions 20000 --in-flight 64 --batch 500 --batches-in-flight 4 --runs 3]
+ *   npm run bench -w @rekor-budget/producer   [-- --submissions 20000 --in-flight 64 --batch 500 --batches-in-flight 4 --runs 3 --modes single,batch]
  *
  * Uses REDIS_URL / DATABASE_URL (defaults: the local services), its own key
  * prefix and database, removed at the end.
@@ -37,6 +37,11 @@ const IN_FLIGHT = arg('in-flight', 64);
 const RUNS = arg('runs', 3);
 const BATCH = arg('batch', 500);
 const BATCHES_IN_FLIGHT = arg('batches-in-flight', 4);
+const modesArg = args.indexOf('--modes');
+const MODES = (modesArg >= 0 ? args[modesArg + 1]! : 'single,batch').split(',');
+for (const m of MODES) {
+  if (m !== 'single' && m !== 'batch') throw new Error(`--modes takes single,batch (got ${m})`);
+}
 
 /** `n` calls of `one(i)`, at most `inFlight` at a time; returns calls per second. */
 async function rate(n: number, inFlight: number, one: (i: number) => Promise<unknown>): Promise<number> {
@@ -133,7 +138,7 @@ async function main() {
 
   try {
     for (let r = 0; r < RUNS; r++) {
-      for (const mode of ['single', 'batch'] as const) {
+      for (const mode of MODES as Mode[]) {
         const raw = await rawRun(mode, `raw-${mode}${r}`);
         const product = await productRun(mode, `p-${mode}${r}`);
         rates[mode].raw.push(raw);
@@ -149,6 +154,7 @@ async function main() {
       ['single', 'Queue.add / submitGraph...'],
       ['batch', 'addBulk / submitMany      '],
     ] as const) {
+      if (!MODES.includes(mode)) continue;
       const m = { raw: median(rates[mode].raw), product: median(rates[mode].product) };
       console.log(
         `  ${label} | ${m.raw.toFixed(0).padStart(10)} | ${m.product.toFixed(0).padStart(14)} | ${(m.product / m.raw).toFixed(2)}x`,

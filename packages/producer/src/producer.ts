@@ -307,10 +307,20 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
     }
   }
 
-  function resultBase(submission: Submission) {
-    const jobId = jobIdFor(submission.tier, submission.contentDigest);
-    const triggers = submission.tier === 'edge' ? { triggers: submission.triggers } : {};
-    return { jobId, contentDigest: submission.contentDigest, tier: submission.tier, ...triggers };
+  /** The answer for a submission (built field by field: a batch makes one per submission). */
+  function answer(
+    submission: Submission,
+    status: SubmitStatus,
+    jobId: string = jobIdFor(submission.tier, submission.contentDigest),
+  ): SubmitResult {
+    const result: SubmitResult = {
+      jobId,
+      status,
+      contentDigest: submission.contentDigest,
+      tier: submission.tier,
+    };
+    if (submission.tier === 'edge') result.triggers = submission.triggers;
+    return result;
   }
 
   /**
@@ -387,20 +397,20 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
     const repeats: number[] = [];
     const tiers = new Map<Tier, Map<string, Group>>();
     submissions.forEach((submission, i) => {
-      const base = resultBase(submission);
-      if (seen.has(base.jobId)) {
-        results[i] = { ...base, status: 'duplicate' };
+      const jobId = jobIdFor(submission.tier, submission.contentDigest);
+      if (seen.has(jobId)) {
+        results[i] = answer(submission, 'duplicate', jobId);
         repeats.push(i);
         return;
       }
-      seen.add(base.jobId);
+      seen.add(jobId);
       const tier = submission.tier;
       const tenantId = submission.input.tenantId.toLowerCase();
       let groups = tiers.get(tier);
       if (!groups) tiers.set(tier, (groups = new Map()));
       let group = groups.get(tenantId);
       if (!group) groups.set(tenantId, (group = { tier, tenantId, items: [] }));
-      group.items.push({ i, jobId: base.jobId, data: { ...submission, enqueuedAt: now } });
+      group.items.push({ i, jobId, data: { ...submission, enqueuedAt: now } });
     });
     // Postgres and Redis are asked side by side: where Postgres holds the contents,
     // and per tier the tenants' tallies and the queue's jobs of these contents
@@ -414,10 +424,10 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
     );
     for (const groups of tiers.values()) {
       for (const [tenantId, group] of groups) {
-        group.items = group.items.filter(({ i, data }) => {
+        group.items = group.items.filter(({ i, data, jobId }) => {
           const place = known.get(data.contentDigest);
           if (place === undefined) return true;
-          results[i] = { ...resultBase(data), status: place === 'rejected' ? 'rejected' : 'duplicate' };
+          results[i] = answer(data, place === 'rejected' ? 'rejected' : 'duplicate', jobId);
           return false;
         });
         if (group.items.length === 0) groups.delete(tenantId);
@@ -721,7 +731,7 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
     for (const item of items) {
       const state = states.get(item.jobId);
       if (state === 'live') {
-        results[item.i] = { ...resultBase(item.data), status: 'duplicate' };
+        results[item.i] = answer(item.data, 'duplicate', item.jobId);
         continue;
       }
       if (state === 'finished') await queues.get(tier).remove(item.jobId);
@@ -767,7 +777,7 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
           );
           const cached = backlogCache.get(tier);
           if (cached) cached.n += fresh.length;
-          for (const { i, data } of fresh) results[i] = { ...resultBase(data), status: 'queued' };
+          for (const { i, data, jobId } of fresh) results[i] = answer(data, 'queued', jobId);
           // the jobs are queued: a tally not counted costs the status line, not the answer
           await lanes
             .count(tier, 'q', new Map([[tenantId, fresh.length]]))
@@ -808,15 +818,16 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
   /** Answers a tenant's part of a tier's batch: queued, duplicates, overflow, and what parks. */
   async function settleGroup(plan: GroupPlan, results: SubmitResult[]): Promise<void> {
     const { tier, tenantId } = plan.group;
-    for (const { i, data } of plan.duplicates) results[i] = { ...resultBase(data), status: 'duplicate' };
-    for (const { i, data } of plan.queue) {
-      results[i] = { ...resultBase(data), status: 'queued' };
+    for (const { i, data, jobId } of plan.duplicates) results[i] = answer(data, 'duplicate', jobId);
+    for (const { i, data, jobId } of plan.queue) {
+      const result = answer(data, 'queued', jobId);
       // a held unit is this job's now
-      if (options.budget) results[i] = { ...results[i]!, estimatedSubmitAt: new Date(clock()) };
+      if (options.budget) result.estimatedSubmitAt = new Date(clock());
+      results[i] = result;
     }
     for (const { item, reason, cause } of plan.overflow) {
       results[item.i] = {
-        ...resultBase(item.data),
+        ...answer(item.data, 'overflowed', item.jobId),
         ...(await overflow(item.data, item.jobId, reason, cause)),
       };
     }
@@ -864,12 +875,12 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
     // ahead of it: the tenant's parked jobs (units held for queued ones count inside the estimate)
     let ahead = plan.tally.parked;
     const parked: { i: number; ahead: number }[] = [];
-    for (const { i, data } of toPark) {
+    for (const { i, data, jobId } of toPark) {
       if (!inserted.has(data.contentDigest)) {
-        results[i] = { ...resultBase(data), status: 'duplicate' };
+        results[i] = answer(data, 'duplicate', jobId);
         continue;
       }
-      results[i] = { ...resultBase(data), status: 'queued', parked: true };
+      results[i] = { ...answer(data, 'queued', jobId), parked: true };
       parked.push({ i, ahead: ahead++ });
       // over budget (or behind work that is): refused for now, as a worker counts its parks
       options.metrics?.rejected(tier, 'budget_exceeded');

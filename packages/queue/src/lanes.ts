@@ -148,20 +148,18 @@ export function createLanes(redis: Redis | Cluster, keys: RedisKeys): Lanes {
       return out;
     },
     async batchState(tier, tenantIds, jobKeys) {
-      // read-only commands in one pipeline, not a script: they answer while Redis
-      // pauses writes, and Redis 6.2 has no read-only scripts
+      // read-only commands (not a script: they answer while Redis pauses writes, and
+      // Redis 6.2 has no read-only scripts), sent together: one round trip, and no
+      // pipeline object (ioredis copies every defined script onto each one)
       const ids = tenantIds.map(id);
-      const pipeline = redis.pipeline();
-      if (ids.length > 0)
-        pipeline.hmget(keys.schedulerTally(tier), ...ids.flatMap((t) => [`q:${t}`, `p:${t}`]));
-      // how many of the jobs exist, in one command: nearly always none (new contents),
-      // and then no job needs a look of its own
-      if (jobKeys.length > 0) pipeline.exists(...jobKeys);
-      const replies = (await pipeline.exec()) ?? [];
-      const values = replies.map(([err, value]) => {
-        if (err) throw err;
-        return value;
-      });
+      const values = await Promise.all([
+        ...(ids.length > 0
+          ? [redis.hmget(keys.schedulerTally(tier), ...ids.flatMap((t) => [`q:${t}`, `p:${t}`]))]
+          : []),
+        // how many of the jobs exist, in one command: nearly always none (new contents),
+        // and then no job needs a look of its own
+        ...(jobKeys.length > 0 ? [redis.exists(...jobKeys)] : []),
+      ]);
       const tallies = new Map<string, TenantTally>();
       if (ids.length > 0) {
         const flat = values.shift() as (string | null)[];
