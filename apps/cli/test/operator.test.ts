@@ -291,6 +291,32 @@ describe('status', () => {
     expect(r.stdout).toBe('');
   });
 
+  test('names the timestamp authority and whether it grants a timestamp, when one is configured', async () => {
+    const plain = await runCli(['status'], { env: env({ REKOR_URL: 'http://127.0.0.1:1' }), cwd: dir });
+    expect(plain.stdout).not.toMatch(/^tsa /m);
+    const file = configFile(
+      'tsa.yaml',
+      `redis:\n  keyPrefix: ${s.prefix}\ntimestampAuthority:\n  url: http://user:secret@127.0.0.1:1/api/v1/timestamp`,
+    );
+    const r = await runCli(['status', '--config', file], {
+      env: env({ REKOR_URL: 'http://127.0.0.1:1', REDIS_PREFIX: undefined }),
+      cwd: dir,
+    });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(
+      /^tsa {5}http:\/\/.*127\.0\.0\.1:1\/api\/v1\/timestamp: UNREACHABLE \(ECONNREFUSED\)$/m,
+    );
+    expect(r.stdout).not.toContain('secret');
+    const json = await runCli(['status', '--json', '--config', file], {
+      env: env({ REKOR_URL: 'http://127.0.0.1:1', REDIS_PREFIX: undefined }),
+      cwd: dir,
+    });
+    expect(JSON.parse(json.stdout).timestampAuthority).toMatchObject({
+      reachable: false,
+      detail: 'ECONNREFUSED',
+    });
+  });
+
   test('the queue header keeps its columns apart', async () => {
     const r = await runCli(['status'], { env: env({ REKOR_URL: 'http://127.0.0.1:1' }), cwd: dir });
     expect(r.code).toBe(0);

@@ -6,7 +6,16 @@ import type { Runtime } from '@rekor-budget/runtime';
 export interface DrainOptions {
   runtime: Pick<
     Runtime,
-    'config' | 'logger' | 'redis' | 'keys' | 'db' | 'queues' | 'offline' | 'probeRekor' | 'metrics'
+    | 'config'
+    | 'logger'
+    | 'redis'
+    | 'keys'
+    | 'db'
+    | 'queues'
+    | 'offline'
+    | 'probeRekor'
+    | 'probeTimestampAuthority'
+    | 'metrics'
   >;
   /** Drain on a reachable Rekor even when `offline.drainOnConnect` is false (`rekor-budget drain`). */
   force?: boolean;
@@ -26,6 +35,11 @@ export interface DrainReport {
    * `offline.maxQueueSize` or more (its low-water mark): they move as it empties.
    */
   heldBack: Record<Tier, number>;
+  /**
+   * Set when rows wait for the timestamp authority (`timestamp_unavailable`)
+   * and it was asked: they move only once it grants a timestamp.
+   */
+  timestampAuthority?: { reachable: boolean; url: string; detail: string };
 }
 
 /** Rows that wait only for Rekor (or Redis) to answer again. */
@@ -34,7 +48,6 @@ const CONNECTIVITY: OfflineReason[] = [
   'redis_unavailable',
   'rekor_error',
   'rekor_timeout',
-  'timestamp_unavailable',
 ];
 
 /**
@@ -85,6 +98,10 @@ export class Drainer {
     await redis.del(keys.rekorState);
     if (!config.offline.drainOnConnect && !this.options.force) return { rekorUp, moved, heldBack };
     for (const tier of TIERS) moved[tier] += await this.drainRows(tier, CONNECTIVITY);
+    const timestampAuthority = await this.timestampsGranted();
+    if (timestampAuthority?.reachable !== false) {
+      for (const tier of TIERS) moved[tier] += await this.drainRows(tier, ['timestamp_unavailable']);
+    }
     for (const tier of TIERS) {
       const room = await this.roomBelowLowWater(tier);
       const n = room > 0 ? await this.drainRows(tier, ['overflow'], room) : 0;
@@ -92,7 +109,20 @@ export class Drainer {
       // the room ran out before the rows did: say how many wait for it
       if (n === room) heldBack[tier] = await this.overflowRows(tier);
     }
-    return { rekorUp, moved, heldBack };
+    return { rekorUp, moved, heldBack, ...(timestampAuthority ? { timestampAuthority } : {}) };
+  }
+
+  /**
+   * With rows that wait for the timestamp authority, whether it grants a
+   * timestamp now (one request): replayed while it does not, each row would
+   * spend its attempts and come back. `undefined` without such rows, or
+   * without a timestamp authority configured (the rows then simply move).
+   */
+  private async timestampsGranted(): Promise<DrainReport['timestampAuthority']> {
+    const { offline, probeTimestampAuthority } = this.options.runtime;
+    if (!(await offline.waitsFor('timestamp_unavailable'))) return undefined;
+    const probe = await probeTimestampAuthority();
+    return probe && { reachable: probe.reachable, url: probe.url, detail: probe.detail };
   }
 
   /** Overflow rows of the tier in the offline queue. */

@@ -76,6 +76,7 @@ export async function runWorkers(options: RunWorkersOptions): Promise<RunningWor
     let drainer: Drainer | undefined;
     if (roles.includes('drain')) {
       drainer = new Drainer({ runtime });
+      let tsaWasDown = false;
       drainer.start((r) => {
         if (r.moved.graph + r.moved.edge > 0) {
           logger.info(
@@ -83,6 +84,15 @@ export async function runWorkers(options: RunWorkersOptions): Promise<RunningWor
             `drain: Rekor answers; moved ${r.moved.graph} graph and ${r.moved.edge} edge submissions back to the queues`,
           );
         }
+        // said once per outage of the timestamp authority, not every pass
+        const tsa = r.timestampAuthority;
+        if (tsa && !tsa.reachable && !tsaWasDown) {
+          logger.warn(
+            { component: 'drain', tsaUrl: tsa.url, detail: tsa.detail },
+            `drain: the timestamp authority at ${tsa.url} grants no timestamp (${tsa.detail}); submissions that wait for it stay in the offline queue until it does`,
+          );
+        }
+        if (tsa) tsaWasDown = !tsa.reachable;
       });
       closers.unshift(() => drainer!.stop());
       logger.info(

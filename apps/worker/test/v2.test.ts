@@ -285,7 +285,9 @@ describe('the pipeline against Rekor v2 (rekor-local --api v2, as rekor-tiles se
     // the TSA in front of the log's own: answers 503 while `failing`, else passes the request on
     let failing = true;
     let target = '';
+    let tsaHits = 0;
     const tsa = createServer((req, res) => {
+      tsaHits++;
       const body: Buffer[] = [];
       req.on('data', (c: Buffer) => body.push(c));
       req.on('end', () => {
@@ -338,8 +340,25 @@ describe('the pipeline against Rekor v2 (rekor-local --api v2, as rekor-tiles se
       expect(await checkpointSize(log!, combinedRoot(r.logs))).toBe(0);
       expect(await new RejectedStore(r.runtime.db).list()).toHaveLength(0);
 
+      // while the timestamp authority still fails, the drain asks it once and moves nothing:
+      // replayed, the rows would only spend their attempts again
+      const tsaRequests = tsaHits;
+      expect(await r.drainer().drainOnce()).toMatchObject({
+        rekorUp: true,
+        moved: { graph: 0, edge: 0 },
+        timestampAuthority: { reachable: false, detail: 'HTTP 503' },
+      });
+      expect(tsaHits).toBe(tsaRequests + 1);
+      expect(
+        (await r.runtime.offline.list()).filter((x) => x.reason === 'timestamp_unavailable'),
+      ).toHaveLength(3);
+
       failing = false;
-      expect(await r.drainer().drainOnce()).toMatchObject({ rekorUp: true, moved: { graph: 3, edge: 0 } });
+      expect(await r.drainer().drainOnce()).toMatchObject({
+        rekorUp: true,
+        moved: { graph: 3, edge: 0 },
+        timestampAuthority: { reachable: true, detail: 'granted' },
+      });
       await waitFor(async () => (await r.runtime.receipts.count()) === 3, 30_000, 'three receipts');
       const receipts = await r.runtime.receipts.list({ limit: null });
       expect(receipts.map((x) => x.contentDigest).sort()).toEqual([...digests].sort());

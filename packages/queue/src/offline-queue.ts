@@ -140,6 +140,18 @@ export class OfflineQueue {
     return (await contentsIn(this.db, TABLE, [contentDigest])).has(contentDigest);
   }
 
+  /** Whether a row not written into a kit waits for `reason`. */
+  async waitsFor(reason: OfflineReason): Promise<boolean> {
+    const row = await this.db
+      .selectFrom(TABLE)
+      .select('id')
+      .where('reason', '=', reason)
+      .where('exported_at', 'is', null)
+      .limit(1)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
   /** The contents among `digests` kept here. */
   hasAny(digests: readonly string[]): Promise<Set<string>> {
     return contentsIn(this.db, TABLE, digests);

@@ -8,7 +8,14 @@ import { HTTPError, HttpTransport } from './external/http';
 import { RekorApi, type RekorLogInfo, type RekorV1Answer } from './external/rekor';
 import { findEnvelopeV1 } from './lookup';
 import type { SubmitOutcome } from './outcome';
-import { failureDetail, probeLog, type RekorProbeOptions, type RekorProbeResult } from './probe';
+import {
+  failureDetail,
+  probeLog,
+  probeTimestamp,
+  type RekorProbeOptions,
+  type RekorProbeResult,
+  type TimestampProbeResult,
+} from './probe';
 import type { RekorConfig } from '@rekor-budget/core';
 import type { TransparencyLogEntry as TLogEntry } from '@sigstore/bundle';
 import { createHash } from 'node:crypto';
@@ -113,6 +120,12 @@ export interface RekorClient {
    * `HTTP 503`, `ECONNREFUSED`, `no answer within 2000 ms`.
    */
   probe(options?: RekorProbeOptions): Promise<RekorProbeResult>;
+  /**
+   * Asks the timestamp authority once for a timestamp of a fixed text; never
+   * throws for network or HTTP conditions. `undefined` when bundles carry no
+   * timestamp (no `timestampAuthorityUrl`).
+   */
+  probeTimestampAuthority(options?: RekorProbeOptions): Promise<TimestampProbeResult | undefined>;
   /**
    * `GET /api/v1/log`: tree size, root hash, signed tree head. Throws
    * `LOG_UNAVAILABLE` when the log does not answer (`status` for an HTTP error)
@@ -330,6 +343,7 @@ export function createRekorClient(options: RekorClientOptions): RekorClient {
       }
     },
     probe: (probeOptions) => probeLog(api, probeOptions, apiVersion === 2 ? { logs } : undefined),
+    probeTimestampAuthority: async (probeOptions) => (tsa ? probeTimestamp(tsa, probeOptions) : undefined),
     async logInfo() {
       try {
         return await api.logInfoV1();

@@ -22,7 +22,7 @@ export { maxRequestBytes } from './entries';
 export type { RekorClient, RekorClientOptions } from './client';
 export type { RekorLogInfo } from './external/rekor';
 export { DEFAULT_PROBE_TIMEOUT_MS } from './probe';
-export type { RekorProbeOptions, RekorProbeResult } from './probe';
+export type { RekorProbeOptions, RekorProbeResult, TimestampProbeResult } from './probe';
 
 export { parseRetryAfter, SUBMIT_OUTCOME_KINDS } from './outcome';
 export type { SubmitOutcome, SubmitOutcomeKind, LogEntryRef } from './outcome';

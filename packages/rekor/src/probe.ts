@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { transportCode } from './classify';
 import { RekorError } from './error';
 import { HTTPError, HttpTimeoutError } from './external/http';
+import type { TimestampClient } from './external/tsa';
 import type { RekorApi } from './external/rekor';
 import { openCheckpoint, type TrustedLog } from './checkpoint';
 
@@ -21,6 +22,18 @@ export interface RekorProbeResult {
   detail: string;
   /** Entries in the log, when it answered. */
   treeSize?: number;
+  /** From sending the request to its answer or failure, whole ms. */
+  latencyMs: number;
+}
+
+/** Whether the timestamp authority grants timestamps, as `client.probeTimestampAuthority()` found it. */
+export interface TimestampProbeResult {
+  /** It answered the probe's request with a granted timestamp. */
+  reachable: boolean;
+  /** The timestamp authority's endpoint. */
+  url: string;
+  /** One line for people: `granted`; else `HTTP 503`, `ECONNREFUSED`, a refusal's status, … */
+  detail: string;
   /** From sending the request to its answer or failure, whole ms. */
   latencyMs: number;
 }
@@ -61,6 +74,35 @@ export async function probeLog(
     return { reachable: true, detail: `tree size ${treeSize}`, treeSize, latencyMs: latencyMs() };
   } catch (err) {
     return { reachable: false, detail: failureDetail(err), latencyMs: latencyMs() };
+  }
+}
+
+/** The text the timestamp authority probe asks a timestamp for. */
+const TSA_PROBE_TEXT = Buffer.from('rekor-budget timestamp authority probe');
+
+/**
+ * One timestamp request for a fixed text; never throws for network or HTTP
+ * conditions. Only a granted timestamp counts: a TSA that answers but refuses
+ * would refuse the submissions too.
+ */
+export async function probeTimestamp(
+  tsa: TimestampClient,
+  options: RekorProbeOptions = {},
+): Promise<TimestampProbeResult> {
+  const timeoutMs = options.timeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS;
+  if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) {
+    throw new RekorError('INVALID_OPTIONS', `probe timeoutMs ${timeoutMs} is not a positive whole number`);
+  }
+  const started = performance.now();
+  const latencyMs = () => Math.round(performance.now() - started);
+  try {
+    await tsa.timestamp(TSA_PROBE_TEXT, timeoutMs);
+    return { reachable: true, url: tsa.url, detail: 'granted', latencyMs: latencyMs() };
+  } catch (err) {
+    // a refusal or a reply that is not a timestamp says so in its message
+    const detail =
+      err instanceof RekorError && err.code === 'INVALID_RESPONSE' ? err.message : failureDetail(err);
+    return { reachable: false, url: tsa.url, detail, latencyMs: latencyMs() };
   }
 }
 

@@ -92,6 +92,7 @@ export function createShardedClient(options: ShardedClientOptions): RekorClient 
       return undefined;
     },
     probe: (probeOptions) => shard().probe(probeOptions),
+    probeTimestampAuthority: (probeOptions) => shard().probeTimestampAuthority(probeOptions),
     logInfo: () => shard().logInfo(),
     close() {
       for (const c of clients.values()) c.close();

@@ -3,14 +3,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startRekorLocal, type RekorLocalServer } from '@rekor-budget/rekor-local';
 import { createRekorClient, type RekorClient, type RekorError } from '@rekor-budget/rekor';
-import { closedPort, codeOf, scriptedLog } from './fixtures';
+import { answer, closedPort, codeOf, scriptedLog } from './fixtures';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'rb-rekor-probe-'));
 let server: RekorLocalServer;
 const clients: RekorClient[] = [];
 
-function clientOf(serverUrl: string): RekorClient {
-  const c = createRekorClient({ serverUrl, requestTimeoutMs: 5_000 });
+function clientOf(serverUrl: string, timestampAuthorityUrl?: string): RekorClient {
+  const c = createRekorClient({
+    serverUrl,
+    requestTimeoutMs: 5_000,
+    ...(timestampAuthorityUrl === undefined ? {} : { timestampAuthorityUrl }),
+  });
   clients.push(c);
   return c;
 }
@@ -98,6 +102,43 @@ describe('client.probe()', () => {
   test('a timeout that is not a positive whole number is INVALID_OPTIONS', async () => {
     expect(await codeOf(() => clientOf(server.url).probe({ timeoutMs: 0 }))).toBe('INVALID_OPTIONS');
     expect(await codeOf(() => clientOf(server.url).probe({ timeoutMs: 1.5 }))).toBe('INVALID_OPTIONS');
+  });
+});
+
+describe('client.probeTimestampAuthority()', () => {
+  test('without a timestamp authority there is nothing to ask', async () => {
+    expect(await clientOf(server.url).probeTimestampAuthority()).toBeUndefined();
+  });
+
+  test("rekor-local's timestamp authority grants the probe a timestamp", async () => {
+    const url = `${server.url}/api/v1/timestamp`;
+    expect(await clientOf(server.url, url).probeTimestampAuthority()).toEqual({
+      reachable: true,
+      url,
+      detail: 'granted',
+      latencyMs: expect.any(Number),
+    });
+  });
+
+  test('an error status, an answer that is no timestamp, or nobody listening: not reachable, and why', async () => {
+    const tsa = await scriptedLog((_req, res, n) =>
+      n === 1 ? answer(res, 503, 'down for maintenance') : answer(res, 200, 'not DER'),
+    );
+    try {
+      const client = clientOf(server.url, `${tsa.url}/api/v1/timestamp`);
+      expect(await client.probeTimestampAuthority()).toMatchObject({ reachable: false, detail: 'HTTP 503' });
+      const garbled = await client.probeTimestampAuthority();
+      expect(garbled).toMatchObject({ reachable: false, url: `${tsa.url}/api/v1/timestamp` });
+      expect(garbled?.detail).toContain('not a TimeStampResp');
+      expect(tsa.requests).toEqual(['POST /api/v1/timestamp', 'POST /api/v1/timestamp']);
+    } finally {
+      await tsa.close();
+    }
+    const closed = `http://127.0.0.1:${await closedPort()}/api/v1/timestamp`;
+    expect(await clientOf(server.url, closed).probeTimestampAuthority()).toMatchObject({
+      reachable: false,
+      detail: 'ECONNREFUSED',
+    });
   });
 });
 

@@ -40,6 +40,7 @@ import {
   createRekorClient,
   createShardedClient,
   type RekorClient,
+  type TimestampProbeResult,
 } from '@rekor-budget/rekor';
 import { loadTrustDocuments } from './documents';
 import { metricsSources, RekorMetrics, type CheckResult } from '@rekor-budget/metrics';
@@ -121,6 +122,12 @@ export interface Runtime {
   readonly registry: Registry;
   /** Probes Rekor (never throws); `air-gapped` without a request when `offline.airGapped`. */
   probeRekor(timeoutMs?: number): Promise<RekorReachability>;
+  /**
+   * Asks the timestamp authority for a timestamp (never throws; its URL
+   * without credentials); `undefined` when bundles carry none
+   * (`timestampAuthority` unset).
+   */
+  probeTimestampAuthority(timeoutMs?: number): Promise<TimestampProbeResult | undefined>;
   /** Redis, Postgres and Rekor, each checked now: what `/readyz` serves. */
   readiness(): Promise<Record<string, CheckResult>>;
   /** Closes everything the runtime opened, in reverse order. */
@@ -281,6 +288,11 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     };
   }
 
+  async function probeTimestampAuthority(timeoutMs = PROBE_TIMEOUT_MS) {
+    const p = await client.probeTimestampAuthority({ timeoutMs });
+    return p && { ...p, url: redactUrl(p.url) };
+  }
+
   let closed: Promise<void> | undefined;
   return {
     config,
@@ -301,6 +313,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     metrics: rekorMetrics,
     registry,
     probeRekor,
+    probeTimestampAuthority,
     async readiness() {
       // each check has its own time limit, under the server's for them all: a service
       // that does not answer (a Redis connection that queues commands while it retries)

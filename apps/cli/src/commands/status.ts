@@ -19,6 +19,11 @@ const STATES = ['waiting', 'active', 'delayed', 'prioritized', 'paused', 'comple
 export interface StatusReport {
   at: string;
   rekor: { url: string; reachable: boolean; detail: string; airGapped: boolean; markedOffline: boolean };
+  /**
+   * The timestamp authority bundles take their timestamps from, asked for one
+   * now (`granted` when it gave it); `null` without one, or when air-gapped.
+   */
+  timestampAuthority: { url: string; reachable: boolean; detail: string } | null;
   queues: Record<Tier, Record<(typeof STATES)[number], number>>;
   offline: { tier: Tier; reason: string; rows: number }[];
   /** Tenants with budget used or work in some tier; `tenants` holds the fullest `--tenants` of them. */
@@ -46,7 +51,10 @@ async function collect(rt: Runtime, maxTenants: number): Promise<StatusReport> {
   const { config } = rt;
   const counts = await Promise.all(TIERS.map((t) => rt.queues.get(t).getJobCounts(...STATES)));
   const offline = await rt.offline.counts();
-  const rekor = await rt.probeRekor(STATUS_PROBE_TIMEOUT_MS);
+  const [rekor, tsa] = await Promise.all([
+    rt.probeRekor(STATUS_PROBE_TIMEOUT_MS),
+    config.offline.airGapped ? undefined : rt.probeTimestampAuthority(STATUS_PROBE_TIMEOUT_MS),
+  ]);
   const tenants: StatusReport['tenants'] = [];
   // ranked over every tenant before the cap: the fullest are the ones shown
   const ranked = await rankTenants(rt);
@@ -89,6 +97,7 @@ async function collect(rt: Runtime, maxTenants: number): Promise<StatusReport> {
       airGapped: config.offline.airGapped,
       markedOffline: (await rt.redis.get(rt.keys.rekorState)) === 'offline',
     },
+    timestampAuthority: tsa ? { url: tsa.url, reachable: tsa.reachable, detail: tsa.detail } : null,
     queues: Object.fromEntries(
       TIERS.map((t, i) => [t, Object.fromEntries(STATES.map((st) => [st, counts[i]![st] ?? 0]))]),
     ) as StatusReport['queues'],
@@ -124,11 +133,10 @@ function render(r: StatusReport): string {
   const rekorState = r.rekor.airGapped
     ? 'air-gapped (signed and stored only)'
     : `${r.rekor.reachable ? 'reachable' : 'UNREACHABLE'} (${r.rekor.detail})${r.rekor.markedOffline ? ', workers hold off (marked offline)' : ''}`;
-  lines.push(
-    `rekor   ${r.rekor.url}: ${rekorState}`,
-    '',
-    'queues  ' + STATES.map((s) => s.padStart(COLUMN)).join(''),
-  );
+  lines.push(`rekor   ${r.rekor.url}: ${rekorState}`);
+  const tsa = r.timestampAuthority;
+  if (tsa) lines.push(`tsa     ${tsa.url}: ${tsa.reachable ? 'reachable' : 'UNREACHABLE'} (${tsa.detail})`);
+  lines.push('', 'queues  ' + STATES.map((s) => s.padStart(COLUMN)).join(''));
   for (const t of TIERS)
     lines.push(`  ${t.padEnd(6)}` + STATES.map((s) => String(r.queues[t][s]).padStart(COLUMN)).join(''));
   lines.push('', `offline queue: ${r.offline.reduce((a, o) => a + o.rows, 0)} rows`);

@@ -25,9 +25,10 @@ export class TimestampClient {
    * A timestamp over `data` (the SHA-256 of it is sent), with a fresh nonce
    * and the signing certificate: the DER `TimeStampResp` a sigstore bundle
    * carries in `rfc3161Timestamps`. A reply that is not a granted timestamp
-   * for this request is `INVALID_RESPONSE`.
+   * for this request is `INVALID_RESPONSE`. `timeoutMs` overrides the
+   * client's timeout for this request.
    */
-  async timestamp(data: Buffer): Promise<Buffer> {
+  async timestamp(data: Buffer, timeoutMs = this.timeoutMs): Promise<Buffer> {
     const nonce = randomBytes(8);
     nonce[0]! &= 0x7f;
     const digest = createHash('sha256').update(data).digest();
@@ -47,7 +48,7 @@ export class TimestampClient {
       contentType: 'application/timestamp-query',
       accept: 'application/timestamp-reply',
       raw: true,
-      timeoutMs: this.timeoutMs,
+      timeoutMs,
     });
     const der = res.body as Buffer;
     let reply: TimeStampResp;
