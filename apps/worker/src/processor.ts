@@ -185,7 +185,16 @@ export function createProcessor(ctx: ProcessorContext) {
     try {
       return await admitted(job, owner, token);
     } finally {
-      await contentLock.release(data.contentDigest, owner);
+      // the outcome stands: a lock not released only holds other copies of the
+      // content back until it expires (lockMs)
+      await contentLock
+        .release(data.contentDigest, owner)
+        .catch((e: unknown) =>
+          log.warn(
+            { jobId: job.id, ...errorFields(e) },
+            'the content lock was not released; other copies of the content wait until it expires',
+          ),
+        );
     }
   }
 
