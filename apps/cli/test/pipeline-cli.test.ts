@@ -5,10 +5,14 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { startRekorLocal, type RekorLocalServer } from '@rekor-budget/rekor-local';
 import { writeKeyPair } from '@rekor-budget/rekor';
+import { contentDigest, validateGraphInput } from '@rekor-budget/core';
+import { OfflineQueue } from '@rekor-budget/queue';
 import {
   createTestDatabase,
   createTestRedis,
   deleteKeys,
+  freePort,
+  graphInput,
   redisUrl,
   uniquePrefix,
   type TestDatabase,
@@ -170,4 +174,51 @@ test('submit, worker, status, receipts and drain work together as real processes
     moved: { graph: 0, edge: 0 },
     heldBack: { graph: 0, edge: 0 },
   });
+});
+
+test('drain leaves submissions that wait for the timestamp authority offline while it grants nothing, and says so', async () => {
+  const input = validateGraphInput(graphInput(TENANT, 'scan-tsa'));
+  const data = {
+    version: 1 as const,
+    tier: 'graph' as const,
+    contentDigest: contentDigest('graph', input),
+    input,
+    enqueuedAt: Date.now(),
+  };
+  const offline = new OfflineQueue(t.db);
+  expect((await offline.add(data, 'timestamp_unavailable')).inserted).toBe(true);
+  const withTsa = (url: string, name: string) => {
+    const file = join(dir, name);
+    writeFileSync(
+      file,
+      stringify({
+        attestor: {
+          rekor: {
+            serverUrl: rekor.url,
+            redis: { url: redisUrl(), keyPrefix: prefix, requireDurable: false },
+            database: { url: t.url },
+            timestampAuthority: { url },
+          },
+        },
+      }),
+    );
+    return file;
+  };
+  const down = withTsa(`http://127.0.0.1:${await freePort()}/api/v1/timestamp`, 'tsa-down.yaml');
+  const held = await runCli(['drain', '--config', down], { env });
+  expect(held.code).toBe(0);
+  expect(held.stdout).toContain('moved 0 graph and 0 edge submissions');
+  expect(held.stdout).toMatch(
+    /submissions waiting for the timestamp authority stay in the offline queue: http:\/\/127\.0\.0\.1:\d+\/api\/v1\/timestamp grants no timestamp \(ECONNREFUSED\)/,
+  );
+  expect(await offline.has(data.contentDigest)).toBe(true);
+
+  const up = withTsa(`${rekor.url}/api/v1/timestamp`, 'tsa-up.yaml');
+  const moved = await runCli(['drain', '--json', '--config', up], { env });
+  expect(JSON.parse(moved.stdout)).toMatchObject({
+    rekorUp: true,
+    moved: { graph: 1, edge: 0 },
+    timestampAuthority: { reachable: true, detail: 'granted' },
+  });
+  expect(await offline.has(data.contentDigest)).toBe(false);
 });

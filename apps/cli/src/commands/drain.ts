@@ -34,6 +34,13 @@ export function registerDrain(program: Command, io: CliIo, setExit: (code: numbe
                 '(the drain worker checks every probe interval), or raise offline.maxQueueSize',
             );
           }
+          const tsa = report.timestampAuthority;
+          if (tsa && !tsa.reachable) {
+            io.out(
+              `submissions waiting for the timestamp authority stay in the offline queue: ${tsa.url} grants no timestamp (${tsa.detail}); ` +
+                'they move once it does (the drain worker checks every probe interval)',
+            );
+          }
         }
         setExit(report.rekorUp ? EXIT.OK : EXIT.FAILURE);
       } finally {
