@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database } from '@rekor-budget/db';
 
 /** The tables that keep rows per content digest and tenant. */
@@ -7,6 +7,21 @@ export type ContentTable =
 
 /** Digests asked in one query at most. */
 const CHUNK = 1000;
+
+/**
+ * Makes the rest of the transaction read a queue's head in index order
+ * rather than fetch every row and sort it. The planner's choice rests on its
+ * statistics, and a queue table filled by an outage (or one tenant's
+ * backlog) has none that fit yet: with the default guess that a lane is a
+ * few rows, it reads and sorts the whole lane on every claim (100,000 rows:
+ * ~250 ms a claim instead of ~1 ms). Settings local to the transaction, so
+ * nothing else is affected.
+ */
+export async function readInIndexOrder(trx: Transaction<Database>): Promise<void> {
+  await sql`SELECT set_config('enable_sort', 'off', true), set_config('enable_bitmapscan', 'off', true)`.execute(
+    trx,
+  );
+}
 
 /** The contents among `digests` with at least one row in `table`. */
 export async function contentsIn(

@@ -1,7 +1,7 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { SignedEnvelope, Tier } from '@rekor-budget/core';
 import type { Database, OfflineReason, OfflineRow } from '@rekor-budget/db';
-import { contentsIn, countByTenant } from './content-rows';
+import { contentsIn, countByTenant, readInIndexOrder } from './content-rows';
 import type { SubmissionJobData } from './jobs';
 
 export interface OfflineAddResult {
@@ -91,6 +91,7 @@ export class OfflineQueue {
    * delete or update each row before it commits.
    */
   async claim(trx: Transaction<Database>, limit: number, filter: OfflineFilter = {}): Promise<OfflineRow[]> {
+    await readInIndexOrder(trx);
     return this.select(trx, filter).limit(limit).forUpdate().skipLocked().execute();
   }
 

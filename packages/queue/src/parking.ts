@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { SignedEnvelope, Tier } from '@rekor-budget/core';
 import type { Database, ParkedRow } from '@rekor-budget/db';
+import { readInIndexOrder } from './content-rows';
 import type { SubmissionJobData } from './jobs';
 
 const TABLE = 'attestor.rekor_parked';
@@ -89,16 +90,19 @@ export class ParkingLot {
 
   /** The head of a lane: up to `limit` jobs in release order (priority desc, then arrival). */
   async head(tier: Tier, tenantId: string, limit: number): Promise<ParkedJob[]> {
-    const rows = await this.db
-      .selectFrom(TABLE)
-      .selectAll()
-      .where('tier', '=', tier)
-      .where('tenant_id', '=', tenantId)
-      .orderBy('priority', 'desc')
-      .orderBy('enqueued_at', 'asc')
-      .orderBy('id', 'asc')
-      .limit(limit)
-      .execute();
+    const rows = await this.db.transaction().execute(async (trx) => {
+      await readInIndexOrder(trx);
+      return trx
+        .selectFrom(TABLE)
+        .selectAll()
+        .where('tier', '=', tier)
+        .where('tenant_id', '=', tenantId)
+        .orderBy('priority', 'desc')
+        .orderBy('enqueued_at', 'asc')
+        .orderBy('id', 'asc')
+        .limit(limit)
+        .execute();
+    });
     return rows.map((row) => ({ id: row.id, data: ParkingLot.decode(row), wakes: row.wakes }));
   }
 

@@ -1,0 +1,71 @@
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import pg from 'pg';
+import type { Database } from '@rekor-budget/db';
+import { OfflineQueue, ParkingLot } from '@rekor-budget/queue';
+import { createTestDatabase, type TestDatabase } from '@rekor-budget/testing';
+
+const TENANT = '3f1c2a9e-8b7d-4e6f-9a1b-2c3d4e5f6a7b';
+const ROWS = 20_000;
+let t: TestDatabase;
+let explained: Kysely<Database>;
+/** The plans Postgres reported (auto_explain at NOTICE level), newest last. */
+const plans: string[] = [];
+
+beforeAll(async () => {
+  t = await createTestDatabase();
+  // one connection, so the session's auto_explain settings cover every query of the test
+  const pool = new pg.Pool({ connectionString: t.url, max: 1, idleTimeoutMillis: 0 });
+  pool.on('connect', (client) => client.on('notice', (n) => plans.push(n.message ?? '')));
+  explained = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  await sql`LOAD 'auto_explain'`.execute(explained);
+  await sql`SET auto_explain.log_min_duration = 0`.execute(explained);
+  await sql`SET auto_explain.log_level = 'notice'`.execute(explained);
+  // Rows of one tier and one tenant, as an outage or one tenant's backlog leaves
+  // them, in a table never analyzed since: the planner's default guesses hold.
+  await sql`
+    INSERT INTO attestor.rekor_offline_queue (tenant_id, tier, payload, content_digest, reason)
+    SELECT ${TENANT}::uuid, 'graph', convert_to(repeat('x', 600), 'UTF8'),
+           'sha256:' || md5(g::text) || md5((g + 1)::text), 'rekor_unreachable'
+    FROM generate_series(1, ${ROWS}) g`.execute(t.db);
+  await sql`
+    INSERT INTO attestor.rekor_parked (tenant_id, tier, content_digest, payload, enqueued_at)
+    SELECT ${TENANT}::uuid, 'graph', 'sha256:' || md5(g::text) || md5((g + 1)::text),
+           convert_to('{"pad":"' || repeat('x', 600) || '"}', 'UTF8'), g
+    FROM generate_series(1, ${ROWS}) g`.execute(t.db);
+});
+
+afterAll(async () => {
+  await explained.destroy();
+  await t.drop();
+});
+
+/** The plan of the one query of `tableName` since `from`. */
+function planOf(tableName: string, from: number): string {
+  const found = plans.slice(from).filter((p) => p.includes(tableName) && /limit/i.test(p));
+  expect(found).toHaveLength(1);
+  return found[0]!;
+}
+
+test("the drain's claim reads the drain index in order and sorts nothing, on a table never analyzed", async () => {
+  const from = plans.length;
+  const rows = await explained.transaction().execute((trx) =>
+    new OfflineQueue(explained).claim(trx, 100, {
+      tier: 'graph',
+      reasons: ['rekor_unreachable'],
+      exported: false,
+    }),
+  );
+  expect(rows).toHaveLength(100);
+  const plan = planOf('rekor_offline_queue', from);
+  expect(plan).toContain('Index Scan using rekor_offline_queue_tier_drain_idx');
+  expect(plan).not.toMatch(/\bSort\b/);
+});
+
+test("a parked lane's head reads the lane index in order and sorts nothing, on a table never analyzed", async () => {
+  const from = plans.length;
+  const head = await new ParkingLot(explained).head('graph', TENANT, 100);
+  expect(head).toHaveLength(100);
+  const plan = planOf('rekor_parked', from);
+  expect(plan).toContain('Index Scan using rekor_parked_lane_idx');
+  expect(plan).not.toMatch(/\bSort\b/);
+});
