@@ -4,7 +4,10 @@
  * hand: validate nothing, one add per job), and `submitMany` beside raw
  * `addBulk` in batches of the same size, in the same run, on the same Redis,
  * with the same number of calls in flight. Each pair runs `--runs` times,
- * alternating, and the median is printed with the ratio.
+ * alternating, and the median is printed with the ratio; beside the rate,
+ * the CPU time this process spent per submission (what the producer costs a
+ * scanner; Redis's and Postgres's own CPU is not in it), which varies less
+ * than the rate when the machine is shared.
  *
  *   npm run bench -w @rekor-budget/producer   [-- --submissions 20000 --in-flight 64 --batch 500 --batches-in-flight 4 --runs 3 --modes single,batch]
  *
@@ -43,16 +46,25 @@ for (const m of MODES) {
   if (m !== 'single' && m !== 'batch') throw new Error(`--modes takes single,batch (got ${m})`);
 }
 
-/** `n` calls of `one(i)`, at most `inFlight` at a time; returns calls per second. */
-async function rate(n: number, inFlight: number, one: (i: number) => Promise<unknown>): Promise<number> {
+/** `n` calls of `one(i)`, at most `inFlight` at a time: calls per second, and this process's CPU time (µs). */
+async function rate(
+  n: number,
+  inFlight: number,
+  one: (i: number) => Promise<unknown>,
+): Promise<{ perSecond: number; cpuUs: number }> {
   let next = 0;
+  const cpu = process.cpuUsage();
   const start = process.hrtime.bigint();
   await Promise.all(
     Array.from({ length: inFlight }, async () => {
       while (next < n) await one(next++);
     }),
   );
-  return n / (Number(process.hrtime.bigint() - start) / 1e9);
+  const used = process.cpuUsage(cpu);
+  return {
+    perSecond: n / (Number(process.hrtime.bigint() - start) / 1e9),
+    cpuUs: used.user + used.system,
+  };
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -89,15 +101,22 @@ async function main() {
   );
 
   type Mode = 'single' | 'batch';
-  const rates: Record<Mode, { raw: number[]; product: number[] }> = {
+  /** One run's figures: submissions per second, and this process's CPU µs per submission. */
+  interface Figures {
+    perSecond: number;
+    cpuUs: number;
+  }
+  const rates: Record<Mode, { raw: Figures[]; product: Figures[] }> = {
     single: { raw: [], product: [] },
     batch: { raw: [], product: [] },
   };
   const calls = (mode: Mode) => (mode === 'single' ? SUBMISSIONS : Math.ceil(SUBMISSIONS / BATCH));
-  const perSecond = (mode: Mode, callsPerSecond: number) =>
-    mode === 'single' ? callsPerSecond : (callsPerSecond * SUBMISSIONS) / calls(mode);
+  const figures = (mode: Mode, r: { perSecond: number; cpuUs: number }): Figures => ({
+    perSecond: mode === 'single' ? r.perSecond : (r.perSecond * SUBMISSIONS) / calls(mode),
+    cpuUs: r.cpuUs / SUBMISSIONS,
+  });
 
-  async function rawRun(mode: Mode, run: string): Promise<number> {
+  async function rawRun(mode: Mode, run: string): Promise<Figures> {
     const rawPrefix = `${prefix}-${run}`;
     const queue = new Queue('rekor-graph', { connection: redis, prefix: `{${rawPrefix}}` });
     const jobs = inputs(run).map((input, i) => ({
@@ -112,10 +131,10 @@ async function main() {
     );
     await queue.close();
     await deleteKeys(redis, rawPrefix);
-    return perSecond(mode, r);
+    return figures(mode, r);
   }
 
-  async function productRun(mode: Mode, run: string): Promise<number> {
+  async function productRun(mode: Mode, run: string): Promise<Figures> {
     const runConfig = { ...config, redis: { ...config.redis, keyPrefix: `${prefix}-${run}` } };
     const producer = createRekorProducer({ config: runConfig, redis, db: bench.db });
     const productInputs = inputs(run);
@@ -133,7 +152,7 @@ async function main() {
     const queued = Object.values(counts).reduce((a, b) => a + b, 0);
     if (queued !== SUBMISSIONS) throw new Error(`${run}: ${queued} of ${SUBMISSIONS} product jobs queued`);
     await deleteKeys(redis, runConfig.redis.keyPrefix);
-    return perSecond(mode, r);
+    return figures(mode, r);
   }
 
   try {
@@ -144,20 +163,26 @@ async function main() {
         rates[mode].raw.push(raw);
         rates[mode].product.push(product);
         console.log(
-          `  run ${r + 1} ${mode.padEnd(6)}: raw ${raw.toFixed(0)}/s, product ${product.toFixed(0)}/s (${(product / raw).toFixed(2)}x)`,
+          `  run ${r + 1} ${mode.padEnd(6)}: raw ${raw.perSecond.toFixed(0)}/s (${raw.cpuUs.toFixed(1)} µs CPU each), ` +
+            `product ${product.perSecond.toFixed(0)}/s (${product.cpuUs.toFixed(1)} µs CPU each) (${(product.perSecond / raw.perSecond).toFixed(2)}x)`,
         );
       }
     }
     console.log('');
-    console.log(`  median of ${RUNS}                 | raw subm/s | product subm/s | ratio`);
+    console.log(
+      `  median of ${RUNS}                 | raw subm/s | product subm/s | ratio | CPU µs/subm raw | product | ratio`,
+    );
     for (const [mode, label] of [
       ['single', 'Queue.add / submitGraph...'],
       ['batch', 'addBulk / submitMany      '],
     ] as const) {
       if (!MODES.includes(mode)) continue;
-      const m = { raw: median(rates[mode].raw), product: median(rates[mode].product) };
+      const of = (who: 'raw' | 'product', k: keyof Figures) => median(rates[mode][who].map((f) => f[k]));
+      const m = { raw: of('raw', 'perSecond'), product: of('product', 'perSecond') };
+      const cpu = { raw: of('raw', 'cpuUs'), product: of('product', 'cpuUs') };
       console.log(
-        `  ${label} | ${m.raw.toFixed(0).padStart(10)} | ${m.product.toFixed(0).padStart(14)} | ${(m.product / m.raw).toFixed(2)}x`,
+        `  ${label} | ${m.raw.toFixed(0).padStart(10)} | ${m.product.toFixed(0).padStart(14)} | ${(m.product / m.raw).toFixed(2)}x ` +
+          `| ${cpu.raw.toFixed(1).padStart(15)} | ${cpu.product.toFixed(1).padStart(7)} | ${(cpu.product / cpu.raw).toFixed(2)}x`,
       );
     }
   } finally {
