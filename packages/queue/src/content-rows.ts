@@ -62,9 +62,11 @@ export async function countByTenant(
 export type ContentPlace = 'logged' | 'offline' | 'rejected';
 
 /**
- * Where Postgres holds each of `digests` (one query over the receipts, the
- * offline queue, the parked jobs and the rejected table; one array parameter).
- * A content in several places answers the first of logged, offline, rejected.
+ * Where Postgres holds each of `digests`: one call of
+ * `attestor.content_places` (migration 0006), which probes the receipts, the
+ * offline queue, the parked jobs and the rejected table by index whatever
+ * their statistics say. A content in several places answers the first of
+ * logged, offline, rejected.
  */
 export async function contentPlaces(
   db: Kysely<Database>,
@@ -75,18 +77,7 @@ export async function contentPlaces(
   for (let i = 0; i < digests.length; i += CHUNK) {
     const chunk = digests.slice(i, i + CHUNK);
     const { rows } = await sql<{ content_digest: string; place: ContentPlace }>`
-      with d(digest) as (select unnest(${chunk}::text[]))
-      select content_digest, 'logged' as place from attestor.rekor_entries
-        where content_digest in (select digest from d)
-      union all
-      select content_digest, 'offline' from attestor.rekor_offline_queue
-        where content_digest in (select digest from d)
-      union all
-      select content_digest, 'offline' from attestor.rekor_parked
-        where content_digest in (select digest from d)
-      union all
-      select content_digest, 'rejected' from attestor.rekor_rejected
-        where content_digest in (select digest from d)`.execute(db);
+      SELECT content_digest, place FROM attestor.content_places(${chunk}::text[])`.execute(db);
     for (const r of rows) {
       const had = out.get(r.content_digest);
       if (had === undefined || rank[r.place] < rank[had]) out.set(r.content_digest, r.place);

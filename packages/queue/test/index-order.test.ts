@@ -1,7 +1,7 @@
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { Database } from '@rekor-budget/db';
-import { OfflineQueue, ParkingLot } from '@rekor-budget/queue';
+import { contentPlaces, OfflineQueue, ParkingLot } from '@rekor-budget/queue';
 import { createTestDatabase, type TestDatabase } from '@rekor-budget/testing';
 
 const TENANT = '3f1c2a9e-8b7d-4e6f-9a1b-2c3d4e5f6a7b';
@@ -20,6 +20,8 @@ beforeAll(async () => {
   await sql`LOAD 'auto_explain'`.execute(explained);
   await sql`SET auto_explain.log_min_duration = 0`.execute(explained);
   await sql`SET auto_explain.log_level = 'notice'`.execute(explained);
+  // the plans of the queries inside functions too
+  await sql`SET auto_explain.log_nested_statements = on`.execute(explained);
   // Rows of one tier and one tenant, as an outage or one tenant's backlog leaves
   // them, in a table never analyzed since: the planner's default guesses hold.
   await sql`
@@ -32,6 +34,12 @@ beforeAll(async () => {
     SELECT ${TENANT}::uuid, 'graph', 'sha256:' || md5(g::text) || md5((g + 1)::text),
            convert_to('{"pad":"' || repeat('x', 600) || '"}', 'UTF8'), g
     FROM generate_series(1, ${ROWS}) g`.execute(t.db);
+  await sql`
+    INSERT INTO attestor.rekor_entries
+      (tenant_id, tier, content_digest, rekor_uuid, log_index, integrated_time, log_id, log_url, bundle)
+    SELECT ${TENANT}::uuid, 'graph', 'sha256:' || md5(g::text || 'r') || md5((g + 1)::text),
+           md5(g::text), g, now(), 'log', 'http://log.example', '{}'::jsonb
+    FROM generate_series(1, ${ROWS * 5}) g`.execute(t.db);
 });
 
 afterAll(async () => {
@@ -68,4 +76,25 @@ test("a parked lane's head reads the lane index in order and sorts nothing, on a
   const plan = planOf('rekor_parked', from);
   expect(plan).toContain('Index Scan using rekor_parked_lane_idx');
   expect(plan).not.toMatch(/\bSort\b/);
+});
+
+test("the producer's content look-up probes every table by index, on tables never analyzed", async () => {
+  const logged = (
+    await sql<{ d: string }>`SELECT content_digest AS d FROM attestor.rekor_entries LIMIT 3`.execute(t.db)
+  ).rows.map((r) => r.d);
+  const offline = (
+    await sql<{ d: string }>`SELECT content_digest AS d FROM attestor.rekor_offline_queue LIMIT 2`.execute(
+      t.db,
+    )
+  ).rows.map((r) => r.d);
+  const unknown = Array.from({ length: 495 }, (_, i) => `sha256:${String(i).padStart(64, '0')}`);
+  const from = plans.length;
+  const places = await contentPlaces(explained, [...logged, ...offline, ...unknown]);
+  expect(places).toEqual(
+    new Map([...logged.map((d) => [d, 'logged']), ...offline.map((d) => [d, 'offline'])]),
+  );
+  // the function's own plan (or, were it inlined, the outer one)
+  const planned = plans.slice(from).join('\n');
+  expect(planned).toContain('rekor_entries_content_log_key');
+  expect(planned).not.toMatch(/Seq Scan on rekor_(entries|offline_queue|parked|rejected)/);
 });
