@@ -35,9 +35,17 @@ beforeAll(async () => {
   t = await createTestDatabase();
   rekor = await startRekorLocal({ port: 0, dataDir: join(dir, 'log'), faults: true, fsync: false });
   const key = await writeKeyPair(join(dir, 'k.pem'));
-  configFile = join(dir, 'attestor.yaml');
+  configFile = writeConfig('attestor.yaml', {
+    signing: { keyPath: key.privateKeyPath },
+    retry: { maxAttempts: 1 },
+  });
+});
+
+/** A config file in the test's directory: this run's log, Redis and database, and `more`. */
+function writeConfig(name: string, more: Record<string, unknown>): string {
+  const file = join(dir, name);
   writeFileSync(
-    configFile,
+    file,
     stringify({
       attestor: {
         rekor: {
@@ -45,13 +53,13 @@ beforeAll(async () => {
           // the shared test Redis keeps nothing on disk
           redis: { url: redisUrl(), keyPrefix: prefix, requireDurable: false },
           database: { url: t.url },
-          signing: { keyPath: key.privateKeyPath },
-          retry: { maxAttempts: 1 },
+          ...more,
         },
       },
     }),
   );
-});
+  return file;
+}
 
 afterAll(async () => {
   await rekor.close();
@@ -187,23 +195,7 @@ test('drain leaves submissions that wait for the timestamp authority offline whi
   };
   const offline = new OfflineQueue(t.db);
   expect((await offline.add(data, 'timestamp_unavailable')).inserted).toBe(true);
-  const withTsa = (url: string, name: string) => {
-    const file = join(dir, name);
-    writeFileSync(
-      file,
-      stringify({
-        attestor: {
-          rekor: {
-            serverUrl: rekor.url,
-            redis: { url: redisUrl(), keyPrefix: prefix, requireDurable: false },
-            database: { url: t.url },
-            timestampAuthority: { url },
-          },
-        },
-      }),
-    );
-    return file;
-  };
+  const withTsa = (url: string, name: string) => writeConfig(name, { timestampAuthority: { url } });
   const down = withTsa(`http://127.0.0.1:${await freePort()}/api/v1/timestamp`, 'tsa-down.yaml');
   const held = await runCli(['drain', '--config', down], { env });
   expect(held.code).toBe(0);

@@ -9,7 +9,12 @@ import {
   uniquePrefix,
   type TestDatabase,
 } from '@rekor-budget/testing';
-import { createRekorProducer, ProducerError, type RekorProducer } from '@rekor-budget/producer';
+import {
+  createRekorProducer,
+  ProducerError,
+  type RekorProducer,
+  type SubmitResult,
+} from '@rekor-budget/producer';
 import { createLanes, createReceiptStore, createTierQueues, OfflineQueue } from '@rekor-budget/queue';
 import { createDb } from '@rekor-budget/db';
 import {
@@ -312,22 +317,27 @@ describe('a slow Postgres look-up', () => {
     const waitingLookups = async () =>
       (
         await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity
-          where wait_event_type = 'Lock' and query like '%rekor_offline_queue%'`.execute(t.db)
+          where wait_event_type = 'Lock' and query like '%content_places%'`.execute(t.db)
       ).rows[0]!.n;
-    // the lock is taken before the submission, which must wait on it
-    await waitFor(async () => {
-      const held = await sql<{ n: number }>`select count(*)::int as n from pg_locks
-        where relation = 'attestor.rekor_entries'::regclass and mode = 'AccessExclusiveLock' and granted`.execute(
-        t.db,
-      );
-      return held.rows[0]!.n === 1;
-    });
-    const submitted = producer.submitGraphAttestation(graphInput(tn, 'slow-lookup'));
-    await waitFor(async () => (await waitingLookups()) === 1, 10_000, 'the look-up waiting on the lock');
-    // the look-up stays blocked for longer than redisTimeoutMs
-    await new Promise((r) => setTimeout(r, 600));
-    release();
-    await locked;
+    let submitted: Promise<SubmitResult> | undefined;
+    try {
+      // the lock is taken before the submission, which must wait on it
+      await waitFor(async () => {
+        const held = await sql<{ n: number }>`select count(*)::int as n from pg_locks
+          where relation = 'attestor.rekor_entries'::regclass and mode = 'AccessExclusiveLock' and granted`.execute(
+          t.db,
+        );
+        return held.rows[0]!.n === 1;
+      });
+      submitted = producer.submitGraphAttestation(graphInput(tn, 'slow-lookup'));
+      await waitFor(async () => (await waitingLookups()) === 1, 10_000, 'the look-up waiting on the lock');
+      // the look-up stays blocked for longer than redisTimeoutMs
+      await new Promise((r) => setTimeout(r, 600));
+    } finally {
+      // released whatever happened above, or every later query of the file waits on it
+      release();
+      await locked;
+    }
     const r = await submitted;
     expect(r.status).toBe('queued');
     expect(await offlineRows(tn)).toHaveLength(0);

@@ -53,6 +53,16 @@ export function failureDetail(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+/** A probe's timeout (checked) and a stopwatch started now (whole ms). */
+function startProbe(options: RekorProbeOptions): { timeoutMs: number; latencyMs: () => number } {
+  const timeoutMs = options.timeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS;
+  if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) {
+    throw new RekorError('INVALID_OPTIONS', `probe timeoutMs ${timeoutMs} is not a positive whole number`);
+  }
+  const started = performance.now();
+  return { timeoutMs, latencyMs: () => Math.round(performance.now() - started) };
+}
+
 /**
  * `GET /api/v1/log` once; never throws for network or HTTP conditions. A
  * 2xx answer that is not log info (a proxy's page, say) is not reachable.
@@ -62,12 +72,7 @@ export async function probeLog(
   options: RekorProbeOptions = {},
   v2?: { logs: readonly TrustedLog[] | undefined },
 ): Promise<RekorProbeResult> {
-  const timeoutMs = options.timeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS;
-  if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) {
-    throw new RekorError('INVALID_OPTIONS', `probe timeoutMs ${timeoutMs} is not a positive whole number`);
-  }
-  const started = performance.now();
-  const latencyMs = () => Math.round(performance.now() - started);
+  const { timeoutMs, latencyMs } = startProbe(options);
   if (v2 !== undefined) return probeCheckpoint(api, timeoutMs, v2.logs, latencyMs);
   try {
     const { treeSize } = await api.logInfoV1(timeoutMs);
@@ -89,12 +94,7 @@ export async function probeTimestamp(
   tsa: TimestampClient,
   options: RekorProbeOptions = {},
 ): Promise<TimestampProbeResult> {
-  const timeoutMs = options.timeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS;
-  if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) {
-    throw new RekorError('INVALID_OPTIONS', `probe timeoutMs ${timeoutMs} is not a positive whole number`);
-  }
-  const started = performance.now();
-  const latencyMs = () => Math.round(performance.now() - started);
+  const { timeoutMs, latencyMs } = startProbe(options);
   try {
     await tsa.timestamp(TSA_PROBE_TEXT, timeoutMs);
     return { reachable: true, url: tsa.url, detail: 'granted', latencyMs: latencyMs() };
