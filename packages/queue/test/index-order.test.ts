@@ -1,7 +1,7 @@
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { Database } from '@rekor-budget/db';
-import { contentPlaces, OfflineQueue, ParkingLot } from '@rekor-budget/queue';
+import { contentPlaces, OfflineQueue, ParkingLot, type ContentPlace } from '@rekor-budget/queue';
 import { createTestDatabase, type TestDatabase } from '@rekor-budget/testing';
 
 const TENANT = '3f1c2a9e-8b7d-4e6f-9a1b-2c3d4e5f6a7b';
@@ -91,7 +91,10 @@ test("the producer's content look-up probes every table by index, on tables neve
   const from = plans.length;
   const places = await contentPlaces(explained, [...logged, ...offline, ...unknown]);
   expect(places).toEqual(
-    new Map([...logged.map((d) => [d, 'logged']), ...offline.map((d) => [d, 'offline'])]),
+    new Map([
+      ...logged.map((d): [string, ContentPlace] => [d, 'logged']),
+      ...offline.map((d): [string, ContentPlace] => [d, 'offline']),
+    ]),
   );
   // the function's own plan (or, were it inlined, the outer one)
   const planned = plans.slice(from).join('\n');
