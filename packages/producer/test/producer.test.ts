@@ -60,6 +60,22 @@ function setup(rekor: Record<string, unknown> = {}, opts: { db?: boolean; redis?
   return { producer, config, keys };
 }
 
+/** A producer with a budget of `limits` (hourly, burst), its own key prefix, and `clock` if given. */
+function budgetedSetup(
+  label: string,
+  limits: { hourlyLimit: number; burstLimit: number; burstWindow: string },
+  clock?: () => number,
+) {
+  const prefix = uniquePrefix(label);
+  prefixes.push(prefix);
+  const config: RekorConfig = testConfig({ redis: { url: redisUrl(), keyPrefix: prefix }, budget: limits });
+  const keys = createRedisKeys(prefix);
+  const budget = createBudget({ redis, keys, limits: config.budget, ...(clock ? { clock } : {}) });
+  const producer = createRekorProducer({ config, redis, db: t.db, budget, ...(clock ? { clock } : {}) });
+  producers.push(producer);
+  return { producer, keys };
+}
+
 async function offlineRows(tenantId: string) {
   return (await new OfflineQueue(t.db).list()).filter((r) => r.tenant_id === tenantId);
 }
@@ -142,19 +158,13 @@ describe('submitGraphAttestation', () => {
 
 describe('estimatedSubmitAt', () => {
   test('with a budget: counts the jobs of the tenant queued or parked ahead against every window', async () => {
-    const prefix = uniquePrefix('est');
-    prefixes.push(prefix);
-    // 2 per hour, 2 per 10 minutes
-    const config: RekorConfig = testConfig({
-      redis: { url: redisUrl(), keyPrefix: prefix },
-      budget: { hourlyLimit: 2, burstLimit: 12, burstWindow: '00:10:00' },
-    });
-    const keys = createRedisKeys(prefix);
     const now = Date.UTC(2025, 11, 20, 10, 0, 0);
-    const clock = () => now;
-    const budget = createBudget({ redis, keys, limits: config.budget, clock });
-    const producer = createRekorProducer({ config, redis, db: t.db, budget, clock });
-    producers.push(producer);
+    // 2 per hour, 2 per 10 minutes
+    const { producer } = budgetedSetup(
+      'est',
+      { hourlyLimit: 2, burstLimit: 12, burstWindow: '00:10:00' },
+      () => now,
+    );
     const tn = tenant();
     const results = [];
     for (let i = 0; i < 5; i++) results.push(await producer.submitGraphAttestation(graphInput(tn, `e${i}`)));
@@ -186,16 +196,11 @@ describe('estimatedSubmitAt', () => {
 
 describe('a service failing between two steps', () => {
   test('Redis refuses the lane mark after the rows are parked: answered parked, not an error; the rows wait in Postgres', async () => {
-    const prefix = uniquePrefix('mark');
-    prefixes.push(prefix);
-    const config: RekorConfig = testConfig({
-      redis: { url: redisUrl(), keyPrefix: prefix },
-      budget: { hourlyLimit: 1, burstLimit: 6, burstWindow: '00:10:00' },
+    const { producer, keys } = budgetedSetup('mark', {
+      hourlyLimit: 1,
+      burstLimit: 6,
+      burstWindow: '00:10:00',
     });
-    const keys = createRedisKeys(prefix);
-    const budget = createBudget({ redis, keys, limits: config.budget });
-    const producer = createRekorProducer({ config, redis, db: t.db, budget });
-    producers.push(producer);
     const tn = tenant();
     // the scheduler's signal key holds a value of the wrong type: the lane script fails
     // after Postgres took the rows (a real Redis error, as a failover at that instant gives)
