@@ -398,21 +398,25 @@ describe('concurrent single submissions', () => {
     await queues.close();
   });
 
-  test('a batch over many tenants is added in chunks: every job queued once, each tenant counted', async () => {
-    const { producer, keys } = setup();
-    const tenants = Array.from({ length: 7 }, () => tenant());
-    // more jobs than one addBulk chunk, uneven per tenant
-    const inputs = Array.from({ length: 101 }, (_, i) => graphInput(tenants[i % 7]!, `k${i}`));
-    const results = await producer.submitMany(inputs.map((input) => ({ tier: 'graph' as const, input })));
-    expect(results.filter((r) => r.status === 'queued')).toHaveLength(101);
-    const queues = createTierQueues({ redis, keys });
-    expect(await queues.backlog('graph')).toBe(101);
-    await queues.close();
-    const tallies = await createLanes(redis, keys).tallies('graph', tenants);
-    expect(tenants.map((tn) => tallies.get(tn)?.queued)).toEqual(
-      tenants.map((_, k) => inputs.filter((_, i) => i % 7 === k).length),
-    );
-  });
+  // 101: in addBulk chunks; 40: one add per job (a small batch)
+  test.each([101, 40])(
+    'a batch of %i over many tenants: every job queued once, each tenant counted',
+    async (n) => {
+      const { producer, keys } = setup();
+      const tenants = Array.from({ length: 7 }, () => tenant());
+      // uneven per tenant
+      const inputs = Array.from({ length: n }, (_, i) => graphInput(tenants[i % 7]!, `k${i}`));
+      const results = await producer.submitMany(inputs.map((input) => ({ tier: 'graph' as const, input })));
+      expect(results.filter((r) => r.status === 'queued')).toHaveLength(n);
+      const queues = createTierQueues({ redis, keys });
+      expect(await queues.backlog('graph')).toBe(n);
+      await queues.close();
+      const tallies = await createLanes(redis, keys).tallies('graph', tenants);
+      expect(tenants.map((tn) => tallies.get(tn)?.queued)).toEqual(
+        tenants.map((_, k) => inputs.filter((_, i) => i % 7 === k).length),
+      );
+    },
+  );
 
   test('a finished job of a content Postgres does not know is replaced: the content is queued again', async () => {
     const { producer, keys } = setup();
