@@ -7,7 +7,9 @@
  * alternating, and the median is printed with the ratio; beside the rate,
  * the CPU time this process spent per submission (what the producer costs a
  * scanner; Redis's and Postgres's own CPU is not in it), which varies less
- * than the rate when the machine is shared.
+ * than the rate when the machine is shared, and the CPU time the whole
+ * machine spent per submission (this process, Redis, Postgres: on a machine
+ * whose cores the run keeps busy, the rate follows it).
  *
  *   npm run bench -w @rekor-budget/producer   [-- --submissions 20000 --in-flight 64 --batch 500 --batches-in-flight 4 --runs 3 --modes single,batch]
  *
@@ -46,14 +48,24 @@ for (const m of MODES) {
   if (m !== 'single' && m !== 'batch') throw new Error(`--modes takes single,batch (got ${m})`);
 }
 
-/** `n` calls of `one(i)`, at most `inFlight` at a time: calls per second, and this process's CPU time (µs). */
+/** CPU time the whole machine has spent busy so far, all cores (ms). */
+function machineBusyMs(): number {
+  return cpus().reduce((sum, { times: t }) => sum + t.user + t.nice + t.sys + t.irq, 0);
+}
+
+/**
+ * `n` calls of `one(i)`, at most `inFlight` at a time: calls per second, this
+ * process's CPU time (µs), and the whole machine's (µs: this process, Redis,
+ * Postgres, and anything else running).
+ */
 async function rate(
   n: number,
   inFlight: number,
   one: (i: number) => Promise<unknown>,
-): Promise<{ perSecond: number; cpuUs: number }> {
+): Promise<{ perSecond: number; cpuUs: number; machineUs: number }> {
   let next = 0;
   const cpu = process.cpuUsage();
+  const machine = machineBusyMs();
   const start = process.hrtime.bigint();
   await Promise.all(
     Array.from({ length: inFlight }, async () => {
@@ -64,6 +76,7 @@ async function rate(
   return {
     perSecond: n / (Number(process.hrtime.bigint() - start) / 1e9),
     cpuUs: used.user + used.system,
+    machineUs: (machineBusyMs() - machine) * 1000,
   };
 }
 
@@ -105,15 +118,17 @@ async function main() {
   interface Figures {
     perSecond: number;
     cpuUs: number;
+    machineUs: number;
   }
   const rates: Record<Mode, { raw: Figures[]; product: Figures[] }> = {
     single: { raw: [], product: [] },
     batch: { raw: [], product: [] },
   };
   const calls = (mode: Mode) => (mode === 'single' ? SUBMISSIONS : Math.ceil(SUBMISSIONS / BATCH));
-  const figures = (mode: Mode, r: { perSecond: number; cpuUs: number }): Figures => ({
+  const figures = (mode: Mode, r: Figures): Figures => ({
     perSecond: mode === 'single' ? r.perSecond : (r.perSecond * SUBMISSIONS) / calls(mode),
     cpuUs: r.cpuUs / SUBMISSIONS,
+    machineUs: r.machineUs / SUBMISSIONS,
   });
 
   async function rawRun(mode: Mode, run: string): Promise<Figures> {
@@ -162,15 +177,16 @@ async function main() {
         const product = await productRun(mode, `p-${mode}${r}`);
         rates[mode].raw.push(raw);
         rates[mode].product.push(product);
+        const each = (f: Figures) =>
+          `${f.perSecond.toFixed(0)}/s (${f.cpuUs.toFixed(1)} µs CPU each, machine ${f.machineUs.toFixed(1)})`;
         console.log(
-          `  run ${r + 1} ${mode.padEnd(6)}: raw ${raw.perSecond.toFixed(0)}/s (${raw.cpuUs.toFixed(1)} µs CPU each), ` +
-            `product ${product.perSecond.toFixed(0)}/s (${product.cpuUs.toFixed(1)} µs CPU each) (${(product.perSecond / raw.perSecond).toFixed(2)}x)`,
+          `  run ${r + 1} ${mode.padEnd(6)}: raw ${each(raw)}, product ${each(product)} (${(product.perSecond / raw.perSecond).toFixed(2)}x)`,
         );
       }
     }
     console.log('');
     console.log(
-      `  median of ${RUNS}                 | raw subm/s | product subm/s | ratio | CPU µs/subm raw | product | ratio`,
+      `  median of ${RUNS}                 | raw subm/s | product subm/s | ratio | CPU µs/subm raw | product | ratio | machine CPU µs/subm raw | product | ratio`,
     );
     for (const [mode, label] of [
       ['single', 'Queue.add / submitGraph...'],
@@ -180,9 +196,11 @@ async function main() {
       const of = (who: 'raw' | 'product', k: keyof Figures) => median(rates[mode][who].map((f) => f[k]));
       const m = { raw: of('raw', 'perSecond'), product: of('product', 'perSecond') };
       const cpu = { raw: of('raw', 'cpuUs'), product: of('product', 'cpuUs') };
+      const machine = { raw: of('raw', 'machineUs'), product: of('product', 'machineUs') };
       console.log(
         `  ${label} | ${m.raw.toFixed(0).padStart(10)} | ${m.product.toFixed(0).padStart(14)} | ${(m.product / m.raw).toFixed(2)}x ` +
-          `| ${cpu.raw.toFixed(1).padStart(15)} | ${cpu.product.toFixed(1).padStart(7)} | ${(cpu.product / cpu.raw).toFixed(2)}x`,
+          `| ${cpu.raw.toFixed(1).padStart(15)} | ${cpu.product.toFixed(1).padStart(7)} | ${(cpu.product / cpu.raw).toFixed(2)}x ` +
+          `| ${machine.raw.toFixed(1).padStart(23)} | ${machine.product.toFixed(1).padStart(7)} | ${(machine.product / machine.raw).toFixed(2)}x`,
       );
     }
   } finally {
