@@ -1,5 +1,5 @@
 import type { WindowStatus } from '@rekor-budget/budget';
-import type { BudgetView, TenantView, TierView } from './budget-view';
+import type { BudgetView, TenantView, TierView, TimestampAuthorityView } from './budget-view';
 import { MAX_TENANTS } from './budget-view';
 import { html, Raw } from './html';
 import type { RekorReachability } from '@rekor-budget/runtime';
@@ -159,6 +159,15 @@ function rekorBanner(r: RekorReachability): Raw {
   return html`<div class="rekor ${r.state}" id="rekor">${text}</div>`;
 }
 
+function timestampAuthorityBanner(t: TimestampAuthorityView | undefined): Raw | undefined {
+  if (!t) return undefined;
+  const text = t.reachable
+    ? html`Timestamp authority granting timestamps (${t.url}, ${t.latencyMs} ms)`
+    : html`Timestamp authority unreachable (${t.url}: ${t.detail}); submissions that need a timestamp wait in
+      the offline queue until it grants one`;
+  return html`<div class="rekor ${t.reachable ? 'reachable' : 'unreachable'}" id="tsa">${text}</div>`;
+}
+
 /** The `/budgets` page, every value escaped. */
 export function renderBudgetPage(view: BudgetView): string {
   const nowMs = Date.parse(view.generatedAt);
@@ -186,7 +195,7 @@ export function renderBudgetPage(view: BudgetView): string {
         <a href="budgets.json">JSON</a><span class="muted">as of ${time(view.generatedAt, nowMs)}</span>
       </header>
       <main>
-        ${rekorBanner(view.rekor)}
+        ${rekorBanner(view.rekor)} ${timestampAuthorityBanner(view.timestampAuthority)}
         <p>${view.activeTenants} tenant(s) active in the last 24 h or with parked jobs</p>
         ${capped}${body}
       </main>

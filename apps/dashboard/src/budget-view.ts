@@ -57,9 +57,26 @@ export interface TenantView {
 }
 
 /** Everything `/budgets` and `/budgets.json` show. */
+/** The timestamp authority Rekor v2 entries need, as the page's probe found it. */
+export interface TimestampAuthorityView {
+  /** Its endpoint, without credentials. */
+  url: string;
+  /** It granted the probe's timestamp. */
+  reachable: boolean;
+  /** `granted`, or why not (`HTTP 503`, `ECONNREFUSED`, ...). */
+  detail: string;
+  latencyMs: number;
+}
+
 export interface BudgetView {
   generatedAt: string;
   rekor: RekorReachability;
+  /**
+   * Present when a timestamp authority is configured (and the site is not
+   * air-gapped): while it grants none, submissions that need one wait in the
+   * offline queue (reason `timestamp_unavailable`).
+   */
+  timestampAuthority?: TimestampAuthorityView;
   /** Active tenants (last 24 h, or with parked jobs), before the cap of `MAX_TENANTS`. */
   activeTenants: number;
   tenants: TenantView[];
@@ -68,8 +85,16 @@ export interface BudgetView {
 /** What the budget view reads: the dashboard process's runtime. */
 export type BudgetViewSources = Pick<
   Runtime,
-  'budget' | 'offline' | 'rejected' | 'receipts' | 'clock' | 'probeRekor' | 'lanes' | 'parking'
-> & { config: Pick<Runtime['config'], 'tenants' | 'apiVersion'> };
+  | 'budget'
+  | 'offline'
+  | 'rejected'
+  | 'receipts'
+  | 'clock'
+  | 'probeRekor'
+  | 'probeTimestampAuthority'
+  | 'lanes'
+  | 'parking'
+> & { config: Pick<Runtime['config'], 'tenants' | 'apiVersion' | 'offline'> };
 
 /** A URL without its credentials, for a link on a page. */
 function withoutCredentials(url: string): string {
@@ -142,6 +167,8 @@ export function receiptBundlePath(contentDigest: string, logUrl: string): string
 /** Reads the budget, queues, offline queue and receipts of every active tenant. */
 export async function collectBudgetView(s: BudgetViewSources): Promise<BudgetView> {
   const rekorPromise: Promise<RekorReachability> = s.probeRekor();
+  // asked side by side with Rekor, like `status` does; undefined when none is configured
+  const tsaPromise = s.config.offline.airGapped ? undefined : s.probeTimestampAuthority();
   const all = await rankTenants(s);
   const shown = all.slice(0, MAX_TENANTS);
   const tenants = shown.map((t) => t.tenantId);
@@ -194,9 +221,17 @@ export async function collectBudgetView(s: BudgetViewSources): Promise<BudgetVie
       };
     }),
   );
+  const tsaProbe = await tsaPromise;
+  const tsa: TimestampAuthorityView | undefined = tsaProbe && {
+    url: tsaProbe.url,
+    reachable: tsaProbe.reachable,
+    detail: tsaProbe.detail,
+    latencyMs: tsaProbe.latencyMs,
+  };
   return {
     generatedAt: new Date(s.clock()).toISOString(),
     rekor: await rekorPromise,
+    ...(tsa ? { timestampAuthority: tsa } : {}),
     activeTenants: all.length,
     // in rankTenants' order: the fullest first
     tenants: views,

@@ -9,6 +9,7 @@ export type {
   TenantView,
   TierView,
   ReceiptView,
+  TimestampAuthorityView,
 } from './budget-view';
 
 export { renderBudgetPage, relativeTime } from './budget-page';

@@ -62,6 +62,24 @@ describe('budget page', () => {
     expect(page).toContain('log index <b class="log-index">42</b>');
   });
 
+  test('shows the timestamp authority only when one is configured, its values escaped', () => {
+    expect(renderBudgetPage(view())).not.toContain('id="tsa"');
+    const down = renderBudgetPage({
+      ...view(),
+      timestampAuthority: { url: `http://tsa.example/${evil}`, reachable: false, detail: evil, latencyMs: 3 },
+    });
+    expect(down).toMatch(/class="rekor unreachable" id="tsa">Timestamp authority unreachable/);
+    expect(down).not.toContain('<script>');
+    expect(down).toContain('http://tsa.example/&lt;script&gt;');
+    const up = renderBudgetPage({
+      ...view(),
+      timestampAuthority: { url: 'http://tsa.example/ts', reachable: true, detail: 'granted', latencyMs: 7 },
+    });
+    expect(up).toMatch(
+      /class="rekor reachable" id="tsa">Timestamp authority granting timestamps \(http:\/\/tsa\.example\/ts, 7 ms\)/,
+    );
+  });
+
   test('says when the tenant list is capped', () => {
     const page = renderBudgetPage({ ...view(), activeTenants: 500 });
     expect(page).toMatch(/showing 200 of 500 active tenants, the fullest first/);

@@ -1,10 +1,14 @@
-import { networkInterfaces } from 'node:os';
-import { connect } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { networkInterfaces, tmpdir } from 'node:os';
+import { connect, type AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import type { Queue } from 'bullmq';
 import type { RekorConfig } from '@rekor-budget/core';
 import { createRuntime, type Runtime } from '@rekor-budget/runtime';
 import { createTestServices, http, type TestServices } from '@rekor-budget/testing';
-import { startDashboard, type RunningDashboard } from '@rekor-budget/dashboard';
+import { startDashboard, type BudgetView, type RunningDashboard } from '@rekor-budget/dashboard';
+import { startRekorLocal } from '@rekor-budget/rekor-local';
 
 const AUTH = 'operator:s3cret pass';
 let s: TestServices;
@@ -218,5 +222,53 @@ describe('dashboard access', () => {
     const b = JSON.parse((await http(`${gapped.url}/budgets.json`, { auth: AUTH })).body);
     expect(b.rekor.state).toBe('air-gapped');
     expect((await http(`${gapped.url}/budgets`, { auth: AUTH })).body).toMatch(/air-gapped/);
+  });
+
+  test('/budgets shows whether the timestamp authority grants timestamps, and nothing of it when none is set', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rb-dash-tsa-'));
+    const log = await startRekorLocal({ port: 0, dataDir: join(dir, 'log'), fsync: false });
+    // a timestamp authority that is down: it answers every request 503
+    const down = createServer((_req, res) => res.writeHead(503).end('unavailable'));
+    await new Promise<void>((resolve) => down.listen(0, '127.0.0.1', resolve));
+    try {
+      const credentials = { user: 'operator', password: 's3cret pass' };
+      const tsaUrl = (base: string) => `${base}/api/v1/timestamp`;
+      const granting = await start(configWith(credentials, { timestampAuthority: { url: tsaUrl(log.url) } }));
+      const a = JSON.parse((await http(`${granting.url}/budgets.json`, { auth: AUTH })).body) as BudgetView;
+      expect(a.timestampAuthority).toMatchObject({
+        url: tsaUrl(log.url),
+        reachable: true,
+        detail: 'granted',
+      });
+      expect((await http(`${granting.url}/budgets`, { auth: AUTH })).body).toMatch(
+        /id="tsa">Timestamp authority granting timestamps/,
+      );
+
+      // its URL carries credentials: the page and the JSON show it without them
+      const port = (down.address() as AddressInfo).port;
+      const refusing = await start(
+        configWith(credentials, {
+          timestampAuthority: { url: tsaUrl(`http://tsa-user:tsa-secret@127.0.0.1:${port}`) },
+        }),
+      );
+      const b = JSON.parse((await http(`${refusing.url}/budgets.json`, { auth: AUTH })).body) as BudgetView;
+      expect(b.timestampAuthority).toMatchObject({ reachable: false, detail: 'HTTP 503' });
+      expect(b.timestampAuthority!.url).toContain(`127.0.0.1:${port}/api/v1/timestamp`);
+      const page = (await http(`${refusing.url}/budgets`, { auth: AUTH })).body;
+      expect(page).toMatch(
+        /id="tsa">Timestamp authority unreachable \(http:\/\/\S*127\.0\.0\.1:\d+\/api\/v1\/timestamp: HTTP 503\)/,
+      );
+      expect(JSON.stringify(b) + page).not.toContain('tsa-secret');
+
+      // none configured: no banner, no field
+      const none = await start(configWith(credentials));
+      const c = JSON.parse((await http(`${none.url}/budgets.json`, { auth: AUTH })).body) as BudgetView;
+      expect(c).not.toHaveProperty('timestampAuthority');
+      expect((await http(`${none.url}/budgets`, { auth: AUTH })).body).not.toContain('id="tsa"');
+    } finally {
+      down.close();
+      await log.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
