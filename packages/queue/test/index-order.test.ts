@@ -1,7 +1,13 @@
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { Database } from '@rekor-budget/db';
-import { contentPlaces, OfflineQueue, ParkingLot, type ContentPlace } from '@rekor-budget/queue';
+import {
+  contentPlaces,
+  createReceiptStore,
+  OfflineQueue,
+  ParkingLot,
+  type ContentPlace,
+} from '@rekor-budget/queue';
 import { createTestDatabase, type TestDatabase } from '@rekor-budget/testing';
 
 const TENANT = '3f1c2a9e-8b7d-4e6f-9a1b-2c3d4e5f6a7b';
@@ -100,4 +106,23 @@ test("the producer's content look-up probes every table by index, on tables neve
   const planned = plans.slice(from).join('\n');
   expect(planned).toContain('rekor_entries_content_log_key');
   expect(planned).not.toMatch(/Seq Scan on rekor_(entries|offline_queue|parked|rejected)/);
+});
+
+test('the newest receipts of all tenants, or the oldest, read the stored-order index and sort nothing', async () => {
+  const store = createReceiptStore(explained);
+  let from = plans.length;
+  const newest = await store.list({ limit: 100 });
+  // stored in one statement, so in one instant: the log index orders them (this
+  // test's own pool reads BIGINT as text, hence Number)
+  expect(newest.map((r) => Number(r.logIndex))).toEqual(Array.from({ length: 100 }, (_, i) => ROWS * 5 - i));
+  let plan = planOf('rekor_entries', from);
+  expect(plan).toContain('Index Scan Backward using rekor_entries_created_idx');
+  expect(plan).not.toMatch(/\bSort\b|Seq Scan/);
+
+  from = plans.length;
+  const oldest = await store.list({ order: 'oldest', limit: 100 });
+  expect(oldest.map((r) => Number(r.logIndex))).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
+  plan = planOf('rekor_entries', from);
+  expect(plan).toMatch(/Index Scan using rekor_entries_created_idx/);
+  expect(plan).not.toMatch(/\bSort\b|Seq Scan/);
 });
