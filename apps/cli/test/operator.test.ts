@@ -168,6 +168,42 @@ describe('key public', () => {
     expect(none.code).toBe(2);
     expect(none.stderr).toContain('[SIGNING_KEY_MISSING]');
   });
+
+  test('--out never overwrites a file unasked, never the signing key, and refuses a path it cannot write (exit 2)', async () => {
+    const key = join(dir, 'kept.pem');
+    expect((await runCli(['keygen', '--out', key], { env: env() })).code).toBe(0);
+    const privatePem = readFileSync(key, 'utf8');
+    const asKey = { env: env({ SIGNING_KEY: key }), cwd: dir };
+
+    for (const force of [[], ['--force']]) {
+      const ontoKey = await runCli(['key', 'public', '--out', key, ...force], asKey);
+      expect(ontoKey.code).toBe(2);
+      expect(ontoKey.stderr).toContain(`--out: ${key} is the signing key itself`);
+    }
+    expect(readFileSync(key, 'utf8')).toBe(privatePem);
+
+    const other = join(dir, 'other.pub');
+    writeFileSync(other, 'old');
+    const unasked = await runCli(['key', 'public', '--out', other], asKey);
+    expect(unasked.code).toBe(2);
+    expect(unasked.stderr).toContain(`--out: ${other} exists; pass --force to overwrite it`);
+    expect(readFileSync(other, 'utf8')).toBe('old');
+    expect((await runCli(['key', 'public', '--out', other, '--force'], asKey)).code).toBe(0);
+    expect(readFileSync(other, 'utf8')).toBe(readFileSync(`${key}.pub`, 'utf8'));
+
+    for (const [out, why] of [
+      [join(dir, 'no-such-dir', 'x.pub'), 'its directory does not exist'],
+      [dir, 'exists'],
+    ] as const) {
+      const r = await runCli(['key', 'public', '--out', out], asKey);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(why);
+      expect(r.stderr).not.toMatch(/INTERNAL_ERROR|\n\s+at /);
+    }
+    const dirForced = await runCli(['key', 'public', '--out', dir, '--force'], asKey);
+    expect(dirForced.code).toBe(2);
+    expect(dirForced.stderr).toContain('it is a directory');
+  });
 });
 
 describe('config check', () => {
@@ -230,6 +266,14 @@ describe('config init', () => {
     expect(again.stderr).toContain(`--out: ${file} exists; pass --force to overwrite it`);
     const forced = await runCli(['config', 'init', '--force'], { env: env(), cwd });
     expect(forced.code).toBe(0);
+
+    const nowhere = await runCli(['config', 'init', '--out', join(cwd, 'missing', 'a.yaml')], {
+      env: env(),
+      cwd,
+    });
+    expect(nowhere.code).toBe(2);
+    expect(nowhere.stderr).toContain('its directory does not exist');
+    expect(nowhere.stderr).not.toContain('INTERNAL_ERROR');
   });
 });
 

@@ -1,10 +1,11 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { stringify } from 'yaml';
-import { InputError, REDACTED, redactUrl, toFileConfig, type RekorConfig } from '@rekor-budget/core';
+import { REDACTED, redactUrl, toFileConfig, type RekorConfig } from '@rekor-budget/core';
 import { configFor, type GlobalOptions } from '../context';
 import { EXIT, type CliIo } from '../io';
+import { writeOutFile } from '../util';
 
 /** The commented example configuration the CLI ships (a copy of attestor.example.yaml). */
 export function exampleConfigText(): string {
@@ -60,13 +61,7 @@ export function registerConfig(program: Command, io: CliIo, setExit: (code: numb
     .option('--force', 'overwrite an existing file')
     .action((opts: { out: string; force?: boolean }) => {
       const file = resolve(io.cwd, opts.out);
-      if (existsSync(file) && !opts.force)
-        throw new InputError(
-          'INVALID_INPUT',
-          '--out',
-          `${file} exists; pass --force to overwrite it, or another --out`,
-        );
-      writeFileSync(file, exampleConfigText(), { mode: 0o644 });
+      writeOutFile(file, exampleConfigText(), { option: '--out', force: opts.force === true });
       io.out(
         `wrote ${file}: every key at its default, with comments; \`rekor-budget config check\` validates it`,
       );

@@ -1,11 +1,11 @@
-import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import type { KeyAlgorithm } from '@rekor-budget/core';
+import { InputError, type KeyAlgorithm } from '@rekor-budget/core';
 import { loadSigner, RekorError, writeKeyPair } from '@rekor-budget/rekor';
 import { RunError } from '@rekor-budget/worker';
 import { configFor, type GlobalOptions } from '../context';
 import { EXIT, type CliIo } from '../io';
+import { writeOutFile } from '../util';
 
 const ALGORITHMS: readonly KeyAlgorithm[] = ['ecdsa-p256', 'ed25519'];
 
@@ -49,8 +49,9 @@ export function registerKey(program: Command, io: CliIo, setExit: (code: number)
   key
     .command('public')
     .description('print the public key (SPKI PEM) of signing.keyPath (SIGNING_KEY), or write it with --out')
-    .option('--out <file>', 'write the public key here instead of printing it')
-    .action(async (opts: { out?: string }, cmd: Command) => {
+    .option('--out <file>', 'write the public key here instead of printing it (a new file)')
+    .option('--force', 'with --out: overwrite an existing file')
+    .action(async (opts: { out?: string; force?: boolean }, cmd: Command) => {
       const { config } = configFor(cmd.optsWithGlobals<GlobalOptions>(), io);
       if (!config.signing.keyPath) {
         throw new RunError(
@@ -58,10 +59,20 @@ export function registerKey(program: Command, io: CliIo, setExit: (code: number)
           'no signing key: set attestor.rekor.signing.keyPath or SIGNING_KEY to the PEM private key whose public key you want',
         );
       }
-      const { publicKeyPem } = await loadSigner({ keyPath: resolve(io.cwd, config.signing.keyPath) });
+      const keyPath = resolve(io.cwd, config.signing.keyPath);
+      const { publicKeyPem } = await loadSigner({ keyPath });
       if (opts.out) {
-        writeFileSync(resolve(io.cwd, opts.out), publicKeyPem, { mode: 0o644 });
-        io.out(`wrote ${resolve(io.cwd, opts.out)}`);
+        const out = resolve(io.cwd, opts.out);
+        // --force overwrites a file, but never the private key it was read from
+        if (out === keyPath) {
+          throw new InputError(
+            'INVALID_INPUT',
+            '--out',
+            `${out} is the signing key itself; write the public key to another file`,
+          );
+        }
+        writeOutFile(out, publicKeyPem, { option: '--out', force: opts.force === true });
+        io.out(`wrote ${out}`);
       } else io.out(publicKeyPem);
       setExit(EXIT.OK);
     });
