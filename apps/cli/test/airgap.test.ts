@@ -314,9 +314,11 @@ test('usage errors exit 2 and name what to fix', async () => {
   const noFile = await at('gapped', ['receipts', 'import', '--in', 'no-such-file.json']);
   expect(noFile.code).toBe(2);
   expect(noFile.stderr).toContain('[KIT_NOT_FOUND]');
-  expect(
-    (await at('connected', ['receipts', 'export', '--out', 'x.json', '--since', 'yesterday'])).code,
-  ).toBe(2);
+  for (const since of ['yesterday', '2025-02-30', '2025-12-20T10:00:00']) {
+    const r = await at('connected', ['receipts', 'export', '--out', 'x.json', '--since', since]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('use an RFC 3339 time with its offset or a date that exists');
+  }
 });
 
 test('offline import checks the kit against the given or configured signing key (finding 3)', async () => {

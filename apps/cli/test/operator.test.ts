@@ -112,7 +112,10 @@ describe('submit errors name the flag, not the input field (exit 2)', () => {
     ['--graph-digest', 'sha256:00', 'graphDigest', 'INVALID_DIGEST'],
     ['--tenant', 'acme', 'tenantId', 'INVALID_TENANT'],
     ['--finished-at', 'yesterday', 'scanFinishedAt', 'INVALID_INPUT'],
-  ])('%s', async (flag, value, field, code) => {
+    // a day that does not exist, and a time without its offset, are refused, not moved
+    ['--finished-at', '2025-02-30T00:00:00Z', 'scanFinishedAt', 'INVALID_INPUT'],
+    ['--finished-at', '2025-12-20T10:00:00', 'scanFinishedAt', 'INVALID_INPUT'],
+  ])('%s %s', async (flag, value, field, code) => {
     const r = await runCli(withFlag(GRAPH, flag, value), { env: env() });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(`rekor-budget: ${flag}: "${value}" is not`);

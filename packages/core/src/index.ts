@@ -21,7 +21,15 @@ export {
 } from './redact';
 
 export { parseDuration, formatDuration } from './duration';
-export { SECOND_MS, MINUTE_MS, HOUR_MS, DAY_MS } from './time';
+export {
+  SECOND_MS,
+  MINUTE_MS,
+  HOUR_MS,
+  DAY_MS,
+  parseRfc3339Time,
+  parseRfc3339Date,
+  rfc3339TimeMs,
+} from './time';
 
 export { loadConfig, parseConfigText, parseConfigObject, ENV_OVERRIDES } from './config/load';
 export type { LoadConfigOptions, LoadedConfig, Env } from './config/load';

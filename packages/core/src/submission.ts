@@ -6,6 +6,7 @@ import { isSha256Digest, isTenantId } from './domain';
 import { InputError, type InputErrorCode } from './errors';
 import type { EdgeTriggerConfig } from './config/schema';
 import { formatPath } from './path';
+import { rfc3339TimeMs } from './time';
 import { echo } from './redact';
 
 /**
@@ -31,11 +32,8 @@ const CVE_RE = /^CVE-\d{4}-\d{4,}$/;
 const isText = (v: unknown, max: number): v is string =>
   typeof v === 'string' && v.length <= max && v.trim() !== '';
 
-const TIME_RE = /^\d{4}-\d{2}-\d{2}T/;
 const isTime = (v: unknown): v is string | Date =>
-  v instanceof Date
-    ? !Number.isNaN(v.getTime())
-    : typeof v === 'string' && TIME_RE.test(v) && !Number.isNaN(Date.parse(v));
+  v instanceof Date ? !Number.isNaN(v.getTime()) : typeof v === 'string' && !Number.isNaN(rfc3339TimeMs(v));
 /** One form of a time: UTC, milliseconds. */
 const toIsoTime = (v: string | Date): string => new Date(v).toISOString();
 

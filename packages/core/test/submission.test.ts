@@ -38,11 +38,29 @@ describe('submission inputs', () => {
     [{ subject: { name: 'x', digest: 'abc' } }, 'INVALID_DIGEST', 'subject.digest'],
     [{ scanId: '' }, 'INVALID_INPUT', 'scanId'],
     [{ scanFinishedAt: 'yesterday' }, 'INVALID_INPUT', 'scanFinishedAt'],
+    // a day the calendar does not have: Date.parse would move it into March
+    [{ scanFinishedAt: '2025-02-30T00:00:00Z' }, 'INVALID_INPUT', 'scanFinishedAt'],
+    [{ scanFinishedAt: '2025-02-29T00:00:00Z' }, 'INVALID_INPUT', 'scanFinishedAt'],
+    // no offset: Date.parse would read it in this machine's time zone
+    [{ scanFinishedAt: '2025-12-20T10:00:00' }, 'INVALID_INPUT', 'scanFinishedAt'],
+    [{ scanFinishedAt: '2025-12-20T24:00:00Z' }, 'INVALID_INPUT', 'scanFinishedAt'],
+    [{ scanFinishedAt: '2025-12-20T10:00:60Z' }, 'INVALID_INPUT', 'scanFinishedAt'],
+    [{ scanFinishedAt: '2025-12-20T10:00:00+24:00' }, 'INVALID_INPUT', 'scanFinishedAt'],
+    [{ scanStartedAt: '2025-13-01T00:00:00Z' }, 'INVALID_INPUT', 'scanStartedAt'],
     [{ scanner: 'v1' }, 'INVALID_INPUT', 'scanner'],
     [{ metadata: { a: 1 } }, 'INVALID_INPUT', 'metadata'],
     [{ priority: 1.5 }, 'INVALID_INPUT', 'priority'],
   ])('graph input with %j is refused with %s on %s', (patch, code, field) => {
     expect(codeOf(() => validateGraphInput({ ...graph, ...patch }))).toEqual({ code, field });
+  });
+
+  test.each([
+    ['2024-02-29T23:59:59Z', '2024-02-29T23:59:59.000Z'],
+    ['2000-02-29t00:00:00z', '2000-02-29T00:00:00.000Z'],
+    ['2025-12-20T11:30:00.25+01:30', '2025-12-20T10:00:00.250Z'],
+    ['2025-12-31T23:59:59-00:00', '2025-12-31T23:59:59.000Z'],
+  ])('the RFC 3339 time %s is accepted as %s', (at, iso) => {
+    expect(validateGraphInput({ ...graph, scanFinishedAt: at }).scanFinishedAt).toBe(iso);
   });
 
   test.each([

@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import { InputError, isTenantId } from '@rekor-budget/core';
+import { InputError, isTenantId, parseRfc3339Date, parseRfc3339Time } from '@rekor-budget/core';
 import { exportReceipts, importReceipts, OfflineKitError } from '@rekor-budget/offline-kit';
 import { configFor, type GlobalOptions } from '../context';
 import { EXIT, type CliIo } from '../io';
@@ -25,12 +25,15 @@ interface ImportFlags {
   json?: boolean;
 }
 
+/** An RFC 3339 time, or a date (its first instant in UTC). */
 function time(value: string): Date {
-  const at = Date.parse(value);
-  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(at)) {
-    throw new InvalidArgumentError('use an RFC 3339 time or date, e.g. 2025-12-20T10:00:00Z');
+  const at = parseRfc3339Time(value) ?? parseRfc3339Date(value);
+  if (at === undefined) {
+    throw new InvalidArgumentError(
+      'use an RFC 3339 time with its offset or a date that exists, e.g. 2025-12-20T10:00:00Z or 2025-12-20',
+    );
   }
-  return new Date(at);
+  return at;
 }
 
 /**
