@@ -212,6 +212,7 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
   const parking = db ? new ParkingLot(db) : undefined;
   const lanes = createLanes(redis, keys);
   let closed = false;
+  let closing: Promise<void> | undefined;
 
   function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
@@ -339,8 +340,19 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
    * Nothing waits for an earlier batch, so the fail-fast bound holds.
    */
   const waiting: { submission: Submission; resolve(r: SubmitResult): void; reject(e: unknown): void }[] = [];
+  /** Batches being submitted (coalesced or `submitMany`): `close()` answers them first. */
   const inFlight = new Set<Promise<void>>();
   let flushScheduled = false;
+
+  function track<T>(work: Promise<T>): Promise<T> {
+    const settled = work.then(
+      () => undefined,
+      () => undefined,
+    );
+    inFlight.add(settled);
+    void settled.finally(() => inFlight.delete(settled));
+    return work;
+  }
 
   function submit(submission: Submission): Promise<SubmitResult> {
     if (closed) return Promise.reject(new ProducerError('CLOSED', 'the producer is closed'));
@@ -357,22 +369,22 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
     flushScheduled = false;
     while (waiting.length > 0) {
       const batch = waiting.splice(0, COALESCED_MAX);
-      const run = (async () => {
-        try {
-          const { results, errors } = await submitSettled(batch.map((b) => b.submission));
-          batch.forEach((b, i) => (errors[i] === undefined ? b.resolve(results[i]!) : b.reject(errors[i])));
-        } catch (e) {
-          for (const b of batch) b.reject(submitFailure(e));
-        }
-      })();
-      inFlight.add(run);
-      void run.finally(() => inFlight.delete(run));
+      void track(
+        (async () => {
+          try {
+            const { results, errors } = await submitSettled(batch.map((b) => b.submission));
+            batch.forEach((b, i) => (errors[i] === undefined ? b.resolve(results[i]!) : b.reject(errors[i])));
+          } catch (e) {
+            for (const b of batch) b.reject(submitFailure(e));
+          }
+        })(),
+      );
     }
   }
 
   async function submitBatch(submissions: Submission[]): Promise<SubmitResult[]> {
     if (closed) throw new ProducerError('CLOSED', 'the producer is closed');
-    const { results, errors } = await submitSettled(submissions).catch((e: unknown) => {
+    const { results, errors } = await track(submitSettled(submissions)).catch((e: unknown) => {
       throw submitFailure(e);
     });
     const failed = errors.flatMap((e, i) => (e === undefined ? [] : [i]));
@@ -402,17 +414,18 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
     const results: SubmitResult[] = new Array(submissions.length);
     const errors: unknown[] = new Array(submissions.length);
     const now = clock();
-    const seen = new Set<string>();
-    const repeats: number[] = [];
+    /** The first place of each content in the batch; a repeat takes its first copy's answer. */
+    const firsts = new Map<string, number>();
+    const repeats: { i: number; first: number }[] = [];
     const tiers = new Map<Tier, Map<string, Group>>();
     submissions.forEach((submission, i) => {
       const jobId = jobIdFor(submission.tier, submission.contentDigest);
-      if (seen.has(jobId)) {
-        results[i] = answer(submission, 'duplicate', jobId);
-        repeats.push(i);
+      const first = firsts.get(jobId);
+      if (first !== undefined) {
+        repeats.push({ i, first });
         return;
       }
-      seen.add(jobId);
+      firsts.set(jobId, i);
       const tier = submission.tier;
       const tenantId = submission.input.tenantId.toLowerCase();
       let groups = tiers.get(tier);
@@ -442,11 +455,6 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
         if (group.items.length === 0) groups.delete(tenantId);
       }
     }
-    // a content twice in the batch: the repeat is answered as its first copy when that was refused
-    for (const i of repeats) {
-      if (known.get(submissions[i]!.contentDigest) === 'rejected')
-        results[i] = { ...results[i]!, status: 'rejected' };
-    }
     await Promise.all(
       [...tiers]
         .filter(([, groups]) => groups.size > 0)
@@ -455,6 +463,14 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
     // one wait covers every add of the batch: they all went over this connection
     const queued = results.filter((r) => r?.status === 'queued' && !r.parked).length;
     if (queued > 0) await replicated(queued);
+    // a content twice in the batch: the repeat is a duplicate of its first copy once
+    // that is stored (or refused for good, as its first copy was); if the first copy
+    // was not stored, neither is the repeat, and it says so
+    for (const { i, first } of repeats) {
+      const stored = results[first];
+      if (errors[first] !== undefined || stored === undefined) errors[i] = errors[first];
+      else results[i] = answer(submissions[i]!, stored.status === 'rejected' ? 'rejected' : 'duplicate');
+    }
     return { results, errors };
   }
 
@@ -984,9 +1000,11 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
       if (!Array.isArray(requests)) {
         throw new ProducerError('INVALID_BATCH', 'submitMany takes an array of { tier, input }');
       }
-      const submissions = requests.map((r: SubmitRequest, index) => {
-        const tier: Tier = r?.tier === 'edge' ? 'edge' : 'graph';
+      // Array.from visits the holes of a sparse array too (map skips them): a hole is a bad request
+      const submissions = Array.from(requests, (r: SubmitRequest | undefined, index) => {
+        let tier: Tier = 'graph';
         try {
+          if (r?.tier === 'edge') tier = 'edge';
           if (r === null || typeof r !== 'object' || (r.tier !== 'graph' && r.tier !== 'edge')) {
             throw new ProducerError('INVALID_BATCH', 'a request is { tier: "graph" | "edge", input }');
           }
@@ -1006,14 +1024,17 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
       return results;
     },
 
-    async close() {
-      if (closed) return;
-      closed = true;
-      // submissions already made are answered first
-      flush();
-      while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
-      await queues.close();
-      if (ownsRedis) redis.disconnect();
+    close() {
+      // every call waits for the same closing
+      closing ??= (async () => {
+        closed = true;
+        // submissions already made (single or batch) are answered first
+        flush();
+        while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+        await queues.close();
+        if (ownsRedis) redis.disconnect();
+      })();
+      return closing;
     },
   };
 }

@@ -13,6 +13,7 @@ import {
   createRekorProducer,
   ProducerError,
   type RekorProducer,
+  type SubmitRequest,
   type SubmitResult,
 } from '@rekor-budget/producer';
 import { createLanes, createReceiptStore, createTierQueues, OfflineQueue } from '@rekor-budget/queue';
@@ -248,6 +249,43 @@ describe('submitMany', () => {
     );
     expect(e).toMatchObject({ code: 'INVALID_BATCH', index: 1 });
     expect(await queues.backlog('graph')).toBe(20);
+    await queues.close();
+  });
+
+  test('a hole in the array, or a request whose tier throws, refuses the batch with its index', async () => {
+    const { producer } = setup();
+    const tn = tenant();
+    const good = { tier: 'graph' as const, input: graphInput(tn, 'kept-out') };
+    // eslint-disable-next-line no-sparse-arrays
+    const sparse = [good, , good] as SubmitRequest[];
+    expect(await errorOf(producer.submitMany(sparse))).toMatchObject({ code: 'INVALID_BATCH', index: 1 });
+    const throwing = {
+      get tier(): 'graph' {
+        throw new Error('no tier here');
+      },
+      input: graphInput(tn, 'x'),
+    };
+    const e = await errorOf(producer.submitMany([throwing]));
+    expect(e).toMatchObject({ code: 'INVALID_BATCH', index: 0 });
+    expect((e as ProducerError).message).toContain('no tier here');
+  });
+
+  test('close answers a batch already submitted before it closes, and every close waits for it', async () => {
+    const { producer, keys } = setup();
+    const tn = tenant();
+    const batch = producer.submitMany(
+      Array.from({ length: 150 }, (_, i) => ({ tier: 'graph' as const, input: graphInput(tn, `c${i}`) })),
+    );
+    const first = producer.close();
+    const second = producer.close();
+    await second;
+    // the batch was answered before either close resolved
+    const results = await Promise.race([batch, Promise.resolve('not answered' as const)]);
+    expect(results).not.toBe('not answered');
+    expect((results as SubmitResult[]).every((r) => r.status === 'queued')).toBe(true);
+    await first;
+    const queues = createTierQueues({ redis, keys });
+    expect(await queues.backlog('graph')).toBe(150);
     await queues.close();
   });
 });
@@ -510,6 +548,32 @@ describe('overflow', () => {
     const tn = tenant();
     await producer.submitGraphAttestation(graphInput(tn, 'a'));
     expect((await errorOf(producer.submitGraphAttestation(graphInput(tn, 'b')))).code).toBe('QUEUE_FULL');
+  });
+
+  test('a content twice whose first copy was not stored: the repeat is not answered duplicate, it fails the same', async () => {
+    const { producer, keys } = setup({ offline: { maxQueueSize: 1, queueEnabled: false } });
+    const tn = tenant();
+    const stored = await producer.submitGraphAttestation(graphInput(tn, 'room'));
+    expect(stored.status).toBe('queued');
+    // the backlog is full: neither copy is stored, and both say so
+    const twice = [0, 1].map(() => ({ tier: 'graph' as const, input: graphInput(tn, 'no-room') }));
+    expect((await errorOf(producer.submitMany(twice))).code).toBe('QUEUE_FULL');
+    const singles = await Promise.allSettled(
+      [0, 1].map(() => producer.submitGraphAttestation(graphInput(tn, 'no-room'))),
+    );
+    expect(singles.map((r) => r.status === 'rejected' && (r.reason as ProducerError).code)).toEqual([
+      'QUEUE_FULL',
+      'QUEUE_FULL',
+    ]);
+    // with a copy stored, the repeat is its duplicate, in the same batch
+    const [again, repeat] = await producer.submitMany([
+      { tier: 'graph', input: graphInput(tn, 'room') },
+      { tier: 'graph', input: graphInput(tn, 'room') },
+    ]);
+    expect([again!.status, repeat!.status]).toEqual(['duplicate', 'duplicate']);
+    const queues = createTierQueues({ redis, keys });
+    expect(await queues.backlog('graph')).toBe(1);
+    await queues.close();
   });
 
   test('when Redis does not answer the submission goes to Postgres', async () => {
