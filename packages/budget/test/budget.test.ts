@@ -227,6 +227,27 @@ describe('createBudget', () => {
     expect((await short.tryConsume(t, 'graph')).admitted).toBe(true);
   });
 
+  test('holds that fill the window say when they expire, not when a unit leaves a day window', async () => {
+    // a crash between hold and enqueue leaves holds no job will spend
+    const t = tenant();
+    const start = clock();
+    const short = createBudget({ redis, keys: keysOf(), limits: limits(), clock, holdMs: 10 * MIN });
+    for (let i = 0; i < 45; i++) await short.tryConsume(t, 'edge');
+    clock.advance(HOUR);
+    expect((await short.hold(t, 'edge', ['o1', 'o2', 'o3', 'o4', 'o5'])).held).toBe(5);
+    const peeked = await short.peek(t, 'edge');
+    expect(peeked).toMatchObject({ admissible: false, free: 0, held: 5 });
+    // the first hold expires in 10 minutes; the first unit leaves the day window in 23 hours
+    expect(peeked.retryAtMs).toBe(start + HOUR + 10 * MIN);
+    const refused = await short.tryConsume(t, 'edge');
+    expect(refused).toMatchObject({ admitted: false, retryAtMs: start + HOUR + 10 * MIN });
+    // a holder's own hold is its unit: the others' holds still say when the next fits
+    expect((await short.tryConsume(t, 'edge', 'o1')).admitted).toBe(true);
+    expect((await short.tryConsume(t, 'edge')).retryAtMs).toBe(start + HOUR + 10 * MIN);
+    clock.set(start + HOUR + 10 * MIN);
+    expect((await short.peek(t, 'edge')).free).toBe(4);
+  });
+
   test('a released hold frees its unit at once; releasing again or an unknown job changes nothing', async () => {
     const t = tenant();
     for (let i = 0; i < 32; i++) await budget.tryConsume(t, 'graph');

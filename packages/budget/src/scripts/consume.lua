@@ -29,7 +29,7 @@ local held = holds > 0 and holder ~= '' and redis.call('ZSCORE', KEYS[2], holder
 local mine = held and tonumber(held) > now
 local extra = holds
 if mine then extra = holds - 1 end
-local out = checkAll(ws, KEYS[1], now, extra)
+local out = checkAll(ws, KEYS[1], now, extra, KEYS[2], mine and holder or nil)
 local member = -1
 if held then redis.call('ZREM', KEYS[2], holder) end
 if out[1] == 1 then

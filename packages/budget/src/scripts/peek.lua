@@ -17,7 +17,7 @@
 local now = clockNow(ARGV[1])
 local ws = readWindows()
 local holds = liveHolds(KEYS[2], now, false)
-local out = checkAll(ws, KEYS[1], now, holds)
+local out = checkAll(ws, KEYS[1], now, holds, KEYS[2], nil)
 local reply = { out[1], now, holds, freeUnits(ws, KEYS[1], now, holds) }
 for i = 2, #out do reply[#reply + 1] = out[i] end
 return reply

@@ -43,18 +43,40 @@ local function readWindows()
 end
 
 -- Units of window w at `now` and the instant (ms) one more unit fits when
--- `extra` units (live holds of others) count as used too; 0 when it fits now.
--- Units stamped in the future (an injected clock moved back) count too.
-local function windowState(key, now, w, extra)
+-- `extra` units (live holds of others, in `holdsKey` but for `holder`'s own)
+-- count as used too; 0 when it fits now. Units stamped in the future (an
+-- injected clock moved back) count too.
+local function windowState(key, now, w, extra, holdsKey, holder)
   local since = '(' .. string.format('%d', now - w.ms)
   local used = redis.call('ZCOUNT', key, since, '+inf')
   local freeAt = 0
   local over = used + extra - w.limit
   if over >= 0 then
     if over < used then
-      -- the (over + 1)-th oldest unit in the window must leave
-      local r = redis.call('ZRANGE', key, since, '+inf', 'BYSCORE', 'LIMIT', over, 1, 'WITHSCORES')
-      freeAt = tonumber(r[2]) + w.ms
+      -- over + 1 must leave: a unit leaves the window w.ms after it was spent, a
+      -- hold when it expires (a hold whose job never runs, say its process died,
+      -- must not keep the tenant waiting for a unit to leave a day window)
+      -- (units alone suffice, over < used: the loop always has a unit left)
+      local need = over + 1
+      local units = redis.call('ZRANGE', key, since, '+inf', 'BYSCORE', 'LIMIT', 0, need, 'WITHSCORES')
+      local holds = {}
+      if extra > 0 then
+        holds = redis.call('ZRANGE', holdsKey, '(' .. string.format('%d', now), '+inf', 'BYSCORE',
+          'LIMIT', 0, need + 1, 'WITHSCORES')
+      end
+      local ui, hi = 1, 1
+      for _ = 1, need do
+        if holder ~= nil and holds[2 * hi - 1] == holder then hi = hi + 1 end
+        local u = units[2 * ui] and tonumber(units[2 * ui]) + w.ms
+        local h = holds[2 * hi] and tonumber(holds[2 * hi])
+        if u and (not h or u <= h) then
+          freeAt = u
+          ui = ui + 1
+        else
+          freeAt = h
+          hi = hi + 1
+        end
+      end
     else
       -- holds alone fill the window: they settle when their jobs run, or expire
       freeAt = now + 1000
@@ -74,11 +96,12 @@ local function liveHolds(key, now, trim)
   return redis.call('ZCOUNT', key, '(' .. string.format('%d', now), '+inf')
 end
 
--- Checks every window: { fits (1|0), used_1, freeAt_1, ... } with `extra` counted.
-local function checkAll(ws, key, now, extra)
+-- Checks every window: { fits (1|0), used_1, freeAt_1, ... } with `extra`
+-- live holds counted (those in `holdsKey` but `holder`'s).
+local function checkAll(ws, key, now, extra, holdsKey, holder)
   local out = { 1 }
   for i, w in ipairs(ws) do
-    local used, freeAt = windowState(key, now, w, extra)
+    local used, freeAt = windowState(key, now, w, extra, holdsKey, holder)
     if freeAt > 0 then out[1] = 0 end
     out[2 * i] = used
     out[2 * i + 1] = freeAt
