@@ -130,6 +130,8 @@ export interface RekorProducerOptions {
 export interface BudgetPeek {
   /** Holds a unit for each job id in order, as many as fit; `held` is how many. */
   hold(tenantId: string, tier: Tier, jobIds: readonly string[]): Promise<{ held: number }>;
+  /** Lets go of the unit held for a job that will not go to the queue. */
+  release(tenantId: string, tier: Tier, jobId: string): Promise<boolean>;
   /** When the job with `ahead` jobs of the tenant before it may get a unit (ms). */
   estimate(tenantId: string, tier: Tier, ahead: number): Promise<number>;
 }
@@ -490,11 +492,14 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
     for (const g of groups)
       g.items.sort((a, b) => (b.data.input.priority ?? 0) - (a.data.input.priority ?? 0));
     let plans: GroupPlan[];
+    /** Job ids the budget holds a unit for, per tenant (`queueTier` fills it). */
+    const held = new Map<string, string[]>();
     try {
-      plans = await queueTier(tier, groups, reads);
+      plans = await queueTier(tier, groups, reads, held);
     } catch (e) {
       if (e instanceof ProducerError && e.code !== 'REDIS_TIMEOUT') {
         for (const g of groups) for (const { i } of g.items) errors[i] = e;
+        await releaseUnqueued(tier, held, []);
         return;
       }
       // Redis is away: the tier's submissions go to Postgres, but for those whose
@@ -512,6 +517,7 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
         return plan;
       });
     }
+    await releaseUnqueued(tier, held, plans);
     const pending = [...plans];
     const run = async () => {
       for (let plan = pending.shift(); plan; plan = pending.shift()) {
@@ -524,6 +530,37 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
       }
     };
     await Promise.all(Array.from({ length: Math.min(GROUPS_SIDE_BY_SIDE, pending.length) }, run));
+  }
+
+  /**
+   * Lets the budget go of the units held for jobs that did not go to the tier
+   * queue after all (the backlog was full, Redis refused the add or did not
+   * answer in time): the tenant's next job may take them now, rather than
+   * when the holds expire. Best effort: a hold not let go expires by itself.
+   */
+  async function releaseUnqueued(
+    tier: Tier,
+    held: ReadonlyMap<string, readonly string[]>,
+    plans: readonly GroupPlan[],
+  ): Promise<void> {
+    if (held.size === 0 || !options.budget) return;
+    const queued = new Set(plans.flatMap((p) => p.queue.map((x) => x.jobId)));
+    await Promise.all(
+      [...held].flatMap(([tenantId, jobIds]) =>
+        jobIds
+          .filter((id) => !queued.has(id))
+          .map((id) =>
+            options
+              .budget!.release(tenantId, tier, id)
+              .catch((e: unknown) =>
+                logger.warn(
+                  { tenantId, tier, jobId: id, ...errorFields(e) },
+                  'a unit held for a job that did not go to the queue was not let go; it frees when the hold expires',
+                ),
+              ),
+          ),
+      ),
+    );
   }
 
   function emptyPlan(group: Group): GroupPlan {
@@ -558,7 +595,12 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
    * side by side, then the adds (`addJobs`). Decides, answers nothing: the
    * caller does.
    */
-  async function queueTier(tier: Tier, groups: Group[], reads: Promise<TierReads>): Promise<GroupPlan[]> {
+  async function queueTier(
+    tier: Tier,
+    groups: Group[],
+    reads: Promise<TierReads>,
+    held: Map<string, string[]>,
+  ): Promise<GroupPlan[]> {
     // the Postgres look-up took what it took: the Redis work from here gets its own
     // redisTimeoutMs, and once that has passed it stops at the next step rather than
     // add jobs that are answered as overflowed
@@ -598,13 +640,17 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
               .filter((p) => p.queue.length > 0)
               .map(async (p) => {
                 try {
-                  const { held } = await options.budget!.hold(
+                  const hold = await options.budget!.hold(
                     p.group.tenantId,
                     tier,
                     p.queue.map((x) => x.jobId),
                   );
                   // the jobs the budget has no unit for park, first in line
-                  p.toPark.unshift(...p.queue.splice(held));
+                  p.toPark.unshift(...p.queue.splice(hold.held));
+                  held.set(
+                    p.group.tenantId,
+                    p.queue.map((x) => x.jobId),
+                  );
                 } catch (e) {
                   // this tenant's budget did not answer: its submissions go to Postgres,
                   // the other tenants' go on

@@ -66,15 +66,20 @@ function budgetedSetup(
   label: string,
   limits: { hourlyLimit: number; burstLimit: number; burstWindow: string },
   clock?: () => number,
+  rekor: Record<string, unknown> = {},
 ) {
   const prefix = uniquePrefix(label);
   prefixes.push(prefix);
-  const config: RekorConfig = testConfig({ redis: { url: redisUrl(), keyPrefix: prefix }, budget: limits });
+  const config: RekorConfig = testConfig({
+    redis: { url: redisUrl(), keyPrefix: prefix },
+    budget: limits,
+    ...rekor,
+  });
   const keys = createRedisKeys(prefix);
   const budget = createBudget({ redis, keys, limits: config.budget, ...(clock ? { clock } : {}) });
   const producer = createRekorProducer({ config, redis, db: t.db, budget, ...(clock ? { clock } : {}) });
   producers.push(producer);
-  return { producer, keys };
+  return { producer, keys, budget };
 }
 
 async function offlineRows(tenantId: string) {
@@ -192,6 +197,26 @@ describe('estimatedSubmitAt', () => {
     ]);
     expect(batch.map((r) => r.status)).toEqual(['queued', 'duplicate']);
     expect(batch[0]!.estimatedSubmitAt?.getTime()).toBe(now + 2 * H);
+  });
+});
+
+describe('units held for jobs that do not go to the queue', () => {
+  test('are let go when the jobs overflow to Postgres: the tenant keeps its budget', async () => {
+    const { producer, budget } = budgetedSetup(
+      'held-overflow',
+      { hourlyLimit: 3, burstLimit: 18, burstWindow: '00:10:00' },
+      undefined,
+      { offline: { maxQueueSize: 1 } },
+    );
+    const tn = tenant();
+    expect((await producer.submitGraphAttestation(graphInput(tn, 'fills'))).status).toBe('queued');
+    // the backlog is full: the budget held units for these, then they overflowed
+    const results = await producer.submitMany(
+      ['b', 'c'].map((k) => ({ tier: 'graph' as const, input: graphInput(tn, k) })),
+    );
+    expect(results.map((r) => r.status)).toEqual(['overflowed', 'overflowed']);
+    // only the queued job holds a unit; the two others are free for the tenant's next jobs
+    expect(await budget.peek(tn, 'graph')).toMatchObject({ held: 1, free: 2 });
   });
 });
 
