@@ -269,13 +269,34 @@ export class Scheduler {
     const { held } = await budget.hold(tenantId, tier, freshIds);
     const take = fresh.slice(0, held);
     if (take.length > 0) {
-      await queue.addBulk(
-        take.map((p, i) => ({
-          name: SUBMISSION_JOB,
-          data: { ...p.data, wakes: p.wakes + 1 },
-          opts: submissionJobOptions(config, freshIds[i]!),
-        })),
-      );
+      try {
+        await queue.addBulk(
+          take.map((p, i) => ({
+            name: SUBMISSION_JOB,
+            data: { ...p.data, wakes: p.wakes + 1 },
+            opts: submissionJobOptions(config, freshIds[i]!),
+          })),
+        );
+      } catch (e) {
+        // the rows stay parked for the next round: their units go back now rather
+        // than when the holds expire (a job that did land runs without one and is
+        // admitted or parked again when it runs)
+        await Promise.all(
+          freshIds
+            .slice(0, take.length)
+            .map((id) =>
+              budget
+                .release(tenantId, tier, id)
+                .catch((err: unknown) =>
+                  this.rt.logger.warn(
+                    { component: 'scheduler', tier, tenantId, jobId: id, ...errorFields(err) },
+                    'a unit held for a release that failed was not let go; it frees when the hold expires',
+                  ),
+                ),
+            ),
+        );
+        throw e;
+      }
       const n = new Map([[tenantId, take.length]]);
       await lanes.count(tier, 'q', n);
       await lanes.count(tier, 'p', new Map([[tenantId, -take.length]]));
