@@ -2,13 +2,13 @@ import { writeFileSync } from 'node:fs';
 import { InvalidArgumentError } from 'commander';
 import { InputError } from '@rekor-budget/core';
 
-/** A commander parser for a whole-number flag. */
+/** A commander parser for a whole-number flag (negative ones too when `min` is). */
 export function whole(name: string, max = Number.MAX_SAFE_INTEGER, min = 0) {
   return (value: string): number => {
     const n = Number(value);
-    if (!/^\d+$/.test(value) || n > max || n < min)
+    if (!/^-?\d+$/.test(value) || n > max || n < min)
       throw new InvalidArgumentError(`${name} must be a whole number from ${min} to ${max}`);
-    return n;
+    return n === 0 ? 0 : n;
   };
 }
 

@@ -123,6 +123,52 @@ describe('submit errors name the flag, not the input field (exit 2)', () => {
     expect(r.stderr).not.toContain(`${field}:`);
   });
 
+  test('--priority takes -1000..1000, as its help says', async () => {
+    const low = await runCli([...GRAPH, '--priority', '-1001'], { env: env() });
+    expect(low.code).toBe(2);
+    expect(low.stderr).toContain('--priority must be a whole number from -1000 to 1000');
+    const negative = await runCli(
+      [...withFlag(GRAPH, '--scan-id', 'scan-negative'), '--priority', '-5', '--json'],
+      {
+        env: env(),
+      },
+    );
+    expect(negative.stderr).toBe('');
+    expect(negative.code).toBe(0);
+    expect(JSON.parse(negative.stdout)).toMatchObject({ status: 'queued' });
+  });
+
+  test('submit edge refuses a flag that means nothing alone, an empty name, a CVSS not written in decimal', async () => {
+    const edges = join(dir, 'flag-edges.json');
+    writeFileSync(edges, JSON.stringify([{ from: 'main', to: 'decode' }]));
+    const EDGE = [
+      'submit',
+      'edge',
+      ...GRAPH.slice(2),
+      '--cve',
+      'CVE-2024-3094',
+      '--cvss',
+      '9.8',
+      '--reachable',
+      '--edges',
+      edges,
+    ];
+    for (const [extra, message] of [
+      [['--reason', 'because'], '--reason: goes with --manual <requestedBy>'],
+      [['--require-proof'], '--require-proof: goes with --policy-gate <name>'],
+      [['--manual', ''], '--manual: is empty'],
+      [['--policy-gate', ' '], '--policy-gate: is empty'],
+    ] as const) {
+      const r = await runCli([...EDGE, ...extra], { env: env() });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(message);
+      expect(r.stderr).toContain('[INVALID_INPUT]');
+    }
+    const hex = await runCli(withFlag(EDGE, '--cvss', '0x9'), { env: env() });
+    expect(hex.code).toBe(2);
+    expect(hex.stderr).toContain('use a number from 0.0 to 10.0');
+  });
+
   test('a subject digest names --subject and the part at fault', async () => {
     const r = await runCli(withFlag(GRAPH, '--subject', 'registry.example/app@sha256:00'), { env: env() });
     expect(r.code).toBe(2);

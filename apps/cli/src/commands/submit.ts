@@ -44,10 +44,54 @@ function scannerOf(value: string): { name: string; version: string } {
 }
 
 function cvss(value: string): number {
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n))
-    throw new InvalidArgumentError('use a number from 0.0 to 10.0');
-  return n;
+  // decimal only: Number() would also read 0x9, 1e1 or " 9 "
+  if (!/^\d{1,2}(\.\d+)?$/.test(value)) throw new InvalidArgumentError('use a number from 0.0 to 10.0');
+  return Number(value);
+}
+
+/**
+ * The escalation the flags describe. A flag that only means something beside
+ * another (`--reason` with `--manual`, `--require-proof` with `--policy-gate`)
+ * or an empty name is refused rather than dropped: what is attested is what
+ * was asked for.
+ */
+function escalationOf(flags: EdgeFlags): Record<string, unknown> {
+  for (const [flag, value] of [
+    ['--policy-gate', flags.policyGate],
+    ['--manual', flags.manual],
+    ['--reason', flags.reason],
+  ] as const) {
+    if (value !== undefined && value.trim() === '') {
+      throw new InputError('INVALID_INPUT', flag, 'is empty; give it a value or leave the flag out');
+    }
+  }
+  if (flags.requireProof && flags.policyGate === undefined) {
+    throw new InputError(
+      'INVALID_INPUT',
+      '--require-proof',
+      'goes with --policy-gate <name> (the gate that failed); add it or drop --require-proof',
+    );
+  }
+  if (flags.reason !== undefined && flags.manual === undefined) {
+    throw new InputError(
+      'INVALID_INPUT',
+      '--reason',
+      'goes with --manual <requestedBy> (who escalated); add it or drop --reason',
+    );
+  }
+  return {
+    ...(flags.policyGate !== undefined
+      ? { policyGate: { name: flags.policyGate, requireProof: flags.requireProof === true } }
+      : {}),
+    ...(flags.manual !== undefined
+      ? {
+          manual: {
+            requestedBy: flags.manual,
+            ...(flags.reason !== undefined ? { reason: flags.reason } : {}),
+          },
+        }
+      : {}),
+  };
 }
 
 function readEdges(file: string): unknown {
@@ -117,7 +161,7 @@ function common(cmd: Command): Command {
         .default(scannerOf(DEFAULT_SCANNER), DEFAULT_SCANNER),
     )
     .requiredOption('--finished-at <time>', 'RFC 3339 time the scan finished (part of what is attested)')
-    .option('--priority <n>', 'drain priority, -1000..1000', (v) => whole('--priority', 1000)(v))
+    .option('--priority <n>', 'drain priority, -1000..1000', (v) => whole('--priority', 1000, -1000)(v))
     .option('--json', 'print the result as JSON');
 }
 
@@ -178,14 +222,7 @@ export function registerSubmit(program: Command, io: CliIo, setExit: (code: numb
           ...base,
           finding: { cveId: flags.cve, cvss: flags.cvss, reachable: flags.reachable },
           edges: readEdges(flags.edges),
-          escalation: {
-            ...(flags.policyGate
-              ? { policyGate: { name: flags.policyGate, requireProof: flags.requireProof === true } }
-              : {}),
-            ...(flags.manual
-              ? { manual: { requestedBy: flags.manual, ...(flags.reason ? { reason: flags.reason } : {}) } }
-              : {}),
-          },
+          escalation: escalationOf(flags),
         }),
       ),
     );
