@@ -18,6 +18,10 @@ describe('toFileConfig', () => {
         '    signing: { keyPath: /keys/k.pem }',
         '    dashboard: { user: a, password: b }',
         `    tenants: { ${TENANT.toUpperCase()}: acme }`,
+        '    v2WriteTimeout: "00:00:45"',
+        '    trustedRoot: https://example.org/trusted_root.json',
+        '    signingConfig: https://example.org/signing_config.json',
+        '    timestampAuthority: { url: https://tsa.example/api/v1/timestamp }',
       ].join('\n'),
       { source: 'test' },
     );
@@ -28,6 +32,10 @@ describe('toFileConfig', () => {
       offline: { probeInterval: '00:00:01.500' },
       edgeBundles: { triggers: [{ cvssThreshold: 7.5 }, { manualEscalation: true }] },
       tenants: { [TENANT]: 'acme' },
+      v2WriteTimeout: '00:00:45',
+      trustedRoot: 'https://example.org/trusted_root.json',
+      signingConfig: 'https://example.org/signing_config.json',
+      timestampAuthority: { url: 'https://tsa.example/api/v1/timestamp' },
     });
     expect(JSON.stringify(file)).not.toMatch(/Ms"|burstWindowLimit/);
     expect(parseConfigObject({ attestor: { rekor: file } }, { source: 'printed' })).toEqual(config);
@@ -43,6 +51,22 @@ describe('tenants', () => {
       expect(e).toBeInstanceOf(ConfigError);
       expect((e as ConfigError).issues.map((i) => i.path)).toEqual(['attestor.rekor.tenants.acme']);
       expect((e as ConfigError).message).toContain("key each name by the tenant's UUID");
+    }
+  });
+
+  test('one tenant named twice (its UUID in two cases) is refused, naming both keys', () => {
+    try {
+      parseConfigObject(
+        { attestor: { rekor: { tenants: { [TENANT]: 'acme', [TENANT.toUpperCase()]: 'other' } } } },
+        { source: 'test' },
+      );
+      throw new Error('accepted');
+    } catch (e) {
+      expect(e).toBeInstanceOf(ConfigError);
+      expect((e as ConfigError).issues.map((i) => i.path)).toEqual([
+        `attestor.rekor.tenants.${TENANT.toUpperCase()}`,
+      ]);
+      expect((e as ConfigError).message).toContain(`is the tenant ${TENANT} again`);
     }
   });
 

@@ -49,6 +49,9 @@ export function toFileConfig(c: RekorConfig): RekorFileConfig {
     apiVersion: c.apiVersion,
     entryKind: c.entryKind,
     requestTimeout: d(c.requestTimeoutMs),
+    v2WriteTimeout: d(c.v2WriteTimeoutMs),
+    ...defined({ trustedRoot: c.trustedRoot, signingConfig: c.signingConfig }),
+    timestampAuthority: defined({ ...c.timestampAuthority }),
     maxPayloadBytes: c.maxPayloadBytes,
     pace: { max: c.pace.max, window: d(c.pace.windowMs) },
     redis: {

@@ -396,6 +396,16 @@ export const rekorSchema = z
 
     checkRedisTopology(c.redis, issue);
 
+    // one tenant keyed twice (its UUID in upper and in lower case): which name wins is a guess
+    const named = new Map<string, string>();
+    for (const id of Object.keys(c.tenants)) {
+      const first = named.get(id.toLowerCase());
+      if (first !== undefined) {
+        issue(['tenants', id], `is the tenant ${first} again (UUIDs ignore case); give each tenant one name`);
+      }
+      named.set(id.toLowerCase(), id);
+    }
+
     for (const section of ['dashboard', 'metrics'] as const) {
       const hasUser = c[section].user !== undefined;
       const hasPassword = c[section].password !== undefined;
