@@ -85,6 +85,14 @@ interface TierReads {
   states: Map<string, 'live' | 'finished'>;
 }
 
+/** What a tier's Redis stage did before it answered or gave up (`queueTier`). */
+interface TierProgress {
+  /** Job ids the budget holds a unit for, per tenant. */
+  held: Map<string, string[]>;
+  /** Adds were sent to Redis: on a time-out, they may still land. */
+  adding: boolean;
+}
+
 /** What becomes of a group's submissions, decided in the Redis stage. */
 interface GroupPlan {
   group: Group;
@@ -94,8 +102,12 @@ interface GroupPlan {
   duplicates: Item[];
   /** Added to the tier queue. */
   queue: Item[];
-  /** To the offline queue, each for its reason. */
-  overflow: { item: Item; reason: OfflineReason; cause?: unknown }[];
+  /**
+   * To the offline queue, each for its reason. `maybeQueued`: an add was sent
+   * to Redis before it stopped answering, so the job may be queued all the
+   * same (if Postgres does not take it either, the caller is told so).
+   */
+  overflow: { item: Item; reason: OfflineReason; cause?: unknown; maybeQueued?: boolean }[];
   /** To the tenant's parking lane. */
   toPark: Item[];
 }
@@ -492,10 +504,11 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
     for (const g of groups)
       g.items.sort((a, b) => (b.data.input.priority ?? 0) - (a.data.input.priority ?? 0));
     let plans: GroupPlan[];
-    /** Job ids the budget holds a unit for, per tenant (`queueTier` fills it). */
-    const held = new Map<string, string[]>();
+    /** Job ids the budget holds a unit for, per tenant, and whether adds were sent (`queueTier` says). */
+    const progress: TierProgress = { held: new Map(), adding: false };
+    const held = progress.held;
     try {
-      plans = await queueTier(tier, groups, reads, held);
+      plans = await queueTier(tier, groups, reads, progress);
     } catch (e) {
       if (e instanceof ProducerError && e.code !== 'REDIS_TIMEOUT') {
         for (const g of groups) for (const { i } of g.items) errors[i] = e;
@@ -512,7 +525,8 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
         const plan = emptyPlan(group);
         for (const item of group.items) {
           if (states?.get(item.jobId) === 'live') plan.duplicates.push(item);
-          else plan.overflow.push({ item, reason: 'redis_unavailable', cause: e });
+          else
+            plan.overflow.push({ item, reason: 'redis_unavailable', cause: e, maybeQueued: progress.adding });
         }
         return plan;
       });
@@ -522,7 +536,7 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
     const run = async () => {
       for (let plan = pending.shift(); plan; plan = pending.shift()) {
         try {
-          await settleGroup(plan, results);
+          await settleGroup(plan, results, errors);
         } catch (e) {
           // a typed error says what happened; anything else may have come after a store
           for (const { i } of plan.group.items) if (!results[i]) errors[i] = submitFailure(e);
@@ -599,8 +613,9 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
     tier: Tier,
     groups: Group[],
     reads: Promise<TierReads>,
-    held: Map<string, string[]>,
+    progress: TierProgress,
   ): Promise<GroupPlan[]> {
+    const held = progress.held;
     // the Postgres look-up took what it took: the Redis work from here gets its own
     // redisTimeoutMs, and once that has passed it stops at the next step rather than
     // add jobs that are answered as overflowed
@@ -680,7 +695,10 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
         const cached = backlogCache.get(tier);
         if (cached) cached.n += jobs.length;
         inTime();
-        if (jobs.length > 0) await addJobs(tier, plans);
+        if (jobs.length > 0) {
+          progress.adding = true;
+          await addJobs(tier, plans);
+        }
         return plans;
       })(),
       left(),
@@ -866,8 +884,9 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
       const stored = adding
         ? 'they may have been queued all the same; submitting them again is safe (a queued one is answered duplicate)'
         : 'nothing was stored, submit again';
+      // OFFLINE_QUEUE_UNAVAILABLE says nothing was stored; SUBMIT_FAILED that it may have been
       throw new ProducerError(
-        'OFFLINE_QUEUE_UNAVAILABLE',
+        adding ? 'SUBMIT_FAILED' : 'OFFLINE_QUEUE_UNAVAILABLE',
         `the tenant's budget is spent, Postgres did not take the submissions to park them (${(cause as Error).message}) and Redis did not queue them (${(e as Error).message}); ${stored}`,
         { cause: e },
       );
@@ -890,7 +909,7 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
   }
 
   /** Answers a tenant's part of a tier's batch: queued, duplicates, overflow, and what parks. */
-  async function settleGroup(plan: GroupPlan, results: SubmitResult[]): Promise<void> {
+  async function settleGroup(plan: GroupPlan, results: SubmitResult[], errors: unknown[]): Promise<void> {
     const { tier, tenantId } = plan.group;
     for (const { i, data, jobId } of plan.duplicates) results[i] = answer(data, 'duplicate', jobId);
     for (const { i, data, jobId } of plan.queue) {
@@ -899,11 +918,22 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
       if (options.budget) result.estimatedSubmitAt = new Date(clock());
       results[i] = result;
     }
-    for (const { item, reason, cause } of plan.overflow) {
-      results[item.i] = {
-        ...answer(item.data, 'overflowed', item.jobId),
-        ...(await overflow(item.data, item.jobId, reason, cause)),
-      };
+    // each on its own: one not stored does not stop the others, nor what parks
+    for (const { item, reason, cause, maybeQueued } of plan.overflow) {
+      try {
+        results[item.i] = {
+          ...answer(item.data, 'overflowed', item.jobId),
+          ...(await overflow(item.data, item.jobId, reason, cause)),
+        };
+      } catch (e) {
+        errors[item.i] = maybeQueued
+          ? new ProducerError(
+              'SUBMIT_FAILED',
+              `Redis stopped answering after the submission was sent to it, and it could not be kept in Postgres (${(e as Error).message}); it may have been queued all the same: submitting it again is safe, a queued one is answered duplicate`,
+              { cause: e },
+            )
+          : e;
+      }
     }
     const toPark = plan.toPark;
     if (toPark.length === 0) return;

@@ -438,6 +438,32 @@ describe('Redis that answers reads but holds writes', () => {
       await server.destroy();
     }
   });
+
+  test('an add sent before Redis stopped answering, with nowhere else to keep it: "may have been queued", not "nothing stored"', async () => {
+    const server = await startPrivateRedis();
+    const conn = new Redis(server.url, { maxRetriesPerRequest: 1 });
+    try {
+      const prefix = uniquePrefix('prod-late-add');
+      const config: RekorConfig = testConfig({ redis: { url: server.url, keyPrefix: prefix } });
+      // no database: Postgres cannot keep what Redis does not answer for
+      const producer = createRekorProducer({ config, redis: conn, redisTimeoutMs: 300 });
+      producers.push(producer);
+      const tn = tenant();
+      expect((await producer.submitGraphAttestation(graphInput(tn, 'first'))).status).toBe('queued');
+      await conn.client('PAUSE', 1_500, 'WRITE');
+      const e = (await errorOf(producer.submitGraphAttestation(graphInput(tn, 'late')))) as ProducerError;
+      expect(e.code).toBe('SUBMIT_FAILED');
+      expect(e.message).toContain('may have been queued all the same');
+      // and so it was, once Redis went on
+      const queues = createTierQueues({ redis: conn, keys: createRedisKeys(prefix) });
+      await waitFor(async () => (await queues.backlog('graph')) === 2, 10_000, 'the late add to land');
+      await queues.close();
+    } finally {
+      await Promise.all(producers.splice(0).map((p) => p.close()));
+      conn.disconnect();
+      await server.destroy();
+    }
+  });
 });
 
 describe('concurrent single submissions', () => {
