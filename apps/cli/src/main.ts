@@ -41,6 +41,9 @@ const CONFIGURATION_CODES: ReadonlySet<string> = new Set([
   'KEY_UNREADABLE',
   'KEY_PERMISSIONS',
   'KEY_UNSUPPORTED',
+  // a port in use or a host that is not this machine's: a flag or key must change
+  'LISTEN_FAILED',
+  'DASHBOARD_LISTEN_FAILED',
 ]);
 
 export function buildProgram(io: CliIo, setExit: (code: number) => void): Command {

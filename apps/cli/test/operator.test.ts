@@ -255,6 +255,24 @@ describe('key public', () => {
   });
 });
 
+test('dashboard --host: --insecure-local with another host, or a host that does not resolve, is a usage error (exit 2)', async () => {
+  const r = await runCli(['dashboard', '--insecure-local', '--host', '0.0.0.0', '--port', '0'], {
+    env: env(),
+  });
+  expect(r.code).toBe(2);
+  expect(r.stderr).toContain('--insecure-local serves on 127.0.0.1 only');
+  // a host that does not resolve is the flag's fault, not Postgres's
+  const nowhere = await runCli(['dashboard', '--host', 'bogus.invalid', '--port', '0'], {
+    env: env({ DASHBOARD_USER: 'operator', DASHBOARD_PASSWORD: 'a long enough password' }),
+  });
+  expect(nowhere.code).toBe(2);
+  expect(nowhere.stderr).toContain(
+    '"bogus.invalid" does not resolve; pass an address or name of this machine with --host',
+  );
+  expect(nowhere.stderr).toContain('[DASHBOARD_LISTEN_FAILED]');
+  expect(nowhere.stderr).not.toContain('Postgres');
+});
+
 describe('config check', () => {
   test('says the configuration is valid, and --print shows it in the file’s own keys', async () => {
     const file = configFile(

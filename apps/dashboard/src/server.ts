@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import express, { type ErrorRequestHandler } from 'express';
-import { errorFields, isSha256Digest, redactText, truncate } from '@rekor-budget/core';
+import { errorFields, isSha256Digest, listenFailureText, redactText, truncate } from '@rekor-budget/core';
 import type { Runtime } from '@rekor-budget/runtime';
 import { basicAuth, FailedLogins, isAuthenticated, type Credentials, type FailedLoginLimit } from './auth';
 import { collectBudgetView } from './budget-view';
@@ -67,7 +67,7 @@ function listen(app: express.Express, port: number, host: string): Promise<Serve
       reject(
         new DashboardError(
           'DASHBOARD_LISTEN_FAILED',
-          `the dashboard cannot listen on ${host}:${port} (${cause.code ?? cause.message}); pick another port with --port`,
+          `the dashboard cannot listen: ${listenFailureText(cause, { host, port, portOption: '--port (dashboard.port)', hostOption: '--host' })}`,
           { cause },
         ),
       ),

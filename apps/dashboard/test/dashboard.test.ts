@@ -224,6 +224,22 @@ describe('dashboard access', () => {
     expect((await http(`${gapped.url}/budgets`, { auth: AUTH })).body).toMatch(/air-gapped/);
   });
 
+  test('a port in use or a host that does not resolve is DASHBOARD_LISTEN_FAILED, naming what to change', async () => {
+    const config = configWith({ user: 'operator', password: 's3cret pass' });
+    const first = await start(config, { port: 0 });
+    const port = Number(new URL(first.url).port);
+    const runtime = await runtimeFor(config);
+    const inUse = await startDashboard({ runtime, port, host: '127.0.0.1' }).catch((e: unknown) => e);
+    expect(inUse).toMatchObject({ code: 'DASHBOARD_LISTEN_FAILED' });
+    expect((inUse as Error).message).toContain(`127.0.0.1:${port} is in use by another process`);
+    expect((inUse as Error).message).toContain('--port (dashboard.port)');
+    const nowhere = await startDashboard({ runtime, port: 0, host: 'bogus.invalid' }).catch(
+      (e: unknown) => e,
+    );
+    expect(nowhere).toMatchObject({ code: 'DASHBOARD_LISTEN_FAILED' });
+    expect((nowhere as Error).message).toContain('"bogus.invalid" does not resolve');
+  });
+
   test('/budgets shows whether the timestamp authority grants timestamps, and nothing of it when none is set', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rb-dash-tsa-'));
     const log = await startRekorLocal({ port: 0, dataDir: join(dir, 'log'), fsync: false });

@@ -11,7 +11,9 @@ export type RekorLocalErrorCode =
   | 'FAULTS_DISABLED'
   | 'INVALID_OPTIONS'
   | 'DATA_DIR_INVALID'
-  | 'STORAGE_FAILED';
+  | 'STORAGE_FAILED'
+  /** A port in use, a host that is not this machine's: the options must change. */
+  | 'LISTEN_FAILED';
 
 const STATUS: Record<RekorLocalErrorCode, number> = {
   BAD_REQUEST: 400,
@@ -24,6 +26,7 @@ const STATUS: Record<RekorLocalErrorCode, number> = {
   INVALID_OPTIONS: 500,
   DATA_DIR_INVALID: 500,
   STORAGE_FAILED: 503,
+  LISTEN_FAILED: 500,
 };
 
 /** An error of rekor-local; `status` is the HTTP status it is answered with. */

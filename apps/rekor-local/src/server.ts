@@ -1,5 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { listenFailureText } from '@rekor-budget/core';
 import { FaultController, type ActiveFault } from './faults';
+import { RekorLocalError } from './errors';
 import { ADMIN_FAULTS_PATH, routeAdmin } from './http/admin';
 import { Listener } from './http/listener';
 import { sendError, sendFailure, sendGrpcError, sendJson } from './http/respond';
@@ -61,7 +63,9 @@ export async function startRekorLocal(options: RekorLocalOptions): Promise<Rekor
 
   const api = new Listener(handle, o.host, o.port);
   const admin = o.adminPort === undefined ? undefined : new Listener(handleAdmin, o.host, o.adminPort);
-  await api.up();
+  await api.up().catch((e: unknown) => {
+    throw listenFailed(e, o.host, o.port, '--port');
+  });
   try {
     publicUrl ??= urlOf(api.port);
     log = new TransparencyLog({
@@ -72,7 +76,9 @@ export async function startRekorLocal(options: RekorLocalOptions): Promise<Rekor
       origin: o.api === 'v2' ? 'c2sp' : 'rekor-v1',
     });
     tsa = await TimestampAuthority.open(o.dataDir, o.now);
-    await admin?.up();
+    await admin?.up().catch((e: unknown) => {
+      throw listenFailed(e, o.host, o.adminPort!, '--admin-port');
+    });
   } catch (e) {
     await api.down(true);
     await log?.close();
@@ -162,4 +168,13 @@ async function withFault(
       res.end = () => res;
       return next();
   }
+}
+
+/** A port or host rekor-local cannot listen on, told in the flags that set it. */
+function listenFailed(cause: unknown, host: string, port: number, portOption: string): RekorLocalError {
+  return new RekorLocalError(
+    'LISTEN_FAILED',
+    `rekor-local cannot listen: ${listenFailureText(cause, { host, port, portOption, hostOption: '--host' })}`,
+    { cause },
+  );
 }

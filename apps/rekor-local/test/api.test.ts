@@ -215,3 +215,33 @@ describe('data directory', () => {
     removeDir(dir);
   });
 });
+
+describe('a port or host it cannot listen on', () => {
+  test('is a LISTEN_FAILED error that names the flag to change: a port in use, a host that does not resolve, the admin port', async () => {
+    const other = tempDataDir();
+    try {
+      const taken = new URL(server.url).port;
+      const inUse = await startRekorLocal({ port: Number(taken), dataDir: other }).catch((e: unknown) => e);
+      expect(inUse).toMatchObject({ code: 'LISTEN_FAILED' });
+      expect((inUse as Error).message).toContain(`127.0.0.1:${taken} is in use by another process`);
+      expect((inUse as Error).message).toContain('--port');
+
+      const nowhere = await startRekorLocal({ port: 0, host: 'bogus.invalid', dataDir: other }).catch(
+        (e: unknown) => e,
+      );
+      expect(nowhere).toMatchObject({ code: 'LISTEN_FAILED' });
+      expect((nowhere as Error).message).toContain('"bogus.invalid" does not resolve');
+
+      const admin = await startRekorLocal({
+        port: 0,
+        dataDir: other,
+        faults: true,
+        adminPort: Number(taken),
+      }).catch((e: unknown) => e);
+      expect(admin).toMatchObject({ code: 'LISTEN_FAILED' });
+      expect((admin as Error).message).toContain('--admin-port');
+    } finally {
+      removeDir(other);
+    }
+  });
+});

@@ -21,6 +21,7 @@ export {
 } from './redact';
 
 export { parseDuration, formatDuration } from './duration';
+export { listenFailureText } from './listen';
 export {
   SECOND_MS,
   MINUTE_MS,

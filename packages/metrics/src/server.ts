@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
+import { listenFailureText } from '@rekor-budget/core';
 import { MetricsError } from './errors';
 
 /** Credentials of the metrics endpoint. */
@@ -215,7 +216,7 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
       reject(
         new MetricsError(
           'LISTEN_FAILED',
-          `metrics server cannot listen on ${host}:${port} (${cause.code ?? cause.message}); free the port or set metrics.port`,
+          `the metrics server cannot listen: ${listenFailureText(cause, { host, port, portOption: '--metrics-port (metrics.port)', hostOption: '--metrics-host' })}`,
           { cause },
         ),
       );

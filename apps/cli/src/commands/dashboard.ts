@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { InputError } from '@rekor-budget/core';
 import { dashboardCredentials, DashboardError, startDashboard } from '@rekor-budget/dashboard';
 import { configFor, type GlobalOptions } from '../context';
 import { EXIT, type CliIo } from '../io';
@@ -31,6 +32,13 @@ export function registerDashboard(program: Command, io: CliIo, setExit: (code: n
     .action(async (flags: DashboardFlags, cmd: Command) => {
       const { config } = configFor(cmd.optsWithGlobals<GlobalOptions>(), io, { runEnv: true });
       if (flags.readOnly) config.dashboard.readOnly = true;
+      if (flags.insecureLocal && flags.host !== undefined && flags.host !== '127.0.0.1') {
+        throw new InputError(
+          'INVALID_INPUT',
+          '--host',
+          `${JSON.stringify(flags.host)}: --insecure-local serves on 127.0.0.1 only; drop --host, or set credentials and drop --insecure-local`,
+        );
+      }
       try {
         dashboardCredentials(config.dashboard, flags.insecureLocal);
       } catch (e) {
