@@ -127,15 +127,19 @@ describe('submit errors name the flag, not the input field (exit 2)', () => {
     const low = await runCli([...GRAPH, '--priority', '-1001'], { env: env() });
     expect(low.code).toBe(2);
     expect(low.stderr).toContain('--priority must be a whole number from -1000 to 1000');
-    const negative = await runCli(
-      [...withFlag(GRAPH, '--scan-id', 'scan-negative'), '--priority', '-5', '--json'],
-      {
-        env: env(),
-      },
-    );
-    expect(negative.stderr).toBe('');
-    expect(negative.code).toBe(0);
-    expect(JSON.parse(negative.stdout)).toMatchObject({ status: 'queued' });
+    // queued under its own prefix: the status tests of this file count the shared one's jobs
+    const prefix = uniquePrefix('priority');
+    try {
+      const negative = await runCli(
+        [...withFlag(GRAPH, '--scan-id', 'scan-negative'), '--priority', '-5', '--json'],
+        { env: env({ REDIS_PREFIX: prefix }) },
+      );
+      expect(negative.stderr).toBe('');
+      expect(negative.code).toBe(0);
+      expect(JSON.parse(negative.stdout)).toMatchObject({ status: 'queued' });
+    } finally {
+      await deleteKeys(s.redis, prefix);
+    }
   });
 
   test('submit edge refuses a flag that means nothing alone, an empty name, a CVSS not written in decimal', async () => {
