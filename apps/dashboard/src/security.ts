@@ -11,7 +11,9 @@ export type RefusalCode =
   /** `--insecure-local`: a `Host` other than the loopback names with this port (421). */
   | 'HOST_NOT_ALLOWED'
   /** Too many failed logins from this address; `Retry-After` says when to try again (429). */
-  | 'TOO_MANY_FAILED_LOGINS';
+  | 'TOO_MANY_FAILED_LOGINS'
+  /** A path or query the dashboard cannot read; the message says which part and the form it takes (400). */
+  | 'BAD_REQUEST';
 
 /** Answers a refusal as JSON `{ code, message }`. */
 export function refuse(res: Response, status: number, code: RefusalCode, message: string): void {

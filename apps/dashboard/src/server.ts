@@ -8,7 +8,7 @@ import { collectBudgetView } from './budget-view';
 import { LOCAL_TIMES_SCRIPT, renderBudgetPage } from './budget-page';
 import { DashboardError } from './error';
 import { queueBoard } from './queues';
-import { loopbackHostOnly, sameOriginWrites, securityHeaders } from './security';
+import { loopbackHostOnly, refuse, sameOriginWrites, securityHeaders } from './security';
 
 export interface DashboardOptions {
   /**
@@ -122,11 +122,14 @@ export async function startDashboard(options: DashboardOptions): Promise<Running
   app.get('/receipts/:digest/bundle.json', async (req, res) => {
     const digest = req.params.digest;
     const log = typeof req.query.log === 'string' ? req.query.log : undefined;
-    if (!isSha256Digest(digest) || log === undefined) {
-      res
-        .status(400)
-        .type('text/plain')
-        .send('dashboard: use /receipts/sha256:<hex>/bundle.json?log=<log URL>\n');
+    const form = 'use /receipts/sha256:<64 lower-case hex>/bundle.json?log=<log URL>';
+    if (!isSha256Digest(digest)) {
+      refuse(res, 400, 'BAD_REQUEST', `${JSON.stringify(truncate(digest))} is not a content digest; ${form}`);
+      return;
+    }
+    if (log === undefined) {
+      const why = req.query.log === undefined ? 'the log is missing' : 'the log is given more than once';
+      refuse(res, 400, 'BAD_REQUEST', `${why}; ${form}`);
       return;
     }
     const receipt = await runtime.receipts.find(digest, log);
@@ -148,7 +151,12 @@ export async function startDashboard(options: DashboardOptions): Promise<Running
       logger,
     }),
   );
-  const onError: ErrorRequestHandler = (err: Error, req, res, _next) => {
+  const onError: ErrorRequestHandler = (err: Error & { status?: unknown }, req, res, _next) => {
+    // a request express could not read (a path that is not valid percent-encoding): the client's fault
+    if (typeof err.status === 'number' && err.status >= 400 && err.status < 500) {
+      refuse(res, err.status, 'BAD_REQUEST', `the request cannot be read (${truncate(err.message)})`);
+      return;
+    }
     logger.warn({ path: req.path, ...errorFields(err) }, 'request failed');
     res
       .status(503)

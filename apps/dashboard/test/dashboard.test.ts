@@ -224,6 +224,28 @@ describe('dashboard access', () => {
     expect((await http(`${gapped.url}/budgets`, { auth: AUTH })).body).toMatch(/air-gapped/);
   });
 
+  test("a receipt's bundle: a request it cannot read is 400 with a code and what is wrong, not a 503", async () => {
+    const d = await start(configWith({ user: 'operator', password: 's3cret pass' }));
+    const digest = `sha256:${'a'.repeat(64)}`;
+    for (const [path, says] of [
+      ['/receipts/sha256:abc/bundle.json?log=http%3A%2F%2Flog', 'is not a content digest'],
+      [`/receipts/${digest.toUpperCase()}/bundle.json?log=x`, 'is not a content digest'],
+      [`/receipts/${digest}/bundle.json`, 'the log is missing'],
+      [`/receipts/${digest}/bundle.json?log=a&log=b`, 'the log is given more than once'],
+      ['/receipts/%E0%A4%A/bundle.json?log=x', 'the request cannot be read'],
+    ] as const) {
+      const r = await http(`${d.url}${path}`, { auth: AUTH });
+      expect(r.status).toBe(400);
+      const body = JSON.parse(r.body) as { code: string; message: string };
+      expect(body.code).toBe('BAD_REQUEST');
+      expect(body.message).toContain(says);
+    }
+    // well formed, and no such receipt: 404
+    expect(
+      (await http(`${d.url}/receipts/${digest}/bundle.json?log=http%3A%2F%2Flog`, { auth: AUTH })).status,
+    ).toBe(404);
+  });
+
   test('a port in use or a host that does not resolve is DASHBOARD_LISTEN_FAILED, naming what to change', async () => {
     const config = configWith({ user: 'operator', password: 's3cret pass' });
     const first = await start(config, { port: 0 });
