@@ -88,17 +88,26 @@ export class FaultController {
   }
 }
 
+const FAULT_FIELDS: readonly string[] = ['mode', 'method', 'count', 'retryAfterSeconds', 'delayMs'];
+const DAY_SECONDS = 86_400;
+
 /** Checks a fault as sent to `POST /admin/faults` or `faults.set()`. */
 export function validateFault(input: unknown): ActiveFault {
   if (input === null || typeof input !== 'object' || Array.isArray(input))
     throw badRequest('fault: expected an object');
   const f = input as Record<string, unknown>;
+  // a misspelled field would otherwise be dropped: `cout: 1` would install a fault without end
+  for (const key of Object.keys(f)) {
+    if (!FAULT_FIELDS.includes(key)) {
+      throw badRequest(`fault.${key}: not a fault field; use ${FAULT_FIELDS.join(', ')}`);
+    }
+  }
   if (!MODES.includes(f.mode as FaultMode))
     throw badRequest(`fault.mode: expected one of ${MODES.join(', ')}`);
-  const whole = (v: unknown, name: string, min: number, fallback: number | null) => {
+  const whole = (v: unknown, name: string, min: number, max: number, fallback: number | null) => {
     if (v === undefined) return fallback;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min) {
-      throw badRequest(`fault.${name}: expected a whole number >= ${min}`);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+      throw badRequest(`fault.${name}: expected a whole number from ${min} to ${max}`);
     }
     return v;
   };
@@ -108,8 +117,9 @@ export function validateFault(input: unknown): ActiveFault {
   return {
     mode: f.mode as FaultMode,
     method: (f.method as 'GET' | 'POST' | undefined) ?? null,
-    remaining: whole(f.count, 'count', 1, null),
-    retryAfterSeconds: whole(f.retryAfterSeconds, 'retryAfterSeconds', 0, 1)!,
-    delayMs: whole(f.delayMs, 'delayMs', 0, 1000)!,
+    remaining: whole(f.count, 'count', 1, Number.MAX_SAFE_INTEGER, null),
+    retryAfterSeconds: whole(f.retryAfterSeconds, 'retryAfterSeconds', 0, DAY_SECONDS, 1)!,
+    // a timer holds at most 2^31 - 1 ms; a day is longer than any test needs
+    delayMs: whole(f.delayMs, 'delayMs', 0, DAY_SECONDS * 1000, 1000)!,
   };
 }

@@ -100,10 +100,23 @@ describe('fault injection', () => {
   });
 
   test('bad fault specs are refused with 400', async () => {
-    for (const bad of [{ mode: 'explode' }, { mode: '429', count: 0 }, { mode: 'slow', delayMs: -1 }, []]) {
+    for (const bad of [
+      { mode: 'explode' },
+      { mode: '429', count: 0 },
+      { mode: 'slow', delayMs: -1 },
+      [],
+      // longer than a timer can wait: it would fire at once
+      { mode: 'slow', delayMs: 3_000_000_000 },
+      { mode: '429', retryAfterSeconds: 10 ** 9 },
+    ]) {
       const res = await post(`${server.url}/admin/faults`, bad);
       expect(res.status).toBe(400);
     }
+    // a misspelled field is named, not dropped (a fault without its count would never end)
+    const misspelled = await post(`${server.url}/admin/faults`, { mode: '503', cout: 1 });
+    expect(misspelled.status).toBe(400);
+    expect(JSON.stringify(misspelled.body)).toContain('fault.cout: not a fault field');
+    expect(server.faults.current()).toBeUndefined();
     expect(() => server.faults.set({ mode: '503', count: 1.5 })).toThrow(
       expect.objectContaining({ code: 'BAD_REQUEST' }),
     );
