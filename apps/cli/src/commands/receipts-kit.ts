@@ -114,6 +114,13 @@ export function registerReceiptsKit(receipts: Command, io: CliIo, setExit: (code
       try {
         const text = await readInput(io, '--in', flags.in);
         let verify: { trustedRoot: unknown; publicKeyPem: string } | { skipVerification: true };
+        if (!flags.verify && (flags.trustedRoot !== undefined || flags.key !== undefined)) {
+          throw new InputError(
+            'INVALID_INPUT',
+            '--no-verify',
+            `stores the receipts unchecked, so ${flags.trustedRoot !== undefined ? '--trusted-root' : '--key'} would be ignored; drop --no-verify to verify with them, or drop them`,
+          );
+        }
         if (!flags.verify) {
           io.err(
             'rekor-budget: warning: --no-verify: the bundles are not verified; a forged receipts file would close offline rows that were never logged',
@@ -135,10 +142,12 @@ export function registerReceiptsKit(receipts: Command, io: CliIo, setExit: (code
           let trustedRoot: unknown;
           try {
             trustedRoot = JSON.parse(rootText);
-          } catch (cause) {
-            throw new OfflineKitError('KIT_NOT_FOUND', `--trusted-root ${flags.trustedRoot}: not JSON`, {
-              cause,
-            });
+          } catch {
+            throw new InputError(
+              'INVALID_INPUT',
+              '--trusted-root',
+              `${flags.trustedRoot} is not JSON; pass the log's trusted root (its /trusted_root.json)`,
+            );
           }
           verify = { trustedRoot, publicKeyPem: publicKeyPem! };
         }
