@@ -2,6 +2,7 @@ import { awaitReplicas, errorFields, redactUrl, TIERS, type Tier } from '@rekor-
 import type { OfflineReason } from '@rekor-budget/db';
 import { OfflineQueue, SUBMISSION_JOB, submissionJobOptions } from '@rekor-budget/queue';
 import type { Runtime } from '@rekor-budget/runtime';
+import { RunError } from './error';
 
 export interface DrainOptions {
   runtime: Pick<
@@ -25,7 +26,17 @@ export interface DrainOptions {
   parallel?: number;
   /** Overflow rows move back while the backlog is below this fraction of maxQueueSize. @defaultValue 0.5 */
   lowWater?: number;
+  /**
+   * How long a batch's add may take before the batch is given up (ms): its
+   * transaction rolls back, so its rows, and their locks, do not wait on a
+   * Redis that is away (a worker sending the same content offline would wait
+   * on them). An add that lands after all is harmless: the row id is the job
+   * id, and the next pass deletes the rows it finds queued. @defaultValue 30 000
+   */
+  addTimeoutMs?: number;
 }
+
+const DRAIN_ADD_TIMEOUT_MS = 30_000;
 
 export interface DrainReport {
   rekorUp: boolean;
@@ -147,6 +158,7 @@ export class Drainer {
     const { config, db, queues, offline, redis, logger } = this.options.runtime;
     const batch = this.options.batchSize ?? 1000;
     const parallel = this.options.parallel ?? 2;
+    const addTimeoutMs = this.options.addTimeoutMs ?? DRAIN_ADD_TIMEOUT_MS;
     let reserved = 0;
     let moved = 0;
     let empty = false;
@@ -164,7 +176,7 @@ export class Drainer {
             data: OfflineQueue.decode(row),
             opts: submissionJobOptions(config, row.id),
           }));
-          await queues.get(tier).addBulk(jobs);
+          await withinTime(queues.get(tier).addBulk(jobs), addTimeoutMs, jobs.length);
           // with Sentinel, a replica holds the jobs before their only other copy goes
           if (!(await awaitReplicas(redis, config.redis.topology)))
             logger.warn(
@@ -184,5 +196,27 @@ export class Drainer {
     };
     await Promise.all(Array.from({ length: parallel }, loop));
     return moved;
+  }
+}
+
+/** `work`, or a `REDIS_TIMEOUT` once `ms` have passed without its answer. */
+async function withinTime<T>(work: Promise<T>, ms: number, jobs: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new RunError(
+            'REDIS_TIMEOUT',
+            `Redis did not take a batch of ${jobs} drained jobs within ${ms} ms; the rows stay offline for the next pass`,
+          ),
+        ),
+      ms,
+    );
+  });
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { contentDigest, validateGraphInput } from '@rekor-budget/core';
+import { Redis } from 'ioredis';
+import { contentDigest, validateGraphInput, type Tier } from '@rekor-budget/core';
 import type { OfflineReason } from '@rekor-budget/db';
 import type { SubmissionJobData } from '@rekor-budget/queue';
 import { Drainer } from '@rekor-budget/worker';
-import { createHarness, graphInput, type Harness } from './harness';
+import { startPrivateRedis, type PrivateRedis } from '@rekor-budget/testing';
+import { createHarness, graphInput, waitFor, type Harness } from './harness';
 
 /**
  * The drain moves offline rows back into the tier queue in parallel batches:
@@ -111,4 +113,47 @@ test('each probe sets attestor_rekor_up: 0 while Rekor does not answer, 1 once i
   h.rekor.faults.clear();
   expect(await new Drainer({ runtime: h.runtime }).drainOnce()).toMatchObject({ rekorUp: true });
   expect(await up()).toEqual([h.rekor.url, '1']);
+});
+
+test('a batch Redis does not take in time rolls back: its rows stay (and unlocked), and the late add does no harm', async () => {
+  const redis: PrivateRedis = await startPrivateRedis();
+  const pauser = new Redis(redis.url, { maxRetriesPerRequest: 1 });
+  try {
+    h = await createHarness({}, { redisUrl: redis.url });
+    const harness = h;
+    await offlineRows(harness, 40, 'rekor_unreachable');
+    const rowIds = (await harness.offlineRows()).map((r) => r.id).sort();
+    // the queue's add is sent once Redis holds writes for 1.5 s (reads still answer)
+    const queues = {
+      ...harness.runtime.queues,
+      get: (tier: Tier) => {
+        const queue = harness.runtime.queues.get(tier);
+        return Object.assign(Object.create(queue) as typeof queue, {
+          addBulk: async (jobs: Parameters<typeof queue.addBulk>[0]) => {
+            await pauser.client('PAUSE', 1_500, 'WRITE');
+            return queue.addBulk(jobs);
+          },
+        });
+      },
+    };
+    const drainer = new Drainer({ runtime: { ...harness.runtime, queues }, addTimeoutMs: 300 });
+    await expect(drainer.drainOnce()).rejects.toMatchObject({ code: 'REDIS_TIMEOUT' });
+    // rolled back: every row is still there, and none is locked (a claim takes them all)
+    expect((await harness.offlineRows()).map((r) => r.id).sort()).toEqual(rowIds);
+    const locked = await harness.runtime.db
+      .transaction()
+      .execute((trx) => harness.runtime.offline.claim(trx, 100, { tier: 'graph' }));
+    expect(locked).toHaveLength(40);
+    // the add lands once Redis goes on; the next pass finds the jobs and deletes the rows
+    await waitFor(async () => (await queued(harness)).length === 40, 10_000, 'the late add to land');
+    const report = await new Drainer({ runtime: harness.runtime }).drainOnce();
+    expect(report.moved.graph).toBe(40);
+    expect(await harness.offlineRows()).toEqual([]);
+    expect((await queued(harness)).map((j) => j.id).sort()).toEqual(rowIds);
+  } finally {
+    pauser.disconnect();
+    await h?.close();
+    h = undefined;
+    await redis.destroy();
+  }
 });
