@@ -1,5 +1,5 @@
-import type { Command } from 'commander';
-import { Option } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { InputError } from '@rekor-budget/core';
 import {
   startRekorLocal,
   API_MODES,
@@ -21,6 +21,13 @@ interface RekorLocalFlags {
   api: RekorApiMode;
 }
 
+function httpUrl(value: string): string {
+  if (!/^https?:\/\/[^/]+/.test(value)) {
+    throw new InvalidArgumentError('use an http(s) URL, e.g. https://rekor.example');
+  }
+  return value;
+}
+
 export function registerRekorLocal(program: Command, io: CliIo, setExit: (code: number) => void): void {
   program
     .command('rekor-local')
@@ -30,8 +37,8 @@ export function registerRekorLocal(program: Command, io: CliIo, setExit: (code: 
     .option('--host <address>', 'address to listen on', '127.0.0.1')
     .option(
       '--body-limit <bytes>',
-      'largest request body; larger ones get 413',
-      whole('--body-limit'),
+      'largest request body, at least 1024; larger ones get 413',
+      whole('--body-limit', Number.MAX_SAFE_INTEGER, 1024),
       DEFAULT_BODY_LIMIT_BYTES,
     )
     .option('--faults', 'enable fault injection (POST/DELETE /admin/faults)')
@@ -41,7 +48,11 @@ export function registerRekorLocal(program: Command, io: CliIo, setExit: (code: 
       whole('--admin-port', 65535),
     )
     .option('--no-fsync', 'acknowledge entries once written, without fdatasync')
-    .option('--public-url <url>', 'base URL named in /trusted_root.json, if clients use another address')
+    .option(
+      '--public-url <url>',
+      'base URL named in /trusted_root.json, if clients use another address',
+      httpUrl,
+    )
     .addOption(
       new Option(
         '--api <version>',
@@ -51,6 +62,13 @@ export function registerRekorLocal(program: Command, io: CliIo, setExit: (code: 
         .default('both'),
     )
     .action(async (flags: RekorLocalFlags) => {
+      if (flags.adminPort !== undefined && !flags.faults) {
+        throw new InputError(
+          'INVALID_INPUT',
+          '--admin-port',
+          'serves /admin/faults, which only --faults turns on; add --faults or drop --admin-port',
+        );
+      }
       const server = await startRekorLocal({
         port: flags.port,
         dataDir: flags.data,
