@@ -306,6 +306,10 @@ test('usage errors exit 2 and name what to fix', async () => {
   const missing = await at('connected', ['offline', 'import', '--in', 'no-such-kit']);
   expect(missing.code).toBe(2);
   expect(missing.stderr).toContain('[KIT_NOT_FOUND]');
+  // --timeout means nothing without --wait: refused, not ignored
+  const timeoutAlone = await at('connected', ['offline', 'import', '--in', 'kit', '--timeout', '00:01:00']);
+  expect(timeoutAlone.code).toBe(2);
+  expect(timeoutAlone.stderr).toContain('--timeout: is how long --wait waits');
   expect((await at('gapped', ['offline', 'export'])).code).toBe(2);
   // receipts are verified, or --no-verify says otherwise (finding 4)
   const unverified = await at('gapped', ['receipts', 'import', '--in', 'receipts.json']);

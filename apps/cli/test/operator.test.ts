@@ -182,6 +182,17 @@ describe('submit errors name the flag, not the input field (exit 2)', () => {
   });
 });
 
+test('worker --no-metrics beside --metrics-port or --metrics-host is refused, not ignored (exit 2)', async () => {
+  for (const flag of [
+    ['--metrics-port', '9999'],
+    ['--metrics-host', '0.0.0.0'],
+  ]) {
+    const r = await runCli(['worker', '--role', 'graph', '--no-metrics', ...flag], { env: env() });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`${flag[0]}: sets the metrics endpoint, which --no-metrics turns off`);
+  }
+});
+
 test('a worker without a signing key is a configuration error (exit 2)', async () => {
   const file = configFile('no-key.yaml', `redis:\n  requireDurable: false\n  keyPrefix: ${s.prefix}`);
   const r = await runCli(['worker', '--role', 'graph', '--no-metrics', '--config', file], {

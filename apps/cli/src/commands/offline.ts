@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { parseDuration } from '@rekor-budget/core';
+import { InputError, parseDuration } from '@rekor-budget/core';
 import {
   awaitKitReceipts,
   exportKit,
@@ -131,10 +131,17 @@ export function registerOffline(program: Command, io: CliIo, setExit: (code: num
       const timeoutMs = parseDuration(flags.timeout);
       if (timeoutMs === undefined || timeoutMs < 1000) {
         io.err(
-          `rekor-budget: --timeout ${JSON.stringify(flags.timeout.slice(0, 40))} is not a duration of at least a second; use hh:mm:ss, e.g. 00:10:00`,
+          `rekor-budget: --timeout ${JSON.stringify(flags.timeout.slice(0, 40))} is not a duration of at least a second; use hh:mm:ss, e.g. 00:10:00 [INVALID_INPUT]`,
         );
         setExit(EXIT.USAGE);
         return;
+      }
+      if (!flags.wait && cmd.getOptionValueSource('timeout') === 'cli') {
+        throw new InputError(
+          'INVALID_INPUT',
+          '--timeout',
+          'is how long --wait waits; add --wait, or drop --timeout',
+        );
       }
       if (config.offline.airGapped) {
         reportKitError(

@@ -1,5 +1,5 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { HOUR_MS } from '@rekor-budget/core';
+import { HOUR_MS, InputError } from '@rekor-budget/core';
 import { runWorkers, WORKER_ROLES, type WorkerRole } from '@rekor-budget/worker';
 import { configFor, type GlobalOptions } from '../context';
 import { EXIT, type CliIo } from '../io';
@@ -48,6 +48,13 @@ export function registerWorker(program: Command, io: CliIo, setExit: (code: numb
       30_000,
     )
     .action(async (flags: WorkerFlags, cmd: Command) => {
+      if (!flags.metrics && (flags.metricsPort !== undefined || flags.metricsHost !== undefined)) {
+        throw new InputError(
+          'INVALID_INPUT',
+          flags.metricsPort !== undefined ? '--metrics-port' : '--metrics-host',
+          'sets the metrics endpoint, which --no-metrics turns off; drop one of them',
+        );
+      }
       const { config } = configFor(cmd.optsWithGlobals<GlobalOptions>(), io, { runEnv: true });
       const roles: WorkerRole[] = flags.role === 'all' ? ['graph', 'edge', 'drain'] : [flags.role];
       const runtime = await serviceRuntime(config, createCliLogger(io), `${APP_NAME.worker}-${flags.role}`, {
