@@ -320,26 +320,13 @@ test('usage errors exit 2 and name what to fix', async () => {
   expect(noFile.stderr).toContain('[KIT_NOT_FOUND]');
   // a trusted root that is not JSON is named as such; --no-verify beside one is refused, not ignored
   writeFileSync(join(dir, 'not-a-root.json'), 'not json');
-  const notJson = await at('gapped', [
-    'receipts',
-    'import',
-    '--in',
-    'receipts.json',
-    '--trusted-root',
-    'not-a-root.json',
-  ]);
+  const importReceipts = (...flags: string[]) =>
+    at('gapped', ['receipts', 'import', '--in', 'receipts.json', ...flags]);
+  const notJson = await importReceipts('--trusted-root', 'not-a-root.json');
   expect(notJson.code).toBe(2);
   expect(notJson.stderr).toContain('--trusted-root: not-a-root.json is not JSON');
   expect(notJson.stderr).toContain('[INVALID_INPUT]');
-  const both = await at('gapped', [
-    'receipts',
-    'import',
-    '--in',
-    'receipts.json',
-    '--no-verify',
-    '--trusted-root',
-    'no-such-root.json',
-  ]);
+  const both = await importReceipts('--no-verify', '--trusted-root', 'no-such-root.json');
   expect(both.code).toBe(2);
   expect(both.stderr).toContain(
     '--no-verify: stores the receipts unchecked, so --trusted-root would be ignored',

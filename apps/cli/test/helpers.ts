@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const BIN = join(__dirname, '..', 'bin', 'rekor-budget.js');
@@ -26,4 +27,10 @@ export function runCli(
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
+}
+
+/** `submit edge` flags of a reachable CVSS 9.8 finding whose path is in `edgesFile` (written here). */
+export function escalatedFindingFlags(edgesFile: string): string[] {
+  writeFileSync(edgesFile, JSON.stringify([{ from: 'main', to: 'decode' }]));
+  return ['--cve', 'CVE-2024-3094', '--cvss', '9.8', '--reachable', '--edges', edgesFile];
 }

@@ -16,7 +16,7 @@ import {
   type TestServices,
 } from '@rekor-budget/testing';
 import { buildProgram } from '../src/main';
-import { runCli } from './helpers';
+import { escalatedFindingFlags, runCli } from './helpers';
 
 /**
  * Issue 16, the CLI points: what a new user met, each with its message and
@@ -143,19 +143,11 @@ describe('submit errors name the flag, not the input field (exit 2)', () => {
   });
 
   test('submit edge refuses a flag that means nothing alone, an empty name, a CVSS not written in decimal', async () => {
-    const edges = join(dir, 'flag-edges.json');
-    writeFileSync(edges, JSON.stringify([{ from: 'main', to: 'decode' }]));
     const EDGE = [
       'submit',
       'edge',
       ...GRAPH.slice(2),
-      '--cve',
-      'CVE-2024-3094',
-      '--cvss',
-      '9.8',
-      '--reachable',
-      '--edges',
-      edges,
+      ...escalatedFindingFlags(join(dir, 'flag-edges.json')),
     ];
     for (const [extra, message] of [
       [['--reason', 'because'], '--reason: goes with --manual <requestedBy>'],

@@ -17,7 +17,7 @@ import {
   uniquePrefix,
   type TestDatabase,
 } from '@rekor-budget/testing';
-import { BIN, runCli } from './helpers';
+import { BIN, escalatedFindingFlags, runCli } from './helpers';
 
 jest.setTimeout(60_000);
 
@@ -110,19 +110,11 @@ test('submit, worker, status, receipts and drain work together as real processes
   expect(bad.code).toBe(2);
   expect(bad.stderr).toContain('INVALID_TENANT');
 
-  const edge = join(dir, 'edges.json');
-  writeFileSync(edge, JSON.stringify([{ from: 'main', to: 'decode' }]));
   const refused = await cli(
     ...submitArgs('scan-2').slice(0, 1),
     'edge',
     ...submitArgs('scan-2').slice(2, -1),
-    '--cve',
-    'CVE-2024-3094',
-    '--cvss',
-    '9.8',
-    '--reachable',
-    '--edges',
-    edge,
+    ...escalatedFindingFlags(join(dir, 'edges.json')),
   );
   expect(refused.code).toBe(1);
   expect(refused.stderr).toContain('TIER_DISABLED');

@@ -413,14 +413,34 @@ describe('a slow Postgres look-up', () => {
 });
 
 describe('Redis that answers reads but holds writes', () => {
-  test('a content waiting in the queue stays a duplicate; the rest goes to Postgres', async () => {
+  /** A producer (redisTimeoutMs 300) on a private Redis, its connection, and its prefix; all gone after `fn`. */
+  async function onPrivateRedis(
+    label: string,
+    withDb: boolean,
+    fn: (p: { producer: RekorProducer; conn: Redis; prefix: string }) => Promise<void>,
+  ): Promise<void> {
     const server = await startPrivateRedis();
     const conn = new Redis(server.url, { maxRetriesPerRequest: 1 });
     try {
-      const prefix = uniquePrefix('prod-paused');
+      const prefix = uniquePrefix(label);
       const config: RekorConfig = testConfig({ redis: { url: server.url, keyPrefix: prefix } });
-      const producer = createRekorProducer({ config, redis: conn, db: t.db, redisTimeoutMs: 300 });
+      const producer = createRekorProducer({
+        config,
+        redis: conn,
+        redisTimeoutMs: 300,
+        ...(withDb ? { db: t.db } : {}),
+      });
       producers.push(producer);
+      await fn({ producer, conn, prefix });
+    } finally {
+      await Promise.all(producers.splice(0).map((p) => p.close()));
+      conn.disconnect();
+      await server.destroy();
+    }
+  }
+
+  test('a content waiting in the queue stays a duplicate; the rest goes to Postgres', () =>
+    onPrivateRedis('prod-paused', true, async ({ producer, conn }) => {
       const tn = tenant();
       expect((await producer.submitGraphAttestation(graphInput(tn, 'waiting'))).status).toBe('queued');
       // writes (and scripts) wait 2 s: the read answers, the adds do not
@@ -432,22 +452,11 @@ describe('Redis that answers reads but holds writes', () => {
       expect(waiting!.status).toBe('duplicate');
       expect(fresh).toMatchObject({ status: 'overflowed', offlineReason: 'redis_unavailable' });
       expect((await offlineRows(tn)).map((r) => r.content_digest)).toEqual([fresh!.contentDigest]);
-    } finally {
-      await Promise.all(producers.splice(0).map((p) => p.close()));
-      conn.disconnect();
-      await server.destroy();
-    }
-  });
+    }));
 
-  test('an add sent before Redis stopped answering, with nowhere else to keep it: "may have been queued", not "nothing stored"', async () => {
-    const server = await startPrivateRedis();
-    const conn = new Redis(server.url, { maxRetriesPerRequest: 1 });
-    try {
-      const prefix = uniquePrefix('prod-late-add');
-      const config: RekorConfig = testConfig({ redis: { url: server.url, keyPrefix: prefix } });
-      // no database: Postgres cannot keep what Redis does not answer for
-      const producer = createRekorProducer({ config, redis: conn, redisTimeoutMs: 300 });
-      producers.push(producer);
+  test('an add sent before Redis stopped answering, with nowhere else to keep it: "may have been queued", not "nothing stored"', () =>
+    // no database: Postgres cannot keep what Redis does not answer for
+    onPrivateRedis('prod-late-add', false, async ({ producer, conn, prefix }) => {
       const tn = tenant();
       expect((await producer.submitGraphAttestation(graphInput(tn, 'first'))).status).toBe('queued');
       await conn.client('PAUSE', 1_500, 'WRITE');
@@ -458,12 +467,7 @@ describe('Redis that answers reads but holds writes', () => {
       const queues = createTierQueues({ redis: conn, keys: createRedisKeys(prefix) });
       await waitFor(async () => (await queues.backlog('graph')) === 2, 10_000, 'the late add to land');
       await queues.close();
-    } finally {
-      await Promise.all(producers.splice(0).map((p) => p.close()));
-      conn.disconnect();
-      await server.destroy();
-    }
-  });
+    }));
 });
 
 describe('concurrent single submissions', () => {
