@@ -711,7 +711,10 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
    * small batch (`ADD_ONE_BY_ONE_MAX`), and counts them in the
    * tenants' tallies in the same round trip. A chunk Redis refused moves to
    * its plans' overflow (Postgres) and out of the tallies again; the chunks
-   * that went stay queued.
+   * that went stay queued. An `addBulk` is a pipeline, not a transaction: a
+   * chunk refused part-way may have queued some of its jobs, which are then
+   * kept twice (queued and offline); a worker logs such a content once (its
+   * content lock and receipt check).
    */
   async function addJobs(tier: Tier, plans: GroupPlan[]): Promise<void> {
     const queue = queues.get(tier);
