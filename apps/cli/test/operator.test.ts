@@ -1,4 +1,12 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
@@ -236,6 +244,12 @@ describe('key public', () => {
       expect(ontoKey.code).toBe(2);
       expect(ontoKey.stderr).toContain(`--out: ${key} is the signing key itself`);
     }
+    // nor by another name
+    const alias = join(dir, 'kept-alias.pem');
+    symlinkSync(key, alias);
+    const ontoAlias = await runCli(['key', 'public', '--out', alias, '--force'], asKey);
+    expect(ontoAlias.code).toBe(2);
+    expect(ontoAlias.stderr).toContain('is the signing key itself');
     expect(readFileSync(key, 'utf8')).toBe(privatePem);
 
     const other = join(dir, 'other.pub');

@@ -89,8 +89,10 @@ interface TierReads {
 interface TierProgress {
   /** Job ids the budget holds a unit for, per tenant. */
   held: Map<string, string[]>;
-  /** Adds were sent to Redis: on a time-out, they may still land. */
-  adding: boolean;
+  /** Job ids whose add was sent to Redis: after a time-out, they may still land. */
+  sent: Set<string>;
+  /** The caller stopped waiting (time-out): holds answered from now on are let go at once. */
+  gaveUp: boolean;
 }
 
 /** What becomes of a group's submissions, decided in the Redis stage. */
@@ -504,17 +506,17 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
     for (const g of groups)
       g.items.sort((a, b) => (b.data.input.priority ?? 0) - (a.data.input.priority ?? 0));
     let plans: GroupPlan[];
-    /** Job ids the budget holds a unit for, per tenant, and whether adds were sent (`queueTier` says). */
-    const progress: TierProgress = { held: new Map(), adding: false };
-    const held = progress.held;
+    /** What the Redis stage held and sent, for what follows a time-out (`queueTier` fills it). */
+    const progress: TierProgress = { held: new Map(), sent: new Set(), gaveUp: false };
     try {
       plans = await queueTier(tier, groups, reads, progress);
     } catch (e) {
       if (e instanceof ProducerError && e.code !== 'REDIS_TIMEOUT') {
         for (const g of groups) for (const { i } of g.items) errors[i] = e;
-        await releaseUnqueued(tier, held, []);
+        releaseUnqueued(tier, progress, []);
         return;
       }
+      progress.gaveUp = true;
       // Redis is away: the tier's submissions go to Postgres, but for those whose
       // content the read found waiting in the queue
       const states = await reads.then(
@@ -526,12 +528,17 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
         for (const item of group.items) {
           if (states?.get(item.jobId) === 'live') plan.duplicates.push(item);
           else
-            plan.overflow.push({ item, reason: 'redis_unavailable', cause: e, maybeQueued: progress.adding });
+            plan.overflow.push({
+              item,
+              reason: 'redis_unavailable',
+              cause: e,
+              maybeQueued: progress.sent.has(item.jobId),
+            });
         }
         return plan;
       });
     }
-    await releaseUnqueued(tier, held, plans);
+    releaseUnqueued(tier, progress, plans);
     const pending = [...plans];
     const run = async () => {
       for (let plan = pending.shift(); plan; plan = pending.shift()) {
@@ -549,32 +556,29 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
   /**
    * Lets the budget go of the units held for jobs that did not go to the tier
    * queue after all (the backlog was full, Redis refused the add or did not
-   * answer in time): the tenant's next job may take them now, rather than
-   * when the holds expire. Best effort: a hold not let go expires by itself.
+   * answer in time), so the tenant's next job may take them now rather than
+   * when the holds expire. A job whose add was sent keeps its unit: it may
+   * have landed. In the background, each release within redisTimeoutMs: the
+   * caller's answer never waits on it, and a hold not let go expires by itself.
    */
-  async function releaseUnqueued(
-    tier: Tier,
-    held: ReadonlyMap<string, readonly string[]>,
-    plans: readonly GroupPlan[],
-  ): Promise<void> {
-    if (held.size === 0 || !options.budget) return;
+  function releaseUnqueued(tier: Tier, progress: TierProgress, plans: readonly GroupPlan[]): void {
+    if (progress.held.size === 0 || !options.budget) return;
+    const budget = options.budget;
     const queued = new Set(plans.flatMap((p) => p.queue.map((x) => x.jobId)));
-    await Promise.all(
-      [...held].flatMap(([tenantId, jobIds]) =>
-        jobIds
-          .filter((id) => !queued.has(id))
-          .map((id) =>
-            options
-              .budget!.release(tenantId, tier, id)
-              .catch((e: unknown) =>
-                logger.warn(
-                  { tenantId, tier, jobId: id, ...errorFields(e) },
-                  'a unit held for a job that did not go to the queue was not let go; it frees when the hold expires',
-                ),
-              ),
+    const releases = [...progress.held].flatMap(([tenantId, jobIds]) =>
+      jobIds
+        .filter((id) => !queued.has(id) && !progress.sent.has(id))
+        .map((id) =>
+          withTimeout(budget.release(tenantId, tier, id), timeoutMs).catch((e: unknown) =>
+            logger.warn(
+              { tenantId, tier, jobId: id, ...errorFields(e) },
+              'a unit held for a job that did not go to the queue was not let go; it frees when the hold expires',
+            ),
           ),
-      ),
+        ),
     );
+    progress.held.clear();
+    if (releases.length > 0) void track(Promise.all(releases));
   }
 
   function emptyPlan(group: Group): GroupPlan {
@@ -615,7 +619,6 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
     reads: Promise<TierReads>,
     progress: TierProgress,
   ): Promise<GroupPlan[]> {
-    const held = progress.held;
     // the Postgres look-up took what it took: the Redis work from here gets its own
     // redisTimeoutMs, and once that has passed it stops at the next step rather than
     // add jobs that are answered as overflowed
@@ -662,7 +665,7 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
                   );
                   // the jobs the budget has no unit for park, first in line
                   p.toPark.unshift(...p.queue.splice(hold.held));
-                  held.set(
+                  progress.held.set(
                     p.group.tenantId,
                     p.queue.map((x) => x.jobId),
                   );
@@ -676,6 +679,8 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
                 }
               }),
           );
+          // the caller stopped waiting while the holds were asked: let them go now
+          if (progress.gaveUp) releaseUnqueued(tier, progress, []);
         }
         const adding = plans.reduce((n, p) => n + p.queue.length, 0);
         if (adding === 0) return plans;
@@ -696,7 +701,7 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
         if (cached) cached.n += jobs.length;
         inTime();
         if (jobs.length > 0) {
-          progress.adding = true;
+          for (const x of jobs) progress.sent.add(x.jobId);
           await addJobs(tier, plans);
         }
         return plans;
@@ -755,7 +760,8 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
       if (outcome.status === 'fulfilled') return;
       for (const { item, plan } of chunks[k]!) {
         plan.queue.splice(plan.queue.indexOf(item), 1);
-        plan.overflow.push({ item, reason: 'redis_unavailable', cause: outcome.reason });
+        // sent: an add refused after it was written may have landed all the same
+        plan.overflow.push({ item, reason: 'redis_unavailable', cause: outcome.reason, maybeQueued: true });
         undo.set(plan.group.tenantId, (undo.get(plan.group.tenantId) ?? 0) - 1);
       }
     });

@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { InputError, type KeyAlgorithm } from '@rekor-budget/core';
@@ -63,8 +64,8 @@ export function registerKey(program: Command, io: CliIo, setExit: (code: number)
       const { publicKeyPem } = await loadSigner({ keyPath });
       if (opts.out) {
         const out = resolve(io.cwd, opts.out);
-        // --force overwrites a file, but never the private key it was read from
-        if (out === keyPath) {
+        // --force overwrites a file, but never the private key it was read from (by any name)
+        if (sameFile(out, keyPath)) {
           throw new InputError(
             'INVALID_INPUT',
             '--out',
@@ -76,4 +77,16 @@ export function registerKey(program: Command, io: CliIo, setExit: (code: number)
       } else io.out(publicKeyPem);
       setExit(EXIT.OK);
     });
+}
+
+/** Whether two paths name one file (a link or another spelling of the same path included). */
+function sameFile(a: string, b: string): boolean {
+  if (a === b) return true;
+  try {
+    const [x, y] = [statSync(a), statSync(b)];
+    return x.dev === y.dev && x.ino === y.ino;
+  } catch {
+    // one of them does not exist: not the same file
+    return false;
+  }
 }
