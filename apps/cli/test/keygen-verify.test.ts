@@ -42,7 +42,9 @@ describe('rekor-budget keygen', () => {
   });
 
   test('an unknown algorithm is a usage error', async () => {
-    expect((await runCli(['keygen', '--out', join(dir, 'x.pem'), '--algorithm', 'rsa'])).code).toBe(2);
+    const r = await runCli(['keygen', '--out', join(dir, 'x.pem'), '--algorithm', 'rsa']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--algorithm "rsa" is not one of ecdsa-p256, ed25519 [INVALID_INPUT]');
   });
 });
 

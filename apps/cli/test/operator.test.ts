@@ -294,6 +294,13 @@ test('dashboard --host: --insecure-local with another host, or a host that does 
   expect(nowhere.stderr).not.toContain('Postgres');
 });
 
+test('start with a REKOR_LOCAL_PORT that is not a port refuses it rather than pick another (exit 2)', async () => {
+  const r = await runCli(['start'], { env: env({ REKOR_LOCAL_PORT: 'abc' }), cwd: dir });
+  expect(r.code).toBe(2);
+  expect(r.stderr).toContain('REKOR_LOCAL_PORT: "abc" is not a TCP port');
+  expect(r.stderr).toContain('[INVALID_INPUT]');
+});
+
 describe('config check', () => {
   test('says the configuration is valid, and --print shows it in the file’s own keys', async () => {
     const file = configFile(

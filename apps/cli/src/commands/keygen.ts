@@ -19,7 +19,9 @@ export function registerKeygen(program: Command, io: CliIo, setExit: (code: numb
     .option('--json', 'print the result as JSON')
     .action(async (opts: { out: string; algorithm: string; json?: boolean }) => {
       if (!(ALGORITHMS as readonly string[]).includes(opts.algorithm)) {
-        io.err(`rekor-budget: --algorithm ${opts.algorithm} is not one of ${ALGORITHMS.join(', ')}`);
+        io.err(
+          `rekor-budget: --algorithm ${JSON.stringify(opts.algorithm.slice(0, 40))} is not one of ${ALGORITHMS.join(', ')} [INVALID_INPUT]`,
+        );
         setExit(EXIT.USAGE);
         return;
       }

@@ -88,7 +88,7 @@ export function registerStart(program: Command, io: CliIo, setExit: (code: numbe
         say,
         logger,
         workDir: flags.workDir,
-        ...optional('rekorPort', flags.rekorPort ?? envPort(io.env.REKOR_LOCAL_PORT)),
+        ...optional('rekorPort', flags.rekorPort ?? envPort(io.env, 'REKOR_LOCAL_PORT')),
         ...optional('metricsPort', flags.metricsPort),
         ...optional('prefix', flags.prefix),
       });
@@ -129,7 +129,7 @@ export function registerStart(program: Command, io: CliIo, setExit: (code: numbe
         dashboard = await listenOn(
           'dashboard',
           config.dashboard.port,
-          flags.dashboardPort ?? envPort(io.env.DASHBOARD_PORT),
+          flags.dashboardPort ?? envPort(io.env, 'DASHBOARD_PORT'),
           say,
           (port) => startDashboard({ runtime, host: '127.0.0.1', port, credentials }),
         );

@@ -4,8 +4,10 @@ import {
   createRedisConnection,
   createRedisKeys,
   describeRedis,
+  InputError,
   redactUrl,
   redisMasters,
+  type Env,
   type Logger,
   type RekorConfig,
 } from '@rekor-budget/core';
@@ -47,9 +49,18 @@ async function deletePrefix(config: RekorConfig['redis']): Promise<void> {
   }
 }
 
-/** A port given in the environment, if it is one. */
-export function envPort(value: string | undefined): number | undefined {
-  return value !== undefined && /^\d{1,5}$/.test(value) && Number(value) <= 65535 ? Number(value) : undefined;
+/** The port in environment variable `name`, if set; one that is not a port is refused, not ignored. */
+export function envPort(env: Env, name: string): number | undefined {
+  const value = env[name];
+  if (value === undefined || value === '') return undefined;
+  if (!/^\d{1,5}$/.test(value) || Number(value) > 65535) {
+    throw new InputError(
+      'INVALID_INPUT',
+      name,
+      `${JSON.stringify(value.slice(0, 40))} is not a TCP port; use 0-65535 (0 picks a free one), or unset it`,
+    );
+  }
+  return Number(value);
 }
 const HOW_TO_START = {
   redis:
@@ -224,7 +235,7 @@ export async function startLocalSystem(o: LocalSystemOptions): Promise<LocalSyst
         : await listenOn(
             'metrics',
             config.metrics.port,
-            o.metricsPort ?? envPort(io.env.METRICS_PORT),
+            o.metricsPort ?? envPort(io.env, 'METRICS_PORT'),
             say,
             (metricsPort) => runWorkers({ runtime: rt, roles, metricsPort }),
           );
