@@ -1,4 +1,4 @@
-import { awaitReplicas, errorFields, redactUrl, TIERS, type Tier } from '@rekor-budget/core';
+import { awaitReplicas, errorFields, redactUrl, TIERS, within, type Tier } from '@rekor-budget/core';
 import type { OfflineReason } from '@rekor-budget/db';
 import { OfflineQueue, SUBMISSION_JOB, submissionJobOptions } from '@rekor-budget/queue';
 import type { Runtime } from '@rekor-budget/runtime';
@@ -176,7 +176,15 @@ export class Drainer {
             data: OfflineQueue.decode(row),
             opts: submissionJobOptions(config, row.id),
           }));
-          await withinTime(queues.get(tier).addBulk(jobs), addTimeoutMs, jobs.length);
+          await within(
+            queues.get(tier).addBulk(jobs),
+            addTimeoutMs,
+            () =>
+              new RunError(
+                'REDIS_TIMEOUT',
+                `Redis did not take a batch of ${jobs.length} drained jobs within ${addTimeoutMs} ms; the rows stay offline for the next pass`,
+              ),
+          );
           // with Sentinel, a replica holds the jobs before their only other copy goes
           if (!(await awaitReplicas(redis, config.redis.topology)))
             logger.warn(
@@ -196,27 +204,5 @@ export class Drainer {
     };
     await Promise.all(Array.from({ length: parallel }, loop));
     return moved;
-  }
-}
-
-/** `work`, or a `REDIS_TIMEOUT` once `ms` have passed without its answer. */
-async function withinTime<T>(work: Promise<T>, ms: number, jobs: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () =>
-        reject(
-          new RunError(
-            'REDIS_TIMEOUT',
-            `Redis did not take a batch of ${jobs} drained jobs within ${ms} ms; the rows stay offline for the next pass`,
-          ),
-        ),
-      ms,
-    );
-  });
-  try {
-    return await Promise.race([work, late]);
-  } finally {
-    clearTimeout(timer);
   }
 }

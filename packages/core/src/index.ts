@@ -22,15 +22,7 @@ export {
 
 export { parseDuration, formatDuration } from './duration';
 export { listenFailureText } from './listen';
-export {
-  SECOND_MS,
-  MINUTE_MS,
-  HOUR_MS,
-  DAY_MS,
-  parseRfc3339Time,
-  parseRfc3339Date,
-  rfc3339TimeMs,
-} from './time';
+export { SECOND_MS, MINUTE_MS, HOUR_MS, DAY_MS, parseRfc3339Time, parseRfc3339Date, within } from './time';
 
 export { loadConfig, parseConfigText, parseConfigObject, ENV_OVERRIDES } from './config/load';
 export type { LoadConfigOptions, LoadedConfig, Env } from './config/load';

@@ -12,6 +12,7 @@ import {
   silentLogger,
   validateEdgeInput,
   validateGraphInput,
+  within,
   type EdgeTrigger,
   type Logger,
   type RedisConnection,
@@ -231,14 +232,11 @@ export function createRekorProducer(options: RekorProducerOptions): RekorProduce
   let closing: Promise<void> | undefined;
 
   function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new ProducerError('REDIS_TIMEOUT', `Redis did not answer within ${timeoutMs} ms`)),
-        ms,
-      );
-    });
-    return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+    return within(
+      work,
+      ms,
+      () => new ProducerError('REDIS_TIMEOUT', `Redis did not answer within ${timeoutMs} ms`),
+    );
   }
 
   async function overflow(data: SubmissionJobData, jobId: string, reason: OfflineReason, cause?: unknown) {

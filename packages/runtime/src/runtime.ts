@@ -15,6 +15,7 @@ import {
   type RedisConnectionOptions,
   type RedisKeys,
   type RekorConfig,
+  within,
 } from '@rekor-budget/core';
 import { createDb, type Database } from '@rekor-budget/db';
 import {
@@ -141,12 +142,8 @@ export const PROBE_TIMEOUT_MS = 2_000;
 const READINESS_CHECK_MS = 3_000;
 
 /** `work`, or a rejection naming `what` once `ms` have passed. */
-function within<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([work, late]).finally(() => clearTimeout(timer));
+function answersWithin<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  return within(work, ms, () => new Error(`${what} did not answer within ${ms} ms`));
 }
 
 const REDIS_OPTIONS: Record<RedisMode, RedisConnectionOptions> = {
@@ -319,8 +316,8 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
       // that does not answer (a Redis connection that queues commands while it retries)
       // is named, and the others' answers are kept
       const [r, p, k] = await Promise.allSettled([
-        within(redis.ping(), READINESS_CHECK_MS, 'Redis'),
-        within(sql`SELECT 1`.execute(db), READINESS_CHECK_MS, 'Postgres'),
+        answersWithin(redis.ping(), READINESS_CHECK_MS, 'Redis'),
+        answersWithin(sql`SELECT 1`.execute(db), READINESS_CHECK_MS, 'Postgres'),
         probeRekor(),
       ]);
       const check = (s: PromiseSettledResult<unknown>): CheckResult =>

@@ -6,18 +6,10 @@ import {
   redisMasters,
   type RedisConnection,
   type RekorConfig,
+  within,
 } from '@rekor-budget/core';
 import type { Database } from '@rekor-budget/db';
 import { RuntimeError } from './error';
-
-/** Resolves with `work`, or rejects after `ms` with `onTimeout()`. */
-export function within<T>(work: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(onTimeout()), ms);
-  });
-  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
-}
 
 function reason(e: unknown): string {
   const code = (e as { code?: unknown }).code;
